@@ -1,0 +1,17 @@
+"""The test suite: PostgreSQL when DATABASE_URL is set, else SQLite; e-mail in Django's test outbox."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, DATABASES, env_str
+
+DEBUG = False
+SECRET_KEY = "test-only-key-with-enough-length-and-variety-0123456789-abcdefghijkl"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MPESA_ENV = env_str("MPESA_ENV", "emulator")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: tests that start a second server process share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}

@@ -1,0 +1,65 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.models import User
+from core.phone import is_probably_safaricom, normalise_phone
+
+PHONE_HELP = _("Optional. The number M-Pesa prompts for payment, e.g. 0712 345 678.")
+
+
+class MpesaPhoneField(forms.CharField):
+    """A Kenyan mobile number, cleaned to 2547XXXXXXXX / 2541XXXXXXXX."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", PHONE_HELP)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "tel")
+        self.widget.attrs.setdefault("autocomplete", "tel")
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return ""
+        return normalise_phone(value)
+
+
+class SignupDetailsForm(forms.Form):
+    """The fields allauth's sign-up form gains: a name and, optionally, an M-Pesa number."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    mpesa_phone = MpesaPhoneField(label=_("M-Pesa phone number"), required=False)
+
+    field_order = ["full_name", "email", "mpesa_phone", "password1", "password2"]
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter your name."))
+        return name
+
+    def signup(self, request, user: User) -> None:
+        user.full_name = self.cleaned_data["full_name"]
+        user.mpesa_phone = self.cleaned_data.get("mpesa_phone", "")
+        user.save(update_fields=["full_name", "mpesa_phone"])
+
+
+class ProfileForm(forms.ModelForm):
+    mpesa_phone = MpesaPhoneField(label=_("M-Pesa phone number"), required=False)
+
+    class Meta:
+        model = User
+        fields = ["full_name", "mpesa_phone"]
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter your name."))
+        return name
+
+    @property
+    def phone_hint(self) -> str:
+        phone = self.instance.mpesa_phone
+        if phone and not is_probably_safaricom(phone):
+            return str(_("This number does not look like a Safaricom line. M-Pesa prompts only reach M-Pesa numbers."))
+        return ""

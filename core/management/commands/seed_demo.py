@@ -1,0 +1,50 @@
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from core.models import User
+
+DEMO_PASSWORD = "nexus-demo"
+DEMO_ACCOUNTS = [
+    ("guest@nexus.test", "Grace Wanjiku", "254708374149", []),
+    ("host@nexus.test", "Hassan Otieno", "254712345678", []),
+    ("support@nexus.test", "Sam Mwangi", "", ["support"]),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (and, as later parts arrive, demo data). Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DJANGO_DEBUG is off.")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates accounts with a published password; with DJANGO_DEBUG off, pass --force."
+            )
+        with transaction.atomic():
+            support_group, _ = Group.objects.get_or_create(name="support")
+            for email, full_name, phone, groups in DEMO_ACCOUNTS:
+                user = self._ensure_user(email=email, full_name=full_name, phone=phone)
+                if "support" in groups:
+                    user.groups.add(support_group)
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}):"))
+        for email, _name, _phone, groups in DEMO_ACCOUNTS:
+            role = ", ".join(groups) or ("host" if email.startswith("host") else "guest")
+            self.stdout.write(f"  {email:<22} {role}")
+
+    def _ensure_user(self, *, email: str, full_name: str, phone: str) -> User:
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=full_name, mpesa_phone=phone)
+        else:
+            user.full_name = full_name
+            user.mpesa_phone = phone
+            user.is_active = True
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        return user

@@ -1,0 +1,47 @@
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def _page_url(request) -> str:
+    """The page the visitor is on: htmx's current URL when it is ours, else the requested path."""
+    current = request.htmx.current_url if request.htmx else None
+    if current and url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.get_full_path()
+
+
+class HtmxAuthRedirectMiddleware:
+    """An htmx request sent to sign-in is redirected as a whole page, never swapped into a fragment."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.htmx or response.status_code not in (301, 302, 303, 307, 308):
+            return response
+        login_path = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response.get("Location", "")).path != login_path:
+            return response
+        query = urlencode({REDIRECT_FIELD_NAME: _page_url(request)})
+        return HttpResponseClientRedirect(f"{login_path}?{query}")
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz before host checks, HTTPS redirects and sessions: the platform probes it over plain HTTP."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            from core.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)

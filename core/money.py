@@ -1,0 +1,10 @@
+"""Whole Kenyan shillings. Percentages are applied in integers and rounded once."""
+
+
+def percent_of(amount_kes: int, percent: int) -> int:
+    """percent% of amount_kes, rounded half up to a whole shilling."""
+    return (amount_kes * percent + 50) // 100
+
+
+def format_kes(amount_kes: int) -> str:
+    return f"KES {amount_kes:,}"

@@ -1,0 +1,55 @@
+"""Kenyan mobile numbers in the one form Daraja accepts: 2547XXXXXXXX or 2541XXXXXXXX."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+_SEPARATORS = re.compile(r"[\s\-.()]")
+_NORMALISED = re.compile(r"^254[71]\d{8}$")
+
+# Safaricom's ranges, for a hint only: numbers move between networks, so M-Pesa decides.
+_SAFARICOM_PREFIXES = (
+    tuple(f"2547{n:02d}" for n in range(0, 30))
+    + ("254740", "254741", "254742", "254743", "254745", "254746", "254748")
+    + ("254757", "254758", "254759", "254768", "254769")
+    + tuple(f"25479{n}" for n in range(10))
+    + ("254110", "254111", "254112", "254113", "254114", "254115")
+    + ("254118", "254119", "254140", "254141", "254142", "254143", "254180", "254181", "254182")
+)
+
+INVALID_PHONE_MESSAGE = _("Enter a Kenyan mobile number, for example 0712 345 678 or +254 712 345 678.")
+
+
+def normalise_phone(raw: str) -> str:
+    """Return the number as 2547XXXXXXXX / 2541XXXXXXXX. Raises ValidationError for anything else."""
+    if not isinstance(raw, str):
+        raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
+    digits = _SEPARATORS.sub("", raw.strip())
+    if digits.startswith("+"):
+        digits = digits[1:]
+        if not digits.startswith("254"):
+            raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
+    if not digits.isascii() or not digits.isdigit():
+        raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
+    if len(digits) == 10 and digits[0] == "0":
+        digits = "254" + digits[1:]
+    elif len(digits) == 9:
+        digits = "254" + digits
+    elif len(digits) == 13 and digits.startswith("2540"):
+        digits = "254" + digits[4:]
+    if not _NORMALISED.match(digits):
+        raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
+    return digits
+
+
+def is_probably_safaricom(phone: str) -> bool:
+    """True when a normalised number falls in a range Safaricom is known to use."""
+    return phone.startswith(_SAFARICOM_PREFIXES)
+
+
+def mask_phone(phone: str) -> str:
+    """254712345678 -> 2547•••••678, for pages where the whole number need not show."""
+    if len(phone) < 7:
+        return phone
+    return phone[:4] + "•" * (len(phone) - 7) + phone[-3:]

@@ -1,0 +1,13 @@
+from django.db import transaction
+
+from core.models import User
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, full_name: str, mpesa_phone: str) -> User:
+    """Save a person's name and M-Pesa number (already cleaned by the form)."""
+    user.full_name = full_name
+    user.mpesa_phone = mpesa_phone
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["full_name", "mpesa_phone"])
+    return user

@@ -1,0 +1,63 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.utils import Error as DatabaseError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.forms import ProfileForm
+from core.htmx import HtmxHttpRequest
+from core.services import user_update_profile
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request: HtmxHttpRequest) -> HttpResponse:
+    """200 when the database answers, 503 when it does not. No session, no template."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HtmxHttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            user_update_profile(
+                user=request.user,
+                full_name=form.cleaned_data["full_name"],
+                mpesa_phone=form.cleaned_data["mpesa_phone"],
+            )
+            messages.success(request, _("Your profile was saved."))
+            return redirect("profile")
+        return render(request, "core/profile.html", {"form": form}, status=422)
+    return render(request, "core/profile.html", {"form": form})
+
+
+def csrf_failure(request: HtmxHttpRequest, reason: str = "") -> HttpResponse:
+    """A stale page: htmx reloads it for a fresh token, a plain form gets a page that says what to do."""
+    if getattr(request, "htmx", None):
+        response = HttpResponse(status=403)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "403_csrf.html", status=403)
+
+
+def server_error(request: HtmxHttpRequest) -> HttpResponse:
+    template = loader.get_template("500.html")
+    return HttpResponse(template.render({}), status=500)
