@@ -1,0 +1,74 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from core.phone import is_probably_safaricom, mask_phone, normalise_phone
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0712 345 678", "254712345678"),
+        ("0712345678", "254712345678"),
+        ("0110 123 456", "254110123456"),
+        ("0110-123-456", "254110123456"),
+        ("+254 712 345 678", "254712345678"),
+        ("+254712345678", "254712345678"),
+        ("+254 110 123 456", "254110123456"),
+        ("254712345678", "254712345678"),
+        ("254110123456", "254110123456"),
+        ("712345678", "254712345678"),
+        ("110123456", "254110123456"),
+        ("+254 0712 345 678", "254712345678"),
+        ("2540712345678", "254712345678"),
+        ("(0712) 345.678", "254712345678"),
+        ("  0712345678  ", "254712345678"),
+        # Airtel and Telkom numbers are accepted: numbers are portable, M-Pesa decides.
+        ("0733 123 456", "254733123456"),
+        ("0770 123 456", "254770123456"),
+    ],
+)
+def test_accepted_forms_are_normalised(raw, expected):
+    assert normalise_phone(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "0712",  # too short
+        "071234567",  # 9 digits with a trunk 0
+        "07123456789",  # too long
+        "2547123456789",  # 13 digits, not the trunk-0 form
+        "+2547123456",  # too short after the country code
+        "07123abc78",  # letters
+        "zero seven one two",
+        "+1 202 555 0143",  # another country
+        "+255 712 345 678",  # Tanzania
+        "256712345678",  # Uganda
+        "+44 7911 123456",
+        "020 123 4567",  # Nairobi landline
+        "0202345678",
+        "254202345678",  # landline in international form
+        "041 222 3333",  # Mombasa landline
+        "612345678",  # 9 digits not starting 7 or 1
+        "++254712345678",
+        "+0712345678",
+        "٠٧١٢٣٤٥٦٧٨",  # Arabic-Indic digits
+        "0712\x00345678",
+        "0712/345/678",
+    ],
+)
+def test_other_inputs_are_rejected_with_a_clear_message(raw):
+    with pytest.raises(ValidationError) as excinfo:
+        normalise_phone(raw)
+    assert "Kenyan mobile number" in excinfo.value.messages[0]
+
+
+def test_safaricom_hint_does_not_decide_validity():
+    assert is_probably_safaricom("254712345678")
+    assert is_probably_safaricom("254110123456")
+    assert not is_probably_safaricom("254733123456")
+
+
+def test_mask_phone_keeps_the_ends():
+    assert mask_phone("254712345678") == "2547•••••678"
