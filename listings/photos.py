@@ -1,0 +1,137 @@
+"""Listing photo uploads: check that a file is a real photo, then re-encode it at display sizes without metadata.
+
+Nothing uploaded is ever stored as sent. Phone photos carry EXIF (the GPS position of the host's home among it),
+and a file's name and declared type say nothing about what it holds, so every upload is decoded by Pillow,
+checked against byte and pixel limits before any pixel is decoded, and written anew as a plain JPEG.
+"""
+
+import uuid
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# What a host may send.
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+MAX_UPLOAD_BYTES = 12 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 48 MP phone shoots 8000 × 6000 only in its "high resolution" mode
+MIN_EDGE_PX = 200
+
+# What is stored: the longest edge of each display size, in pixels.
+DISPLAY_EDGE_PX = 1600
+THUMB_EDGE_PX = 640
+JPEG_QUALITY = 82
+
+
+class PhotoError(ValueError):
+    """An upload that cannot become a listing photo; the message is safe to show to the host."""
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A checked upload, re-encoded: a large display image and a thumbnail for cards, both JPEG without metadata.
+
+    width and height are the display image's."""
+
+    display: ContentFile
+    thumb: ContentFile
+    width: int
+    height: int
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _open_checked(upload) -> Image.Image:
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, 2)
+        size = upload.tell()
+    if size > MAX_UPLOAD_BYTES:
+        raise PhotoError(
+            _("This photo is {size}; the limit is {limit}.").format(
+                size=_megabytes(size), limit=_megabytes(MAX_UPLOAD_BYTES)
+            )
+        )
+    if size == 0:
+        raise PhotoError(_("This file is empty."))
+    upload.seek(0)
+    # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; our own, lower limit is checked first,
+    # from the header alone, and the warning is made an error so that no bomb is ever decoded.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(upload, formats=ALLOWED_FORMATS)
+        except UnidentifiedImageError:
+            raise PhotoError(_("This file is not a JPEG, PNG or WebP photo."))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PhotoError(_("This image has too many pixels to be a photo."))
+        except (OSError, SyntaxError, ValueError):
+            raise PhotoError(_("This photo could not be read; it may be damaged."))
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise PhotoError(
+                _("This photo is {width} × {height} pixels; the limit is {limit} million pixels.").format(
+                    width=width, height=height, limit=MAX_PIXELS // 1_000_000
+                )
+            )
+        if min(width, height) < MIN_EDGE_PX:
+            raise PhotoError(
+                _("This photo is {width} × {height} pixels; each side needs at least {minimum}.").format(
+                    width=width, height=height, minimum=MIN_EDGE_PX
+                )
+            )
+        try:
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PhotoError(_("This image has too many pixels to be a photo."))
+        except (OSError, SyntaxError, ValueError, EOFError):
+            raise PhotoError(_("This photo could not be read; it may be damaged or cut short."))
+    return image
+
+
+def _plain_rgb(image: Image.Image) -> Image.Image:
+    """The pixels alone: turned upright as the camera meant, flattened onto white, with no metadata attached."""
+    upright = ImageOps.exif_transpose(image)
+    if upright.mode in ("RGBA", "LA") or (upright.mode == "P" and "transparency" in upright.info):
+        rgba = upright.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        flat = upright.convert("RGB")
+    # A new image carries no info dict: no EXIF, XMP, comment or ICC profile can ride along into the output.
+    clean = Image.new("RGB", flat.size)
+    clean.paste(flat)
+    return clean
+
+
+def _encode(image: Image.Image, longest_edge: int) -> tuple[bytes, tuple[int, int]]:
+    copy = image.copy()
+    copy.thumbnail((longest_edge, longest_edge), Image.Resampling.LANCZOS)
+    buffer = BytesIO()
+    copy.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    return buffer.getvalue(), copy.size
+
+
+def photo_prepare(*, upload: UploadedFile | ContentFile) -> PreparedPhoto:
+    """Check an upload and re-encode it at display sizes without EXIF. Raises PhotoError with a sentence to show."""
+    image = _open_checked(upload)
+    try:
+        clean = _plain_rgb(image)
+    finally:
+        image.close()
+    # A fresh name: the uploaded one says nothing the guest needs and may say things the host would not.
+    stem = uuid.uuid4().hex
+    display_bytes, (width, height) = _encode(clean, DISPLAY_EDGE_PX)
+    thumb_bytes, _size = _encode(clean, THUMB_EDGE_PX)
+    return PreparedPhoto(
+        display=ContentFile(display_bytes, name=f"{stem}.jpg"),
+        thumb=ContentFile(thumb_bytes, name=f"{stem}-thumb.jpg"),
+        width=width,
+        height=height,
+    )
