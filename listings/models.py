@@ -1,0 +1,261 @@
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+
+class County(models.TextChoices):
+    """The 47 counties of Kenya."""
+
+    BARINGO = "baringo", "Baringo"
+    BOMET = "bomet", "Bomet"
+    BUNGOMA = "bungoma", "Bungoma"
+    BUSIA = "busia", "Busia"
+    ELGEYO_MARAKWET = "elgeyo-marakwet", "Elgeyo-Marakwet"
+    EMBU = "embu", "Embu"
+    GARISSA = "garissa", "Garissa"
+    HOMA_BAY = "homa-bay", "Homa Bay"
+    ISIOLO = "isiolo", "Isiolo"
+    KAJIADO = "kajiado", "Kajiado"
+    KAKAMEGA = "kakamega", "Kakamega"
+    KERICHO = "kericho", "Kericho"
+    KIAMBU = "kiambu", "Kiambu"
+    KILIFI = "kilifi", "Kilifi"
+    KIRINYAGA = "kirinyaga", "Kirinyaga"
+    KISII = "kisii", "Kisii"
+    KISUMU = "kisumu", "Kisumu"
+    KITUI = "kitui", "Kitui"
+    KWALE = "kwale", "Kwale"
+    LAIKIPIA = "laikipia", "Laikipia"
+    LAMU = "lamu", "Lamu"
+    MACHAKOS = "machakos", "Machakos"
+    MAKUENI = "makueni", "Makueni"
+    MANDERA = "mandera", "Mandera"
+    MARSABIT = "marsabit", "Marsabit"
+    MERU = "meru", "Meru"
+    MIGORI = "migori", "Migori"
+    MOMBASA = "mombasa", "Mombasa"
+    MURANGA = "muranga", "Murang'a"
+    NAIROBI = "nairobi", "Nairobi"
+    NAKURU = "nakuru", "Nakuru"
+    NANDI = "nandi", "Nandi"
+    NAROK = "narok", "Narok"
+    NYAMIRA = "nyamira", "Nyamira"
+    NYANDARUA = "nyandarua", "Nyandarua"
+    NYERI = "nyeri", "Nyeri"
+    SAMBURU = "samburu", "Samburu"
+    SIAYA = "siaya", "Siaya"
+    TAITA_TAVETA = "taita-taveta", "Taita-Taveta"
+    TANA_RIVER = "tana-river", "Tana River"
+    THARAKA_NITHI = "tharaka-nithi", "Tharaka-Nithi"
+    TRANS_NZOIA = "trans-nzoia", "Trans Nzoia"
+    TURKANA = "turkana", "Turkana"
+    UASIN_GISHU = "uasin-gishu", "Uasin Gishu"
+    VIHIGA = "vihiga", "Vihiga"
+    WAJIR = "wajir", "Wajir"
+    WEST_POKOT = "west-pokot", "West Pokot"
+
+
+class PropertyType(models.TextChoices):
+    APARTMENT = "apartment", _("Apartment")
+    HOUSE = "house", _("House")
+    COTTAGE = "cottage", _("Cottage")
+    VILLA = "villa", _("Villa")
+    BUNGALOW = "bungalow", _("Bungalow")
+    STUDIO = "studio", _("Studio")
+    ROOM = "room", _("Private room")
+    TENT = "tent", _("Safari tent")
+
+
+class CancellationPolicy(models.TextChoices):
+    FLEXIBLE = "flexible", _("Flexible")
+    MODERATE = "moderate", _("Moderate")
+    STRICT = "strict", _("Strict")
+
+
+class Amenity(models.Model):
+    """One entry of the fixed amenity catalogue. Rows are created by migrations, one per code."""
+
+    class Code(models.TextChoices):
+        WIFI = "wifi", _("Wi-Fi")
+        PARKING = "parking", _("Free parking")
+        POOL = "pool", _("Pool")
+        KITCHEN = "kitchen", _("Kitchen")
+        AIR_CONDITIONING = "air_conditioning", _("Air conditioning")
+        HOT_WATER = "hot_water", _("Hot water")
+        BACKUP_POWER = "backup_power", _("Backup power")
+        SEA_VIEW = "sea_view", _("Sea view")
+        BEACH_ACCESS = "beach_access", _("Beach access")
+        WASHING_MACHINE = "washing_machine", _("Washing machine")
+        TV = "tv", _("TV")
+        WORKSPACE = "workspace", _("Workspace")
+        GARDEN = "garden", _("Garden")
+        BBQ = "bbq", _("Barbecue grill")
+        SECURITY = "security", _("24-hour security")
+        MOSQUITO_NETS = "mosquito_nets", _("Mosquito nets")
+        FIREPLACE = "fireplace", _("Fireplace")
+        GYM = "gym", _("Gym")
+
+    code = models.CharField(max_length=30, unique=True, choices=Code)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = _("amenities")
+
+    def __str__(self) -> str:
+        return self.get_code_display()
+
+
+class Listing(TimeStampedModel):
+    """A property a host offers. Public fields show on the property page; private ones only to confirmed guests."""
+
+    MAX_ADVANCE_NOTICE_DAYS = 7
+
+    host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="listings")
+    title = models.CharField(_("title"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    property_type = models.CharField(
+        _("property type"), max_length=20, choices=PropertyType, default=PropertyType.APARTMENT
+    )
+    county = models.CharField(_("county"), max_length=20, choices=County)
+    town = models.CharField(_("town or area"), max_length=80)
+
+    max_guests = models.PositiveSmallIntegerField(
+        _("maximum guests"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    bedrooms = models.PositiveSmallIntegerField(_("bedrooms"), default=1, validators=[MaxValueValidator(50)])
+    beds = models.PositiveSmallIntegerField(_("beds"), default=1, validators=[MaxValueValidator(100)])
+    bathrooms = models.PositiveSmallIntegerField(_("bathrooms"), default=1, validators=[MaxValueValidator(50)])
+
+    nightly_price_kes = models.PositiveIntegerField(
+        _("nightly price (KES)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    cleaning_fee_kes = models.PositiveIntegerField(_("cleaning fee (KES)"), default=0)
+    weekly_discount_percent = models.PositiveSmallIntegerField(
+        _("weekly discount (%)"),
+        default=0,
+        validators=[MaxValueValidator(90)],
+        help_text=_("Off the nights' total for stays of 7 nights or more."),
+    )
+    monthly_discount_percent = models.PositiveSmallIntegerField(
+        _("monthly discount (%)"),
+        default=0,
+        validators=[MaxValueValidator(90)],
+        help_text=_("Off the nights' total for stays of 28 nights or more."),
+    )
+
+    min_nights = models.PositiveSmallIntegerField(
+        _("minimum nights"), default=1, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    max_nights = models.PositiveSmallIntegerField(
+        _("maximum nights"), default=90, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    advance_notice_days = models.PositiveSmallIntegerField(
+        _("advance notice (days)"),
+        default=0,
+        validators=[MaxValueValidator(MAX_ADVANCE_NOTICE_DAYS)],
+        help_text=_("0 allows same-day bookings until the cut-off hour."),
+    )
+    same_day_cutoff_hour = models.PositiveSmallIntegerField(
+        _("same-day cut-off hour"),
+        default=18,
+        validators=[MaxValueValidator(23)],
+        help_text=_("With no advance notice, guests can book for tonight until this hour (East Africa Time)."),
+    )
+    check_in_time = models.TimeField(_("check-in from"), default=datetime.time(14, 0))
+    check_out_time = models.TimeField(_("check-out by"), default=datetime.time(10, 0))
+    house_rules = models.TextField(_("house rules"), blank=True)
+    cancellation_policy = models.CharField(
+        _("cancellation policy"), max_length=10, choices=CancellationPolicy, default=CancellationPolicy.MODERATE
+    )
+    amenities = models.ManyToManyField(Amenity, blank=True, related_name="listings", verbose_name=_("amenities"))
+    is_published = models.BooleanField(_("published"), default=False)
+
+    # Private: shown only to guests with a confirmed booking.
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    directions = models.TextField(_("directions and landmarks"), blank=True)
+    check_in_instructions = models.TextField(_("check-in instructions"), blank=True)
+    host_phone = models.CharField(
+        _("host's phone"), max_length=12, blank=True, help_text=_("Stored as 2547XXXXXXXX or 2541XXXXXXXX.")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_nights__gte=F("min_nights")), name="listing_max_nights_gte_min"),
+            models.CheckConstraint(condition=Q(min_nights__gte=1), name="listing_min_nights_gte_1"),
+            models.CheckConstraint(condition=Q(advance_notice_days__lte=7), name="listing_advance_notice_lte_7"),
+            models.CheckConstraint(condition=Q(same_day_cutoff_hour__lte=23), name="listing_cutoff_hour_lte_23"),
+            models.CheckConstraint(condition=Q(weekly_discount_percent__lte=90), name="listing_weekly_discount_lte_90"),
+            models.CheckConstraint(
+                condition=Q(monthly_discount_percent__lte=90), name="listing_monthly_discount_lte_90"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["county", "is_published", "nightly_price_kes"], name="listing_county_pub_price"),
+            models.Index(fields=["is_published", "nightly_price_kes"], name="listing_pub_price"),
+            models.Index(fields=["is_published", "-created_at"], name="listing_pub_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("listings:listing-detail", kwargs={"slug": self.slug})
+
+    @property
+    def area(self) -> str:
+        """Where the public may know the place is: town or area and county."""
+        return f"{self.town}, {self.get_county_display()}"
+
+
+class ListingPhoto(TimeStampedModel):
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("image"), upload_to="listings/%Y/%m/")
+    caption = models.CharField(_("caption"), max_length=140, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = [models.Index(fields=["listing", "order", "id"], name="photo_listing_order")]
+
+    def __str__(self) -> str:
+        return self.caption or f"Photo {self.order + 1} of {self.listing}"
+
+
+class CalendarDay(models.Model):
+    """What the host set for one night (the night that starts on `date`). No row: the listing's defaults."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="calendar_days")
+    date = models.DateField(_("date"))
+    blocked = models.BooleanField(_("blocked"), default=False)
+    note = models.CharField(_("note"), max_length=140, blank=True)
+    price_override_kes = models.PositiveIntegerField(
+        _("price for this night (KES)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    min_nights_override = models.PositiveSmallIntegerField(
+        _("minimum nights from this night"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+
+    class Meta:
+        ordering = ["listing", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "date"], name="calendar_day_unique_listing_date"),
+        ]
+        indexes = [
+            models.Index(fields=["listing", "date"], condition=Q(blocked=True), name="calendar_day_blocked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing} on {self.date:%Y-%m-%d}"
