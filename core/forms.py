@@ -59,7 +59,9 @@ class ProfileForm(forms.ModelForm):
 
     @property
     def phone_hint(self) -> str:
-        phone = self.instance.mpesa_phone
+        """A gentle note when the number is outside Safaricom's known ranges (numbers are portable: not an error)."""
+        data = getattr(self, "cleaned_data", None)
+        phone = data.get("mpesa_phone", "") if data is not None else self.instance.mpesa_phone
         if phone and not is_probably_safaricom(phone):
-            return str(_("This number does not look like a Safaricom line. M-Pesa prompts only reach M-Pesa numbers."))
+            return str(_("This number is not in a Safaricom range. M-Pesa prompts reach only M-Pesa numbers."))
         return ""

@@ -8,9 +8,10 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from core.forms import ProfileForm
-from core.htmx import HtmxHttpRequest
+from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.services import user_update_profile
 
 
@@ -34,19 +35,26 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def profile(request: HtmxHttpRequest) -> HttpResponse:
+    """The signed-in person's name and M-Pesa number. An htmx POST with action=check-phone only checks the number."""
     form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST":
-        if form.is_valid():
-            user_update_profile(
-                user=request.user,
-                full_name=form.cleaned_data["full_name"],
-                mpesa_phone=form.cleaned_data["mpesa_phone"],
-            )
-            messages.success(request, _("Your profile was saved."))
-            return redirect("profile")
+    if request.method == "GET":
+        return render(request, "core/profile.html", {"form": form, "phone_hint": form.phone_hint})
+    if is_fragment_request(request) and request.POST.get("action") == "check-phone":
+        form.is_valid()
+        status = 422 if "mpesa_phone" in form.errors else 200
+        context = {"form": form, "phone_hint": "" if status == 422 else form.phone_hint}
+        return render(request, "core/profile.html#phone-field", context, status=status)
+    if not form.is_valid():
         return render(request, "core/profile.html", {"form": form}, status=422)
-    return render(request, "core/profile.html", {"form": form})
+    user_update_profile(
+        user=request.user,
+        full_name=form.cleaned_data["full_name"],
+        mpesa_phone=form.cleaned_data["mpesa_phone"],
+    )
+    messages.success(request, _("Your profile was saved."))
+    return redirect("profile")
 
 
 def csrf_failure(request: HtmxHttpRequest, reason: str = "") -> HttpResponse:

@@ -17,3 +17,5 @@ STORAGES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: tests that start a second server process share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
+STATIC_ROOT = None  # nothing is collected in tests; static files come from the finders
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,85 @@
+"""Settings come from the environment; production settings pass Django's deployment checks."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MPESA_", "RENDER_", "ALLOWED_"))}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True)
+
+
+def _prod_env(**extra: str) -> dict:
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DATABASE_URL": "postgres://nexus@127.0.0.1:5432/nexus",
+        "ALLOWED_HOSTS": "nexus.example",
+        "MPESA_ENV": "sandbox",
+        **extra,
+    }
+
+
+def test_check_deploy_with_production_settings_prints_no_warning():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_prod_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = _prod_env()
+    del env["DJANGO_SECRET_KEY"]
+    result = _run(["manage.py", "check"], **env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_render_hostname_is_allowed_and_trusted_for_csrf():
+    script = "from django.conf import settings; print(settings.ALLOWED_HOSTS, settings.CSRF_TRUSTED_ORIGINS)"
+    result = _run(
+        ["-c", f"import django; django.setup(); {script}"],
+        **_prod_env(RENDER_EXTERNAL_HOSTNAME="nexus-web.onrender.com"),
+    )
+    assert "'nexus-web.onrender.com'" in result.stdout, result.stderr
+    assert "'https://nexus-web.onrender.com'" in result.stdout
+
+
+def test_local_runs_default_to_sqlite_debug_and_the_emulator():
+    script = (
+        "from django.conf import settings; d = settings.DATABASES['default'];"
+        "print(d['ENGINE'], settings.DEBUG, settings.MPESA_ENV, settings.TIME_ZONE, settings.USE_TZ,"
+        " settings.CACHES['default']['BACKEND'], settings.TASKS['default']['BACKEND'])"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.dev", "DATABASE_URL": ""}
+    result = _run(["-c", f"import django; django.setup(); {script}"], **env)
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "emulator",
+        "Africa/Nairobi",
+        "True",
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.tasks.backends.immediate.ImmediateBackend",
+    ], result.stderr
+
+
+def test_production_queues_side_effects_in_the_database():
+    script = "from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
+    result = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env())
+    assert result.stdout.strip() == "django_tasks_db.DatabaseBackend", result.stderr
+
+
+def test_no_secret_is_committed():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert ".env" not in tracked
+    for name in tracked:
+        path = ROOT / name
+        if path.suffix in {".py", ".yaml", ".yml", ".toml", ".txt", ".md", ".json", ".js", ".cfg"} and path.is_file():
+            text = path.read_text(errors="ignore")
+            assert "BEGIN PRIVATE KEY" not in text, name
+            assert "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919" not in text, name
