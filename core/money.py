@@ -8,3 +8,8 @@ def percent_of(amount_kes: int, percent: int) -> int:
 
 def format_kes(amount_kes: int) -> str:
     return f"KES {amount_kes:,}"
+
+
+def percent_of_rounded_up(amount_kes: int, percent: int) -> int:
+    """percent% of amount_kes, rounded up to a whole shilling: for sums owed to the guest, such as refunds."""
+    return (amount_kes * percent + 99) // 100
