@@ -220,6 +220,8 @@ class Listing(TimeStampedModel):
 class ListingPhoto(TimeStampedModel):
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="photos")
     image = models.ImageField(_("image"), upload_to="listings/%Y/%m/")
+    # The same picture at card size, so that search results do not send phones the large image.
+    thumbnail = models.ImageField(_("thumbnail"), upload_to="listings/%Y/%m/", blank=True)
     caption = models.CharField(_("caption"), max_length=140, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
