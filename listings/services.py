@@ -1,0 +1,334 @@
+"""Every change to listings, their photos and their calendars. Each function owns its transaction."""
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from core.models import User
+from listings.models import Amenity, CalendarDay, Listing, ListingPhoto
+from listings.photos import PhotoError, photo_prepare
+from listings.selectors import listing_booked_nights, listing_publish_missing
+
+
+class ListingError(Exception):
+    """A change to a listing that the rules refuse; the message is safe to show to the host."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Host side: listings, photos, publishing and the calendar editor.
+
+MAX_PHOTOS_PER_LISTING = 20
+# How far ahead, and how many nights at once, a host may set the calendar.
+CALENDAR_HORIZON_DAYS = 730
+CALENDAR_MAX_RANGE_NIGHTS = 366
+
+LISTING_EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "property_type",
+    "county",
+    "town",
+    "max_guests",
+    "bedrooms",
+    "beds",
+    "bathrooms",
+    "nightly_price_kes",
+    "cleaning_fee_kes",
+    "weekly_discount_percent",
+    "monthly_discount_percent",
+    "min_nights",
+    "max_nights",
+    "advance_notice_days",
+    "same_day_cutoff_hour",
+    "check_in_time",
+    "check_out_time",
+    "house_rules",
+    "cancellation_policy",
+    "street_address",
+    "directions",
+    "check_in_instructions",
+    "host_phone",
+)
+
+
+def _first_message(error: ValidationError) -> str:
+    return error.messages[0] if error.messages else _("Please check the listing's details.")
+
+
+def _new_slug(title: str) -> str:
+    base = slugify(title)[:100].strip("-") or "listing"
+    if not Listing.objects.filter(slug=base).exists():
+        return base
+    return f"{base}-{get_random_string(6, allowed_chars='abcdefghijkmnpqrstuvwxyz23456789')}"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
+
+
+def _apply_fields(listing: Listing, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(LISTING_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable by a host: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(listing, name, value)
+
+
+@transaction.atomic
+def listing_create(*, host: User, fields: dict[str, Any], amenities: Iterable[Amenity] = ()) -> Listing:
+    """Create an unpublished listing with a unique slug that never changes. Raises ListingError."""
+    listing = Listing(host=host, is_published=False)
+    _apply_fields(listing, fields)
+    for _attempt in range(3):
+        listing.slug = _new_slug(listing.title)
+        try:
+            listing.full_clean()
+            with transaction.atomic():
+                listing.save()
+            break
+        except ValidationError as error:
+            if "slug" in getattr(error, "error_dict", {}):
+                continue
+            raise ListingError(_first_message(error))
+        except IntegrityError:  # the same slug chosen at the same moment by another request
+            listing.pk = None
+            continue
+    else:
+        raise ListingError(_("Could not save this listing; please try again."))
+    listing.amenities.set(amenities)
+    return listing
+
+
+@transaction.atomic
+def listing_update(*, listing: Listing, fields: dict[str, Any], amenities: Iterable[Amenity] | None = None) -> Listing:
+    """Save a host's edits; the slug stays. A published listing must keep what publishing needs. Raises ListingError."""
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    _apply_fields(listing, fields)
+    try:
+        listing.full_clean()
+    except ValidationError as error:
+        raise ListingError(_first_message(error))
+    if listing.is_published:
+        missing = listing_publish_missing(listing=listing)
+        if missing:
+            raise ListingError(
+                _("A published listing needs {items}. Unpublish it first to remove them.").format(items=_join(missing))
+            )
+    listing.save()
+    if amenities is not None:
+        listing.amenities.set(amenities)
+    return listing
+
+
+@transaction.atomic
+def listing_publish(*, listing: Listing) -> Listing:
+    """Publish a listing that has a photo, a price and a capacity. Raises ListingError naming what is missing."""
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    missing = listing_publish_missing(listing=listing)
+    if missing:
+        raise ListingError(_("To publish, add {items}.").format(items=_join(missing)))
+    if not listing.is_published:
+        listing.is_published = True
+        listing.save(update_fields=["is_published", "updated_at"])
+    return listing
+
+
+@transaction.atomic
+def listing_unpublish(*, listing: Listing) -> Listing:
+    """Take a listing out of search and off its public page. Bookings already made stay."""
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    if listing.is_published:
+        listing.is_published = False
+        listing.save(update_fields=["is_published", "updated_at"])
+    return listing
+
+
+def _delete_files_on_commit(*names: str) -> None:
+    def delete() -> None:
+        for name in names:
+            if name:
+                default_storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+def _renumber(listing: Listing) -> list[ListingPhoto]:
+    photos = list(listing.photos.order_by("order", "id"))
+    changed = []
+    for position, photo in enumerate(photos):
+        if photo.order != position:
+            photo.order = position
+            changed.append(photo)
+    if changed:
+        ListingPhoto.objects.bulk_update(changed, ["order"])
+    return photos
+
+
+def listing_photo_add(*, listing: Listing, upload: UploadedFile, caption: str = "") -> ListingPhoto:
+    """Check and re-encode an upload (no EXIF), store it and add it last. Raises ListingError."""
+    try:
+        prepared = photo_prepare(upload=upload)
+    except PhotoError as error:
+        raise ListingError(str(error))
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        count = listing.photos.count()
+        if count >= MAX_PHOTOS_PER_LISTING:
+            raise ListingError(
+                _("A listing can have at most {limit} photos; delete one first.").format(limit=MAX_PHOTOS_PER_LISTING)
+            )
+        last = listing.photos.aggregate(last=Max("order"))["last"]
+        photo = ListingPhoto(listing=listing, caption=caption.strip()[:140], order=0 if last is None else last + 1)
+        # Files are written before the row; if the transaction fails they are removed again.
+        photo.image.save(prepared.display.name, prepared.display, save=False)
+        photo.thumbnail.save(prepared.thumb.name, prepared.thumb, save=False)
+        try:
+            photo.full_clean()
+            photo.save()
+        except Exception:
+            default_storage.delete(photo.image.name)
+            default_storage.delete(photo.thumbnail.name)
+            raise
+    return photo
+
+
+@transaction.atomic
+def listing_photo_update(*, photo: ListingPhoto, caption: str) -> ListingPhoto:
+    """Change a photo's caption."""
+    photo.caption = " ".join(caption.split())
+    try:
+        photo.full_clean()
+    except ValidationError as error:
+        raise ListingError(_first_message(error))
+    photo.save(update_fields=["caption", "updated_at"])
+    return photo
+
+
+@transaction.atomic
+def listing_photo_move(*, photo: ListingPhoto, offset: int) -> list[ListingPhoto]:
+    """Move a photo up (-1) or down (+1); the first photo is the cover. Returns the listing's photos in order."""
+    listing = Listing.objects.select_for_update().get(pk=photo.listing_id)
+    photos = _renumber(listing)
+    index = next(i for i, p in enumerate(photos) if p.pk == photo.pk)
+    target = index + (1 if offset > 0 else -1)
+    if 0 <= target < len(photos):
+        photos[index].order, photos[target].order = target, index
+        ListingPhoto.objects.bulk_update([photos[index], photos[target]], ["order"])
+        photos[index], photos[target] = photos[target], photos[index]
+    return photos
+
+
+@transaction.atomic
+def listing_photo_delete(*, photo: ListingPhoto) -> None:
+    """Delete a photo and, once committed, its files. A published listing keeps at least one. Raises ListingError."""
+    listing = Listing.objects.select_for_update().get(pk=photo.listing_id)
+    if listing.is_published and listing.photos.count() <= 1:
+        raise ListingError(_("A published listing needs at least one photo: add another first, or unpublish it."))
+    names = (photo.image.name, photo.thumbnail.name)
+    photo.delete()
+    _renumber(listing)
+    _delete_files_on_commit(*names)
+
+
+def _nights(first_night: datetime.date, last_night: datetime.date) -> list[datetime.date]:
+    today = timezone.localdate()
+    if last_night < first_night:
+        raise ListingError(_("The last night is before the first night."))
+    if first_night < today:
+        raise ListingError(_("Nights in the past cannot be changed."))
+    if last_night > today + datetime.timedelta(days=CALENDAR_HORIZON_DAYS):
+        raise ListingError(_("The calendar can be set up to two years ahead."))
+    count = (last_night - first_night).days + 1
+    if count > CALENDAR_MAX_RANGE_NIGHTS:
+        raise ListingError(_("Choose at most {limit} nights at a time.").format(limit=CALENDAR_MAX_RANGE_NIGHTS))
+    return [first_night + datetime.timedelta(days=i) for i in range(count)]
+
+
+def _upsert_nights(listing: Listing, nights: list[datetime.date], **values: Any) -> None:
+    rows = [CalendarDay(listing=listing, date=night, **values) for night in nights]
+    CalendarDay.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["listing", "date"], update_fields=list(values)
+    )
+
+
+def _drop_default_nights(listing: Listing, first_night: datetime.date, last_night: datetime.date) -> None:
+    """A night with nothing set needs no row: the listing's defaults apply."""
+    CalendarDay.objects.filter(
+        listing=listing,
+        date__range=(first_night, last_night),
+        blocked=False,
+        price_override_kes__isnull=True,
+        min_nights_override__isnull=True,
+    ).delete()
+
+
+@transaction.atomic
+def calendar_block(*, listing: Listing, first_night: datetime.date, last_night: datetime.date, note: str = "") -> None:
+    """Block the nights first_night..last_night (inclusive) with a note. Raises ListingError if a booking holds one."""
+    # The listing lock orders this against a guest's hold on the same listing.
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    nights = _nights(first_night, last_night)
+    booked = listing_booked_nights(listing=listing, first_night=first_night, last_night=last_night)
+    if booked:
+        taken = ", ".join(
+            _("{night} ({ref})").format(night=f"{night:%a %-d %b}", ref=ref) for night, ref in sorted(booked.items())
+        )
+        raise ListingError(_("Booked nights cannot be blocked: {nights}.").format(nights=taken))
+    _upsert_nights(listing, nights, blocked=True, note=" ".join(note.split())[:140])
+
+
+@transaction.atomic
+def calendar_unblock(*, listing: Listing, first_night: datetime.date, last_night: datetime.date) -> None:
+    """Open the nights first_night..last_night (inclusive) again; their notes go too. Raises ListingError."""
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    _nights(first_night, last_night)
+    CalendarDay.objects.filter(listing=listing, date__range=(first_night, last_night)).update(blocked=False, note="")
+    _drop_default_nights(listing, first_night, last_night)
+
+
+@transaction.atomic
+def calendar_set_price(
+    *, listing: Listing, first_night: datetime.date, last_night: datetime.date, price_kes: int | None
+) -> None:
+    """Set the price of each night in the range, or with None go back to the nightly price. Raises ListingError."""
+    if price_kes is not None and not 1 <= price_kes <= 10_000_000:
+        raise ListingError(_("Enter a price per night between KES 1 and KES 10,000,000."))
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    nights = _nights(first_night, last_night)
+    if price_kes is None:
+        CalendarDay.objects.filter(listing=listing, date__range=(first_night, last_night)).update(
+            price_override_kes=None
+        )
+        _drop_default_nights(listing, first_night, last_night)
+    else:
+        _upsert_nights(listing, nights, price_override_kes=price_kes)
+
+
+@transaction.atomic
+def calendar_set_min_nights(
+    *, listing: Listing, first_night: datetime.date, last_night: datetime.date, min_nights: int | None
+) -> None:
+    """Set the minimum stay for check-ins on each night, or with None use the listing's. Raises ListingError."""
+    if min_nights is not None and not 1 <= min_nights <= 365:
+        raise ListingError(_("Enter a minimum stay between 1 and 365 nights."))
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    nights = _nights(first_night, last_night)
+    if min_nights is None:
+        CalendarDay.objects.filter(listing=listing, date__range=(first_night, last_night)).update(
+            min_nights_override=None
+        )
+        _drop_default_nights(listing, first_night, last_night)
+    else:
+        _upsert_nights(listing, nights, min_nights_override=min_nights)
