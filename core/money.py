@@ -1,5 +1,8 @@
 """Whole Kenyan shillings. Percentages are applied in integers and rounded once."""
 
+# M-Pesa accepts at most this much in one payment; a larger total is paid in instalments.
+MPESA_MAX_PAYMENT_KES = 250_000
+
 
 def percent_of(amount_kes: int, percent: int) -> int:
     """percent% of amount_kes, rounded half up to a whole shilling."""
