@@ -1,10 +1,17 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("", include("core.urls")),
     path("accounts/", include("allauth.urls")),
+    path("host/", include("listings.urls_host")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG:
+    # make run serves uploaded photos itself; deployed, they come from the storage's own URLs.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler500 = "core.views.server_error"

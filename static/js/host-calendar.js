@@ -1,0 +1,53 @@
+// The host's calendar editor: tapping a day selects that night, tapping a later day selects the range between,
+// and the next tap starts again. The choice is written into the form's date inputs, which are also the way to
+// choose nights without JavaScript; the server marks the chosen nights again whenever it re-renders the grid.
+(function () {
+  "use strict";
+
+  function inputs(root) {
+    return {
+      first: root.querySelector("input[name=first_night]"),
+      last: root.querySelector("input[name=last_night]"),
+    };
+  }
+
+  function paint(root) {
+    const { first, last } = inputs(root);
+    const from = first && first.value;
+    const to = (last && last.value) || from;
+    root.querySelectorAll("[data-night]").forEach(function (day) {
+      const night = day.dataset.night;
+      const chosen = Boolean(from) && night >= from && night <= to;
+      day.setAttribute("aria-pressed", chosen ? "true" : "false");
+    });
+    const summary = root.querySelector("[data-selection-summary]");
+    if (summary) {
+      summary.hidden = !from;
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    const day = event.target.closest("[data-night]");
+    const root = day && day.closest("[data-host-calendar]");
+    if (!root || day.disabled) {
+      return;
+    }
+    const { first, last } = inputs(root);
+    const night = day.dataset.night;
+    const single = first.value && (!last.value || last.value === first.value);
+    if (single && night > first.value) {
+      last.value = night;
+    } else {
+      first.value = night;
+      last.value = night;
+    }
+    paint(root);
+  });
+
+  document.addEventListener("change", function (event) {
+    const root = event.target.closest && event.target.closest("[data-host-calendar]");
+    if (root && (event.target.name === "first_night" || event.target.name === "last_night")) {
+      paint(root);
+    }
+  });
+})();
