@@ -281,11 +281,16 @@ def host_calendar(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     else:
         month = _month_from(request.GET.get("month"))
         form = CalendarEditForm(initial={"action": "block"})
+    chosen = getattr(form, "cleaned_data", {})
+    first, last = chosen.get("first_night"), chosen.get("last_night")
     context = {
         "listing": listing,
         "calendar": host_calendar_month(listing=listing, month=month),
         "form": form,
         "confirmation": confirmation,
+        # The chosen nights stay marked after a change, ready for the next one.
+        "selected_first": f"{first:%Y-%m-%d}" if first and last else "",
+        "selected_last": f"{last:%Y-%m-%d}" if first and last else "",
     }
     template_name = CALENDAR_TEMPLATE
     if is_fragment_request(request):
