@@ -5,12 +5,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 # A Python 3.12 interpreter: python3.12 on the PATH, else pyenv's newest 3.12.x. Never a silent fallback to 3.11.
-PYTHON312 := $(shell command -v python3.12 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*/bin/python3.12 2>/dev/null | sort -V | tail -n 1)
+PYTHON312 := $(shell for candidate in "$$(command -v python3.12)" \
+	  $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*/bin/python3.12 2>/dev/null | sort -rV); do \
+	  [ -n "$$candidate" ] && "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null \
+	    && { echo "$$candidate"; break; }; done)
 
 .PHONY: run test venv css lint format check-python chromium clean
 
 check-python:
-	@if [ -z "$(PYTHON312)" ] || ! "$(PYTHON312)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then \
+	@if [ -z "$(PYTHON312)" ]; then \
 	  echo "Nexus needs Python 3.12 (Django 6.1 does not install on older versions)."; \
 	  echo "Install it, e.g. 'pyenv install 3.12' or your system's python3.12 package, then run make again."; \
 	  exit 1; \
