@@ -3,8 +3,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from listings import views as listing_views
+
 urlpatterns = [
+    path("", listing_views.home, name="home"),
     path("", include("core.urls")),
+    path("listings/", include("listings.urls")),
     path("accounts/", include("allauth.urls")),
     path("host/", include("listings.urls_host")),
     path("admin/", admin.site.urls),

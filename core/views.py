@@ -15,11 +15,6 @@ from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.services import user_update_profile
 
 
-@require_GET
-def home(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
-
-
 @never_cache
 @require_GET
 def healthz(request: HtmxHttpRequest) -> HttpResponse:

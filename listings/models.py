@@ -216,6 +216,12 @@ class Listing(TimeStampedModel):
         """Where the public may know the place is: town or area and county."""
         return f"{self.town}, {self.get_county_display()}"
 
+    @property
+    def host_first_name(self) -> str:
+        """How the public page names the host: the first name only, never the e-mail address."""
+        names = self.host.full_name.split()
+        return names[0] if names else ""
+
 
 class ListingPhoto(TimeStampedModel):
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="photos")

@@ -6,7 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,7 +17,7 @@ from django.utils.translation import ngettext
 
 from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES, percent_of
-from listings.models import CalendarDay, Listing, ListingPhoto
+from listings.models import Amenity, CalendarDay, County, Listing, ListingPhoto
 from listings.policies import NAIROBI
 
 DAY = datetime.timedelta(days=1)
@@ -412,3 +414,245 @@ def stay_quotes(*, listings: list[Listing], stay: Stay, guests: int, now: dateti
             listing=listing, stay=stay, guests=guests, days=days[listing.pk], taken=taken.get(listing.pk, {})
         )
     return quotes
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Guest side: property pages, search, the availability calendar.
+
+
+def listing_get_for_viewer(*, slug: str, user) -> Listing:
+    """A listing's public page: published listings for everyone, an unpublished one for its host only (else 404)."""
+    visible = Q(is_published=True)
+    if user is not None and user.is_authenticated:
+        visible |= Q(host=user)
+    return get_object_or_404(Listing.objects.select_related("host").filter(visible), slug=slug)
+
+
+def listing_gallery(*, listing: Listing) -> list[ListingPhoto]:
+    return list(ListingPhoto.objects.filter(listing=listing).order_by("order", "id"))
+
+
+def listing_amenities(*, listing: Listing) -> list[Amenity]:
+    return list(listing.amenities.order_by("position", "id"))
+
+
+def _with_cover(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
+    """Annotate each listing with its first photo's file names, so a page of cards costs no extra query."""
+    cover = ListingPhoto.objects.filter(listing=OuterRef("pk")).order_by("order", "id")
+    return queryset.annotate(
+        cover_thumbnail=Subquery(cover.values("thumbnail")[:1]), cover_image=Subquery(cover.values("image")[:1])
+    )
+
+
+@dataclass(frozen=True)
+class ListingCard:
+    listing: Listing
+    cover_url: str
+    quote: Quote | None = None
+
+
+def _card(listing: Listing, quote: Quote | None = None) -> ListingCard:
+    name = getattr(listing, "cover_thumbnail", "") or getattr(listing, "cover_image", "")
+    return ListingCard(listing=listing, cover_url=default_storage.url(name) if name else "", quote=quote)
+
+
+def listings_featured(*, limit: int = 8) -> list[ListingCard]:
+    """Published listings with photos for the home page, newest first. One query."""
+    listings = _with_cover(
+        Listing.objects.filter(is_published=True, nightly_price_kes__isnull=False, max_guests__isnull=False)
+    ).filter(cover_image__isnull=False)
+    return [_card(listing) for listing in listings.order_by("-created_at", "-id")[:limit]]
+
+
+SORT_ORDERS = {
+    "price": ("nightly_price_kes", "id"),
+    "-price": ("-nightly_price_kes", "-id"),
+    "newest": ("-created_at", "-id"),
+}
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    where: str = ""
+    stay: Stay | None = None
+    guests: int = 1
+    property_type: str = ""
+    min_price_kes: int | None = None
+    max_price_kes: int | None = None
+    amenities: tuple[str, ...] = ()
+    sort: str = "price"
+
+
+def counties_matching(text: str) -> list[str]:
+    needle = text.casefold()
+    return [value for value, label in County.choices if needle in label.casefold() or needle in value]
+
+
+def listings_matching(*, query: SearchQuery, now: datetime.datetime) -> QuerySet[Listing]:
+    """Published listings that fit the query; with a stay, only those the quote would accept. One SQL query.
+
+    Mirrors the quote's rules in SQL (tests compare the two): blocked nights, nights that bookings hold,
+    minimum stay on the check-in night, maximum stay, guests and advance notice in Nairobi.
+    """
+    listings = Listing.objects.filter(
+        is_published=True, nightly_price_kes__isnull=False, max_guests__gte=max(query.guests, 1)
+    )
+    where = " ".join(query.where.split())
+    if where:
+        listings = listings.filter(
+            Q(county__in=counties_matching(where)) | Q(town__icontains=where) | Q(title__icontains=where)
+        )
+    if query.property_type:
+        listings = listings.filter(property_type=query.property_type)
+    if query.min_price_kes is not None:
+        listings = listings.filter(nightly_price_kes__gte=query.min_price_kes)
+    if query.max_price_kes is not None:
+        listings = listings.filter(nightly_price_kes__lte=query.max_price_kes)
+    for code in query.amenities:
+        listings = listings.filter(
+            Exists(Listing.amenities.through.objects.filter(listing_id=OuterRef("pk"), amenity__code=code))
+        )
+    if query.stay is not None:
+        listings = _bookable_for(listings, stay=query.stay, now=now)
+    return listings.order_by(*SORT_ORDERS.get(query.sort, SORT_ORDERS["price"]))
+
+
+def _bookable_for(listings: QuerySet[Listing], *, stay: Stay, now: datetime.datetime) -> QuerySet[Listing]:
+    nights = stay.nights
+    lead_days = (stay.check_in - nairobi_today(now)).days
+    if nights < 1 or lead_days < 0:
+        return listings.none()
+    listings = listings.filter(max_nights__gte=nights, advance_notice_days__lte=lead_days)
+    if lead_days == 0:
+        listings = listings.filter(same_day_cutoff_hour__gt=timezone.localtime(now, timezone=NAIROBI).hour)
+    first_night_minimum = CalendarDay.objects.filter(listing=OuterRef("pk"), date=stay.check_in).values(
+        "min_nights_override"
+    )[:1]
+    blocked = CalendarDay.objects.filter(
+        listing=OuterRef("pk"), blocked=True, date__gte=stay.check_in, date__lt=stay.check_out
+    )
+    booked = nights_taken_by_bookings(start=stay.check_in, end=stay.check_out, now=now).filter(
+        listing_id=OuterRef("pk")
+    )
+    return (
+        listings.alias(stay_min_nights=Coalesce(Subquery(first_night_minimum), F("min_nights")))
+        .filter(stay_min_nights__lte=nights)
+        .exclude(Exists(blocked))
+        .exclude(Exists(booked))
+    )
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    page: Page
+    cards: list[ListingCard]
+    query: SearchQuery
+
+
+SEARCH_PAGE_SIZE = 12
+
+
+def listing_search(
+    *, query: SearchQuery, page_number: str | int | None, now: datetime.datetime, per_page: int = SEARCH_PAGE_SIZE
+) -> SearchResults:
+    """One page of search results as cards; with a stay, each card carries its quote. At most three queries."""
+    paginator = Paginator(_with_cover(listings_matching(query=query, now=now)), per_page)
+    page = paginator.get_page(page_number)
+    listings = list(page.object_list)
+    quotes = (
+        stay_quotes(listings=listings, stay=query.stay, guests=query.guests, now=now)
+        if query.stay is not None and listings
+        else {}
+    )
+    return SearchResults(page=page, cards=[_card(lst, quotes.get(lst.pk)) for lst in listings], query=query)
+
+
+@dataclass(frozen=True)
+class GuestNight:
+    """One day of the guest's calendar: whether a stay can include its night, and that night's price."""
+
+    date: datetime.date
+    in_month: bool
+    available: bool
+    too_soon: bool
+    price_kes: int | None
+    min_nights: int | None
+    state: str  # "check-in", "stay", "check-out" or ""
+
+    @property
+    def price_short(self) -> str:
+        """The night's price in a calendar cell's width: 950, 10k, 12.5k."""
+        if self.price_kes is None:
+            return ""
+        if self.price_kes < 1000:
+            return str(self.price_kes)
+        thousands, hundreds = divmod(self.price_kes, 1000)
+        return f"{thousands}k" if hundreds < 100 else f"{thousands}.{hundreds // 100}k"
+
+
+@dataclass(frozen=True)
+class AvailabilityMonth:
+    month: datetime.date
+    weeks: list[list[GuestNight]]
+    previous_month: datetime.date | None
+    next_month: datetime.date | None
+
+
+GUEST_CALENDAR_MONTHS_AHEAD = 12
+
+
+def guest_month_bounds(*, now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    first = month_start(nairobi_today(now))
+    return first, _add_months(first, GUEST_CALENDAR_MONTHS_AHEAD)
+
+
+def availability_month(
+    *, listing: Listing, month: datetime.date, now: datetime.datetime, stay: Stay | None = None
+) -> AvailabilityMonth:
+    """The guest's view of one month: each night available or not, with its price. One calendar query."""
+    earliest, latest = guest_month_bounds(now=now)
+    month = min(max(month_start(month), earliest), latest)
+    weeks_of_dates = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(month.year, month.month)
+    start = month
+    end = _add_months(month, 1)
+    rows = {
+        row.date: row
+        for row in CalendarDay.objects.filter(listing=listing, date__gte=start, date__lt=end).only(
+            "date", "blocked", "price_override_kes", "min_nights_override"
+        )
+    }
+    booked = listing_booked_nights(listing=listing, first_night=start, last_night=end - DAY, now=now)
+    first_bookable = earliest_check_in(listing=listing, now=now)
+    open_for_bookings = listing.is_published and listing.nightly_price_kes is not None
+    weeks = []
+    for week in weeks_of_dates:
+        cells = []
+        for day in week:
+            row = rows.get(day)
+            too_soon = day < first_bookable
+            state = ""
+            if stay is not None and stay.check_out > stay.check_in:
+                if day == stay.check_in:
+                    state = "check-in"
+                elif day == stay.check_out:
+                    state = "check-out"
+                elif stay.check_in < day < stay.check_out:
+                    state = "stay"
+            cells.append(
+                GuestNight(
+                    date=day,
+                    in_month=day.month == month.month,
+                    available=open_for_bookings and not too_soon and not (row and row.blocked) and day not in booked,
+                    too_soon=too_soon,
+                    price_kes=(row.price_override_kes if row and row.price_override_kes else listing.nightly_price_kes),
+                    min_nights=row.min_nights_override if row else None,
+                    state=state,
+                )
+            )
+        weeks.append(cells)
+    return AvailabilityMonth(
+        month=month,
+        weeks=weeks,
+        previous_month=_add_months(month, -1) if month > earliest else None,
+        next_month=_add_months(month, 1) if month < latest else None,
+    )

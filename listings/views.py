@@ -1,0 +1,128 @@
+import datetime
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.money import MPESA_MAX_PAYMENT_KES
+from listings import selectors
+from listings.guest_forms import SearchForm, StayForm
+from listings.models import Listing
+from listings.policies import policy_terms
+
+
+def _month_from_query(value: str | None) -> datetime.date | None:
+    """'2027-01' -> 1 Jan 2027; anything else -> None."""
+    try:
+        return datetime.datetime.strptime((value or "")[:7], "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def _stay_query(stay: selectors.Stay | None, guests: int | None) -> str:
+    params = {}
+    if stay is not None:
+        params = {"check_in": stay.check_in.isoformat(), "check_out": stay.check_out.isoformat()}
+    if guests:
+        params["guests"] = guests
+    return urlencode(params)
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "listings/home.html",
+        {"form": SearchForm(), "cards": selectors.listings_featured()},
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def listing_search(request: HtmxHttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    results, stay_query, status = None, "", 200
+    if form.is_valid():
+        query = form.search_query()
+        results = selectors.listing_search(query=query, page_number=request.GET.get("page"), now=timezone.now())
+        stay_query = _stay_query(query.stay, form.cleaned_data.get("guests"))
+    else:
+        status = 422
+    template_name = "listings/listing_search.html"
+    if is_fragment_request(request):
+        template_name += "#search-results"
+    return render(request, template_name, {"form": form, "results": results, "stay_query": stay_query}, status=status)
+
+
+def _stay_context(request: HtmxHttpRequest, listing: Listing, now: datetime.datetime, *, quote: bool = True) -> dict:
+    """The stay form, the stay and (unless told not to) its quote and the link to book it."""
+    form = StayForm(request.GET)
+    stay, guests, stay_quote = None, 1, None
+    if form.is_valid():
+        stay, guests = form.stay(), form.guests_or_default()
+        if stay is not None and quote:
+            stay_quote = selectors.stay_quote(listing=listing, stay=stay, guests=guests, now=now)
+    reserve_url = ""
+    if stay_quote is not None and stay_quote.bookable:
+        reserve_url = f"{listing.get_absolute_url()}book/?{_stay_query(stay, guests)}"
+    return {
+        "stay_form": form,
+        "stay": stay,
+        "guests": guests,
+        "quote": stay_quote,
+        "reserve_url": reserve_url,
+        "mpesa_max_kes": MPESA_MAX_PAYMENT_KES,
+    }
+
+
+def _calendar_context(request: HtmxHttpRequest, listing: Listing, now: datetime.datetime, stay) -> dict:
+    month = _month_from_query(request.GET.get("month")) or (stay.check_in if stay else selectors.nairobi_today(now))
+    month_view = selectors.availability_month(listing=listing, month=month, now=now, stay=stay)
+    keep = {key: request.GET[key] for key in ("check_in", "check_out", "guests") if request.GET.get(key)}
+
+    def month_query(target: datetime.date | None) -> str:
+        return urlencode({**keep, "month": f"{target:%Y-%m}"}) if target else ""
+
+    return {
+        "calendar": month_view,
+        "previous_month_query": month_query(month_view.previous_month),
+        "next_month_query": month_query(month_view.next_month),
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    listing = selectors.listing_get_for_viewer(slug=slug, user=request.user)
+    now = timezone.now()
+    fragment = is_fragment_request(request)
+    stay_context = _stay_context(request, listing, now, quote=not fragment)
+    context = {"listing": listing, **_calendar_context(request, listing, now, stay_context["stay"])}
+    if fragment:
+        return render(request, "listings/listing_detail.html#availability-calendar", context)
+    context.update(
+        stay_context,
+        photos=selectors.listing_gallery(listing=listing),
+        amenities=selectors.listing_amenities(listing=listing),
+        policy_terms=policy_terms(listing.cancellation_policy),
+        is_host=request.user.is_authenticated and listing.host_id == request.user.pk,
+    )
+    status = 422 if stay_context["stay_form"].errors else 200
+    return render(request, "listings/listing_detail.html", context, status=status)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def listing_quote(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The live quote fragment. Without htmx, the property page shows the same quote."""
+    listing = selectors.listing_get_for_viewer(slug=slug, user=request.user)
+    if not is_fragment_request(request):
+        query = request.GET.urlencode()
+        return redirect(f"{listing.get_absolute_url()}{'?' + query if query else ''}")
+    context = {"listing": listing, **_stay_context(request, listing, timezone.now())}
+    status = 422 if context["stay_form"].errors else 200
+    return render(request, "listings/listing_detail.html#stay-quote", context, status=status)
