@@ -17,6 +17,8 @@ class ListingForm(forms.ModelForm):
 
     amenities = forms.ModelMultipleChoiceField(
         queryset=Amenity.objects.all(),
+        # Codes, not ids: a checkbox's value never reaches the database as a number a client made up.
+        to_field_name="code",
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Amenities"),
@@ -112,9 +114,7 @@ class PhotoUploadForm(forms.Form):
     image = forms.FileField(
         label=_("Add a photo"),
         help_text=_("JPEG, PNG or WebP, up to 12 MB. Location data is removed."),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ",".join(f"image/{fmt.lower()}" for fmt in ALLOWED_FORMATS)}
-        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(f"image/{fmt.lower()}" for fmt in ALLOWED_FORMATS)}),
     )
     caption = forms.CharField(label=_("Caption"), max_length=140, required=False)
 
@@ -136,9 +136,7 @@ class CalendarEditForm(forms.Form):
     ]
 
     first_night = forms.DateField(label=_("First night"), widget=forms.DateInput(attrs={"type": "date"}))
-    last_night = forms.DateField(
-        label=_("Last night"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    last_night = forms.DateField(label=_("Last night"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     action = forms.ChoiceField(choices=ACTIONS)
     note = forms.CharField(label=_("Note (only you see it)"), max_length=140, required=False)
     price_kes = forms.IntegerField(

@@ -36,7 +36,7 @@ def host(make_user):
 
 @pytest.fixture
 def listing(host):
-    return make_listing(host, nightly_price_kes=8_000, min_nights=2, is_published=False)
+    return make_listing(host, nightly_price_kes=8_000, min_nights=2)
 
 
 @pytest.fixture

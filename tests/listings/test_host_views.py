@@ -1,0 +1,426 @@
+"""The host's pages: dashboard, listing form, photos and publishing."""
+
+import json
+from io import BytesIO
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from listings.models import Listing, ListingPhoto
+from tests.listings.builders import make_listing
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+
+
+def jpeg(size=(900, 600), color=(30, 140, 170)) -> bytes:
+    buffer = BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def add_photo(listing: Listing, order: int = 0, caption: str = "") -> ListingPhoto:
+    photo = ListingPhoto(listing=listing, order=order, caption=caption)
+    photo.image.save(f"p{order}.jpg", ContentFile(jpeg()), save=False)
+    photo.thumbnail.save(f"p{order}-thumb.jpg", ContentFile(jpeg((300, 200))), save=False)
+    photo.save()
+    return photo
+
+
+@pytest.fixture
+def host(make_user):
+    return make_user("hassan@example.com", full_name="Hassan Otieno")
+
+
+@pytest.fixture
+def other(make_user):
+    return make_user("mallory@example.com", full_name="Mallory Kamau")
+
+
+@pytest.fixture
+def draft(host):
+    return make_listing(host, title="Garden cottage in Karen", slug="garden-cottage-in-karen", is_published=False)
+
+
+@pytest.fixture
+def host_client(client, host):
+    client.force_login(host)
+    return client
+
+
+@pytest.fixture
+def other_client(client, other):
+    client.force_login(other)
+    return client
+
+
+def valid_listing_data(**overrides) -> dict:
+    data = {
+        "title": "  Ocean breeze   villa ",
+        "description": "Three bedrooms on the beach.",
+        "property_type": "villa",
+        "county": "kwale",
+        "town": "Diani",
+        "max_guests": "6",
+        "bedrooms": "3",
+        "beds": "4",
+        "bathrooms": "2",
+        "nightly_price_kes": "18000",
+        "cleaning_fee_kes": "2500",
+        "weekly_discount_percent": "10",
+        "monthly_discount_percent": "25",
+        "min_nights": "2",
+        "max_nights": "60",
+        "advance_notice_days": "1",
+        "same_day_cutoff_hour": "18",
+        "check_in_time": "14:00",
+        "check_out_time": "10:00",
+        "house_rules": "No parties.",
+        "cancellation_policy": "moderate",
+        "amenities": ["wifi", "pool"],
+        "street_address": "Plot 12, Beach Road",
+        "directions": "Past the Tuskys, left at the baobab.",
+        "check_in_instructions": "Keys with the askari.",
+        "host_phone": "0712 345 678",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- Dashboard ----------------------------------------------------------------------------------------------------
+
+
+def test_dashboard_needs_sign_in(client):
+    response = client.get("/host/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_any_signed_in_user_gets_a_dashboard(client, make_user):
+    client.force_login(make_user("newhost@example.com"))
+    response = client.get("/host/")
+    assert response.status_code == 200
+    assert "You have no listings yet." in response.content.decode()
+
+
+def test_dashboard_lists_only_the_hosts_own_listings_with_status(host_client, host, other, draft):
+    published = make_listing(host, title="Sea view flat", is_published=True)
+    add_photo(published)
+    make_listing(other, title="Someone else's bungalow")
+
+    page = host_client.get("/host/").content.decode()
+
+    assert "Garden cottage in Karen" in page and "Sea view flat" in page
+    assert "Someone else" not in page
+    assert page.count("Published</span>") == 1 and page.count("Draft</span>") == 1
+    assert f'href="/host/listings/{draft.slug}/calendar/"' in page
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_dashboard_queries_do_not_grow_with_listings(host_client, host, count, django_assert_num_queries):
+    with CaptureQueriesContext(connection) as baseline:
+        host_client.get("/host/")
+    for i in range(count):
+        listing = make_listing(host, title=f"Flat {i}")
+        add_photo(listing)
+    with django_assert_num_queries(len(baseline)):
+        response = host_client.get("/host/")
+    assert response.content.decode().count("data-listing=") == count
+
+
+# --- New and edit -------------------------------------------------------------------------------------------------
+
+
+def test_new_listing_is_saved_as_a_draft_with_a_slug_from_its_title(host_client, host):
+    response = host_client.post("/host/listings/new/", valid_listing_data())
+
+    listing = Listing.objects.get(host=host)
+    assert response.status_code == 302
+    assert response["Location"] == f"/host/listings/{listing.slug}/edit/"
+    assert listing.slug == "ocean-breeze-villa"
+    assert listing.title == "Ocean breeze villa"
+    assert not listing.is_published
+    assert listing.host_phone == "254712345678"
+    assert sorted(listing.amenities.values_list("code", flat=True)) == ["pool", "wifi"]
+    assert (listing.nightly_price_kes, listing.max_guests, listing.weekly_discount_percent) == (18_000, 6, 10)
+
+
+def test_a_second_listing_with_the_same_title_gets_its_own_slug(host_client, host):
+    host_client.post("/host/listings/new/", valid_listing_data())
+    host_client.post("/host/listings/new/", valid_listing_data())
+    slugs = list(Listing.objects.filter(host=host).values_list("slug", flat=True))
+    assert len(set(slugs)) == 2
+    assert all(slug.startswith("ocean-breeze-villa") for slug in slugs)
+
+
+def test_a_listing_may_be_saved_before_it_has_a_price_or_capacity(host_client, host):
+    response = host_client.post("/host/listings/new/", valid_listing_data(nightly_price_kes="", max_guests=""))
+    assert response.status_code == 302
+    listing = Listing.objects.get(host=host)
+    assert listing.nightly_price_kes is None and listing.max_guests is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"title": "   "}, "This field is required."),
+        ({"county": "atlantis"}, "Select a valid choice."),
+        ({"min_nights": "10", "max_nights": "5"}, "listing_max_nights_gte_min"),
+        ({"weekly_discount_percent": "95"}, "less than or equal to 90"),
+        ({"host_phone": "12345"}, "phone"),
+        ({"nightly_price_kes": "-5"}, "greater than or equal to"),
+        ({"advance_notice_days": "30"}, "less than or equal to 7"),
+    ],
+)
+def test_invalid_listing_is_a_422_with_the_error(host_client, host, overrides, message):
+    response = host_client.post("/host/listings/new/", valid_listing_data(**overrides))
+    assert response.status_code == 422
+    assert message.lower() in response.content.decode().lower()
+    assert not Listing.objects.filter(host=host).exists()
+
+
+def test_edit_saves_and_keeps_the_slug(host_client, draft):
+    response = host_client.post(f"/host/listings/{draft.slug}/edit/", valid_listing_data(title="Renamed cottage"))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.title == "Renamed cottage"
+    assert draft.slug == "garden-cottage-in-karen"
+
+
+def test_a_published_listing_cannot_lose_its_price(host_client, host):
+    listing = make_listing(host, is_published=True)
+    add_photo(listing)
+    response = host_client.post(f"/host/listings/{listing.slug}/edit/", valid_listing_data(nightly_price_kes=""))
+    assert response.status_code == 422
+    assert "A published listing needs a nightly price" in response.content.decode()
+    listing.refresh_from_db()
+    assert listing.nightly_price_kes == 10_000
+
+
+def test_another_host_cannot_see_or_edit_a_listing(other_client, draft):
+    assert other_client.get(f"/host/listings/{draft.slug}/edit/").status_code == 404
+    response = other_client.post(f"/host/listings/{draft.slug}/edit/", valid_listing_data(title="Hijacked"))
+    assert response.status_code == 404
+    draft.refresh_from_db()
+    assert draft.title == "Garden cottage in Karen"
+
+
+HOSTILE = [
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "\x00",
+    "9" * 400,
+    "-1",
+    "1e999",
+    "NaN",
+    "🏖️" * 200,
+    "../../etc/passwd",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_in_every_listing_field_never_500(host_client, draft, value):
+    # New and edit share the form; each field is tried on one of them in turn.
+    paths = ("/host/listings/new/", f"/host/listings/{draft.slug}/edit/")
+    for i, field in enumerate(valid_listing_data()):
+        response = host_client.post(paths[i % 2], valid_listing_data(**{field: value}))
+        assert response.status_code in (302, 422), (field, response.status_code)
+
+
+# --- Photos -------------------------------------------------------------------------------------------------------
+
+
+def upload_photo(client, listing, content: bytes, name="IMG_0001.jpg", caption="Front door"):
+    return client.post(
+        f"/host/listings/{listing.slug}/photos/",
+        {"image": SimpleUploadedFile(name, content, content_type="image/jpeg"), "caption": caption},
+        headers=HX,
+    )
+
+
+def test_upload_adds_a_photo_and_returns_the_photo_list(host_client, draft):
+    response = upload_photo(host_client, draft, jpeg((2400, 1600)))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="photo-list"')
+    assert "<html" not in body
+    assert "photosChanged" in json.loads(response["HX-Trigger"])
+    photo = draft.photos.get()
+    assert photo.caption == "Front door"
+    assert default_storage.exists(photo.image.name) and default_storage.exists(photo.thumbnail.name)
+    with default_storage.open(photo.image.name) as stored:
+        assert Image.open(stored).size == (1600, 1067)
+    assert photo.thumbnail.url in body
+
+
+def test_upload_of_a_file_that_is_not_a_photo_is_a_422(host_client, draft):
+    response = upload_photo(host_client, draft, b"not a picture at all" * 50, name="villa.jpg")
+    assert response.status_code == 422
+    assert "This file is not a JPEG, PNG or WebP photo." in response.content.decode()
+    assert "HX-Trigger" not in response
+    assert not draft.photos.exists()
+
+
+def test_upload_without_a_file_is_a_422(host_client, draft):
+    response = host_client.post(f"/host/listings/{draft.slug}/photos/", {"caption": "x"}, headers=HX)
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()
+
+
+def test_upload_without_javascript_redirects_to_the_photos(host_client, draft):
+    response = host_client.post(
+        f"/host/listings/{draft.slug}/photos/",
+        {"image": SimpleUploadedFile("a.jpg", jpeg(), content_type="image/jpeg")},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/host/listings/{draft.slug}/edit/#photos"
+    assert draft.photos.count() == 1
+
+
+def test_caption_move_and_delete(host_client, draft):
+    first, second, third = (add_photo(draft, order=i) for i in range(3))
+    base = f"/host/listings/{draft.slug}/photos"
+
+    response = host_client.post(f"{base}/{second.pk}/", {"caption": "  Pool at   dusk "}, headers=HX)
+    assert response.status_code == 200
+    second.refresh_from_db()
+    assert second.caption == "Pool at dusk"
+
+    response = host_client.post(f"{base}/{third.pk}/move/", {"direction": "up"}, headers=HX)
+    assert response.status_code == 200
+    assert list(draft.photos.order_by("order").values_list("pk", flat=True)) == [first.pk, third.pk, second.pk]
+
+    host_client.post(f"{base}/{third.pk}/move/", {"direction": "up"}, headers=HX)
+    host_client.post(f"{base}/{third.pk}/move/", {"direction": "up"}, headers=HX)  # already first: no change
+    assert list(draft.photos.order_by("order").values_list("pk", flat=True)) == [third.pk, first.pk, second.pk]
+
+    response = host_client.post(f"{base}/{first.pk}/delete/", headers=HX)
+    assert response.status_code == 200
+    assert "photosChanged" in json.loads(response["HX-Trigger"])
+    assert list(draft.photos.order_by("order").values_list("pk", "order")) == [(third.pk, 0), (second.pk, 1)]
+
+
+def test_deleting_a_photo_removes_its_files_once_committed(host_client, draft, django_capture_on_commit_callbacks):
+    photo = add_photo(draft)
+    names = (photo.image.name, photo.thumbnail.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        host_client.post(f"/host/listings/{draft.slug}/photos/{photo.pk}/delete/", headers=HX)
+    assert not any(default_storage.exists(name) for name in names)
+
+
+def test_bad_move_direction_is_a_422(host_client, draft):
+    photo = add_photo(draft)
+    response = host_client.post(
+        f"/host/listings/{draft.slug}/photos/{photo.pk}/move/", {"direction": "sideways"}, headers=HX
+    )
+    assert response.status_code == 422
+
+
+def test_the_last_photo_of_a_published_listing_cannot_be_deleted(host_client, host):
+    listing = make_listing(host, is_published=True)
+    photo = add_photo(listing)
+    response = host_client.post(f"/host/listings/{listing.slug}/photos/{photo.pk}/delete/", headers=HX)
+    assert response.status_code == 422
+    assert "A published listing needs at least one photo" in response.content.decode()
+    assert listing.photos.count() == 1
+
+
+def test_another_host_cannot_touch_photos_and_nothing_changes(other_client, draft):
+    photo = add_photo(draft, caption="Original")
+    base = f"/host/listings/{draft.slug}/photos"
+    assert upload_photo(other_client, draft, jpeg()).status_code == 404
+    assert other_client.post(f"{base}/{photo.pk}/", {"caption": "Mine now"}, headers=HX).status_code == 404
+    assert other_client.post(f"{base}/{photo.pk}/move/", {"direction": "down"}, headers=HX).status_code == 404
+    assert other_client.post(f"{base}/{photo.pk}/delete/", headers=HX).status_code == 404
+    assert list(draft.photos.values_list("pk", "caption")) == [(photo.pk, "Original")]
+
+
+def test_a_photo_is_found_only_under_its_own_listing(host_client, host, draft):
+    other_listing = make_listing(host, is_published=False)
+    photo = add_photo(other_listing)
+    response = host_client.post(f"/host/listings/{draft.slug}/photos/{photo.pk}/delete/", headers=HX)
+    assert response.status_code == 404
+    assert other_listing.photos.count() == 1
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_edit_page_queries_do_not_grow_with_photos(host_client, draft, count, django_assert_num_queries):
+    add_photo(draft)
+    with CaptureQueriesContext(connection) as baseline:
+        host_client.get(f"/host/listings/{draft.slug}/edit/")
+    for i in range(1, count):
+        add_photo(draft, order=i)
+    with django_assert_num_queries(len(baseline)):
+        response = host_client.get(f"/host/listings/{draft.slug}/edit/")
+    assert response.content.decode().count("data-photo=") == count
+
+
+# --- Publishing ---------------------------------------------------------------------------------------------------
+
+
+def test_publish_is_refused_naming_everything_missing(host_client, host):
+    listing = make_listing(host, is_published=False, nightly_price_kes=None, max_guests=None)
+    response = host_client.post(f"/host/listings/{listing.slug}/publish/", {"action": "publish"}, headers=HX)
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="publish-panel"')
+    assert "To publish, add at least one photo, a nightly price and the number of guests it sleeps." in body
+    listing.refresh_from_db()
+    assert not listing.is_published
+
+
+def test_publish_is_refused_without_a_photo_alone(host_client, draft):
+    response = host_client.post(f"/host/listings/{draft.slug}/publish/", {"action": "publish"}, headers=HX)
+    assert response.status_code == 422
+    assert "To publish, add at least one photo." in response.content.decode()
+
+
+def test_publish_and_unpublish(host_client, draft):
+    add_photo(draft)
+    response = host_client.post(f"/host/listings/{draft.slug}/publish/", {"action": "publish"}, headers=HX)
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.is_published
+    assert 'value="unpublish"' in response.content.decode()
+
+    response = host_client.post(f"/host/listings/{draft.slug}/publish/", {"action": "unpublish"}, headers=HX)
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert not draft.is_published
+
+
+def test_publish_without_javascript_redirects_with_a_message(host_client, draft):
+    response = host_client.post(f"/host/listings/{draft.slug}/publish/", {"action": "publish"}, follow=True)
+    assert response.redirect_chain == [(f"/host/listings/{draft.slug}/edit/", 302)]
+    assert "To publish, add at least one photo." in response.content.decode()
+
+
+def test_publish_panel_fragment_lists_what_is_missing(host_client, draft):
+    response = host_client.get(f"/host/listings/{draft.slug}/publish/", headers=HX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="publish-panel"')
+    assert "at least one photo" in body
+    assert 'hx-trigger="photosChanged from:body"' in body
+
+
+@pytest.mark.parametrize("action", ["", "delete", "publish\x00", "<b>"])
+def test_unknown_publish_action_is_a_422(host_client, draft, action):
+    response = host_client.post(f"/host/listings/{draft.slug}/publish/", {"action": action}, headers=HX)
+    assert response.status_code == 422
+
+
+def test_another_host_cannot_publish_or_unpublish(other_client, host):
+    listing = make_listing(host, is_published=True)
+    add_photo(listing)
+    assert other_client.post(f"/host/listings/{listing.slug}/publish/", {"action": "unpublish"}).status_code == 404
+    assert other_client.get(f"/host/listings/{listing.slug}/publish/", headers=HX).status_code == 404
+    listing.refresh_from_db()
+    assert listing.is_published
