@@ -236,3 +236,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Bookings: how long unpaid dates are held, and limits against squatting dates.
+BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)
+BOOKING_MAX_UNPAID_HOLDS = env_int("BOOKING_MAX_UNPAID_HOLDS", 2)
+BOOKING_HOLDS_PER_HOUR = env_int("BOOKING_HOLDS_PER_HOUR", 10)

@@ -1,0 +1,415 @@
+"""Every change to a booking. Only this module assigns Booking.status, through _move()."""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import User
+from core.money import format_kes
+from listings.models import Listing
+from listings.policies import Refund, cancellation_refund, check_in_moment
+from listings.selectors import Stay, stay_quote
+from reservations.models import Booking, BookingEvent, BookingGuest
+from reservations.selectors import bookings_overlapping
+
+logger = logging.getLogger(__name__)
+
+Status = Booking.Status
+Actor = BookingEvent.Actor
+EXCLUSION_VIOLATION = "23P01"
+
+
+class BookingError(Exception):
+    """A booking could not be changed. The message is safe to show to the person who asked."""
+
+
+@dataclass(frozen=True)
+class GuestData:
+    full_name: str
+    email: str = ""
+    phone: str = ""
+    age_group: str = BookingGuest.AgeGroup.ADULT
+
+
+def hold_duration() -> datetime.timedelta:
+    return datetime.timedelta(minutes=getattr(settings, "BOOKING_HOLD_MINUTES", 15))
+
+
+def _is_exclusion_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) == EXCLUSION_VIOLATION
+
+
+def _record(
+    booking: Booking,
+    *,
+    action: str,
+    message: str,
+    actor_kind: str,
+    actor: User | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    details: dict | None = None,
+) -> BookingEvent:
+    return BookingEvent.objects.create(
+        booking=booking,
+        action=action,
+        message=message[:500],
+        actor_kind=actor_kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        details=details or {},
+    )
+
+
+def _move(
+    booking: Booking,
+    to_status: str,
+    *,
+    action: str,
+    message: str,
+    actor_kind: str,
+    actor: User | None = None,
+    details: dict | None = None,
+    **fields,
+) -> Booking:
+    """The one way a booking changes status: checks the transition table, saves, and writes the event."""
+    if booking.status == to_status:
+        return booking
+    if not booking.can_move_to(to_status):
+        raise BookingError(
+            _("Booking {ref} cannot go from {old} to {new}.").format(
+                ref=booking.ref, old=booking.get_status_display(), new=Booking.Status(to_status).label
+            )
+        )
+    from_status = booking.status
+    booking.status = to_status
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    booking.save(update_fields=["status", "updated_at", *fields])
+    _record(
+        booking,
+        action=action,
+        message=message,
+        actor_kind=actor_kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        details=details,
+    )
+    return booking
+
+
+@transaction.atomic
+def bookings_lapse(*, listing: Listing, now: datetime.datetime) -> int:
+    """Move the listing's lapsed holds out of the blocking statuses. The caller holds the listing lock."""
+    lapsed = Booking.objects.select_for_update().filter(
+        listing=listing, status__in=Booking.UNPAID, blocks_until__lte=now
+    )
+    count = 0
+    for booking in lapsed:
+        _move(
+            booking,
+            Status.EXPIRED,
+            action="expired",
+            message=_("The hold ran out before payment."),
+            actor_kind=Actor.SYSTEM,
+        )
+        count += 1
+    return count
+
+
+def bookings_expire_all(*, now: datetime.datetime | None = None) -> int:
+    """Tidy up every lapsed hold (the periodic command). Correctness never depends on this running."""
+    now = now or timezone.now()
+    listing_ids = (
+        Booking.objects.filter(status__in=Booking.UNPAID, blocks_until__lte=now)
+        .values_list("listing_id", flat=True)
+        .distinct()
+    )
+    total = 0
+    for listing_id in list(listing_ids):
+        with transaction.atomic():
+            listing = Listing.objects.select_for_update().get(pk=listing_id)
+            total += bookings_lapse(listing=listing, now=now)
+    return total
+
+
+def _verified_accounts(emails: list[str]) -> dict[str, User]:
+    """Accounts that have verified one of these addresses, by lower-cased address."""
+    wanted = {email.lower() for email in emails if email}
+    if not wanted:
+        return {}
+    condition = Q()
+    for email in wanted:
+        condition |= Q(email__iexact=email)
+    addresses = EmailAddress.objects.filter(condition, verified=True).select_related("user")
+    return {address.email.lower(): address.user for address in addresses}
+
+
+def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
+    max_unpaid = getattr(settings, "BOOKING_MAX_UNPAID_HOLDS", 2)
+    unpaid = Booking.objects.filter(booker=booker, status__in=Booking.UNPAID, blocks_until__gt=now).count()
+    if unpaid >= max_unpaid:
+        raise BookingError(
+            _("You already have {count} unpaid bookings. Pay for one or cancel it before holding more dates.").format(
+                count=unpaid
+            )
+        )
+    per_hour = getattr(settings, "BOOKING_HOLDS_PER_HOUR", 10)
+    key = f"booking-holds:{booker.pk}:{now:%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    if cache.incr(key) > per_hour:
+        raise BookingError(_("You have held dates too many times in the last hour. Please try again later."))
+
+
+@transaction.atomic
+def booking_hold(
+    *,
+    booker: User,
+    listing_id: int,
+    stay: Stay,
+    guests: list[GuestData],
+    shown_total_kes: int,
+    idempotency_key: str,
+    now: datetime.datetime | None = None,
+) -> Booking:
+    """Hold the stay's nights for the hold duration. Raises BookingError with a sentence a guest can read.
+
+    A resubmitted form (same idempotency key) returns the booking it already made.
+    """
+    existing = Booking.objects.filter(booker=booker, idempotency_key=idempotency_key).first()
+    if existing:
+        return existing
+    now = now or timezone.now()
+    # One hold per listing at a time, in the lock order listing -> booking -> payment.
+    listing = Listing.objects.select_for_update().get(pk=listing_id)
+    # The exclusion constraint cannot read the clock: lapsed holds must leave the blocking statuses first.
+    bookings_lapse(listing=listing, now=now)
+    quote = stay_quote(listing=listing, stay=stay, guests=len(guests), now=now)
+    if not quote.bookable:
+        raise BookingError(quote.reason)
+    if quote.total_kes != shown_total_kes:
+        raise BookingError(
+            _("The price changed to {total} while you were booking.").format(total=format_kes(quote.total_kes))
+        )
+    _check_hold_limits(booker=booker, now=now)
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                listing=listing,
+                booker=booker,
+                check_in=stay.check_in,
+                check_out=stay.check_out,
+                guest_count=len(guests),
+                status=Status.HELD,
+                blocks_until=now + hold_duration(),
+                idempotency_key=idempotency_key,
+                nights=[{"date": n.date.isoformat(), "price_kes": n.price_kes} for n in quote.nights],
+                nights_total_kes=quote.nights_total_kes,
+                discount_name=str(quote.discount_name),
+                discount_percent=quote.discount_percent,
+                discount_kes=quote.discount_kes,
+                cleaning_fee_kes=quote.cleaning_fee_kes,
+                total_kes=quote.total_kes,
+                cancellation_policy=quote.cancellation_policy,
+                check_in_at=check_in_moment(check_in=stay.check_in, check_in_time=listing.check_in_time),
+            )
+    except IntegrityError as error:
+        if _is_exclusion_violation(error):
+            raise BookingError(_("Those dates were just taken by someone else. Please choose other dates."))
+        raise
+    accounts = _verified_accounts([g.email.lower() for g in guests])
+    BookingGuest.objects.bulk_create(
+        BookingGuest(
+            booking=booking,
+            position=position,
+            full_name=guest.full_name,
+            email=guest.email.lower(),
+            phone=guest.phone,
+            age_group=guest.age_group,
+            user=booker if position == 0 else accounts.get(guest.email.lower()),
+        )
+        for position, guest in enumerate(guests)
+    )
+    _record(
+        booking,
+        action="held",
+        message=_("Dates held for {guests} guests, {total} to pay.").format(
+            guests=len(guests), total=format_kes(booking.total_kes)
+        ),
+        actor_kind=Actor.USER,
+        actor=booker,
+        to_status=Status.HELD,
+        details={"blocks_until": booking.blocks_until.isoformat(), "total_kes": booking.total_kes},
+    )
+    return booking
+
+
+def booking_refund_today(*, booking: Booking, now: datetime.datetime | None = None) -> Refund:
+    """What the frozen policy gives back if the guest cancels at `now`."""
+    return cancellation_refund(
+        policy=booking.cancellation_policy,
+        nights_total_kes=booking.nights_total_kes - booking.discount_kes,
+        cleaning_fee_kes=booking.cleaning_fee_kes,
+        check_in_at=booking.check_in_at,
+        booked_at=booking.created_at,
+        cancelled_at=now or timezone.now(),
+    )
+
+
+def booking_refund_due_on_cancel(*, booking: Booking, now: datetime.datetime) -> int:
+    """The refund owed if the guest cancels now: the policy's share, of what was actually paid, minus refunds made."""
+    refund = booking_refund_today(booking=booking, now=now)
+    paid_net = booking.paid_kes - booking.refunded_kes
+    return max(min(refund.total_kes, paid_net), 0)
+
+
+def _lock(booking: Booking) -> Booking:
+    """Lock the listing, then the booking (the one lock order), and return a fresh copy of the booking."""
+    Listing.objects.select_for_update().filter(pk=booking.listing_id).first()
+    return Booking.objects.select_for_update().select_related("listing").get(pk=booking.pk)
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datetime.datetime | None = None) -> Booking:
+    """The booker cancels: a hold frees its nights, a confirmed stay records the refund due. Raises BookingError."""
+    now = now or timezone.now()
+    booking = _lock(booking)
+    if booking.booker_id != user.pk:
+        raise BookingError(_("Only the person who made the booking can cancel it."))
+    if booking.status == Status.CANCELLED:
+        return booking
+    if booking.status == Status.AWAITING_PAYMENT:
+        raise BookingError(_("A payment is in progress. Wait for it to finish before cancelling."))
+    if booking.status == Status.HELD:
+        return _move(
+            booking,
+            Status.CANCELLED,
+            action="cancelled",
+            message=_("Cancelled by the guest before payment; the dates are free again."),
+            actor_kind=Actor.USER,
+            actor=user,
+            blocks_until=now,
+            cancelled_at=now,
+            cancel_reason=reason[:500],
+        )
+    if booking.status != Status.CONFIRMED:
+        raise BookingError(_("This booking can no longer be cancelled."))
+    if booking.check_out <= timezone.localdate(now):
+        raise BookingError(_("This stay is over and can no longer be cancelled."))
+    refund_due = booking_refund_due_on_cancel(booking=booking, now=now)
+    booking = _move(
+        booking,
+        Status.CANCELLED,
+        action="cancelled",
+        message=_("Cancelled by the guest; refund due {amount}.").format(amount=format_kes(refund_due)),
+        actor_kind=Actor.USER,
+        actor=user,
+        details={"refund_due_kes": refund_due, "policy": booking.cancellation_policy},
+        cancelled_at=now,
+        cancel_reason=reason[:500],
+        refund_due_kes=booking.refund_due_kes + refund_due,
+    )
+    _queue_booking_emails(booking, kind="cancelled")
+    return booking
+
+
+@transaction.atomic
+def booking_host_cancel(*, booking: Booking, host: User, reason: str, now: datetime.datetime | None = None) -> Booking:
+    """The host cancels a confirmed booking: the guest gets back everything paid. Raises BookingError."""
+    now = now or timezone.now()
+    booking = _lock(booking)
+    if booking.listing.host_id != host.pk:
+        raise BookingError(_("Only the host of this place can cancel its bookings."))
+    reason = " ".join(reason.split())
+    if not reason:
+        raise BookingError(_("Tell the guest why you are cancelling."))
+    if booking.status == Status.CANCELLED:
+        return booking
+    if booking.status != Status.CONFIRMED:
+        raise BookingError(_("Only confirmed bookings can be cancelled by the host."))
+    refund_due = max(booking.paid_kes - booking.refunded_kes, 0)
+    booking = _move(
+        booking,
+        Status.CANCELLED,
+        action="host_cancelled",
+        message=_("Cancelled by the host: {reason} Full refund due {amount}.").format(
+            reason=reason, amount=format_kes(refund_due)
+        ),
+        actor_kind=Actor.HOST,
+        actor=host,
+        details={"refund_due_kes": refund_due, "reason": reason},
+        cancelled_at=now,
+        cancel_reason=reason[:500],
+        refund_due_kes=booking.refund_due_kes + refund_due,
+    )
+    _queue_booking_emails(booking, kind="cancelled")
+    return booking
+
+
+@transaction.atomic
+def booking_confirm(*, booking_id: int, details: dict | None = None, now: datetime.datetime | None = None) -> Booking:
+    """Confirm a paid booking: event, blocks_until cleared, e-mails to every guest and the host. Idempotent.
+
+    Raises BookingError when the nights were taken meanwhile (a late payment): the caller records a refund due.
+    """
+    now = now or timezone.now()
+    booking = Booking.objects.only("listing_id").get(pk=booking_id)
+    booking = _lock(booking)
+    if booking.status == Status.CONFIRMED:
+        return booking
+    # A hold that lapsed before the money came is expired first, so that its history says so.
+    if bookings_lapse(listing=booking.listing, now=now):
+        booking.refresh_from_db()
+    if booking.status == Status.EXPIRED and _nights_taken_by_others(booking, now=now):
+        raise BookingError(_("The payment arrived after these dates were taken by another booking."))
+    try:
+        with transaction.atomic():
+            booking = _move(
+                booking,
+                Status.CONFIRMED,
+                action="confirmed",
+                message=_("Paid and confirmed."),
+                actor_kind=Actor.MPESA,
+                details=details,
+                blocks_until=None,
+                confirmed_at=now,
+            )
+    except IntegrityError as error:
+        if _is_exclusion_violation(error):
+            raise BookingError(_("The payment arrived after these dates were taken by another booking."))
+        raise
+    _queue_booking_emails(booking, kind="confirmed")
+    return booking
+
+
+def _nights_taken_by_others(booking: Booking, *, now: datetime.datetime) -> bool:
+    return (
+        bookings_overlapping(start=booking.check_in, end=booking.check_out, now=now)
+        .filter(listing_id=booking.listing_id)
+        .exclude(pk=booking.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def booking_guests_link_account(*, user: User, email: str) -> int:
+    """Link guest rows with this address to the account that has just verified it. Returns how many."""
+    return BookingGuest.objects.filter(email__iexact=email, user__isnull=True).update(user=user)
+
+
+def _queue_booking_emails(booking: Booking, *, kind: str) -> None:
+    from reservations.emails import booking_emails_send
+
+    booking_id = booking.pk
+    transaction.on_commit(lambda: booking_emails_send(booking_id=booking_id, kind=kind))

@@ -1,0 +1,58 @@
+import datetime
+import uuid
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from listings.selectors import Stay
+from reservations.services import GuestData, booking_hold
+from tests.listings.builders import make_listing
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+NOW = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=NAIROBI)
+
+
+def d(day: int, month: int = 12, year: int = 2026) -> datetime.date:
+    return datetime.date(year, month, day)
+
+
+def stay(check_in: int, check_out: int) -> Stay:
+    return Stay(check_in=d(check_in), check_out=d(check_out))
+
+
+@pytest.fixture
+def host(make_user):
+    return make_user(email="host@example.com", full_name="Hassan Host")
+
+
+@pytest.fixture
+def listing(host):
+    return make_listing(host, cleaning_fee_kes=1_500, cancellation_policy="moderate")
+
+
+@pytest.fixture
+def guest(make_user):
+    return make_user(email="guest@example.com", full_name="Grace Guest")
+
+
+@pytest.fixture
+def hold(listing):
+    """Hold a stay for a user through the one service, at NOW unless told otherwise."""
+
+    def _hold(user, check_in: int, check_out: int, *, guests=None, now=NOW, key=None, listing_obj=None):
+        target = listing_obj or listing
+        guests = guests or [GuestData(full_name=user.full_name, email=user.email)]
+        from listings.selectors import stay_quote
+
+        quote = stay_quote(listing=target, stay=stay(check_in, check_out), guests=len(guests), now=now)
+        return booking_hold(
+            booker=user,
+            listing_id=target.pk,
+            stay=stay(check_in, check_out),
+            guests=guests,
+            shown_total_kes=quote.total_kes,
+            idempotency_key=key or uuid.uuid4().hex,
+            now=now,
+        )
+
+    return _hold
