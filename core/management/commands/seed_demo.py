@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from core.models import User
+from listings.demo import DEMO_LISTINGS, OTHER_HOSTS, seed_listings
 
 DEMO_PASSWORD = "nexus-demo"
 DEMO_ACCOUNTS = [
@@ -15,7 +16,7 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (and, as later parts arrive, demo data). Safe to run again."
+    help = "Create the demo accounts and demo listings with photos and calendars. Safe to run again."
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even when DJANGO_DEBUG is off.")
@@ -31,10 +32,18 @@ class Command(BaseCommand):
                 user = self._ensure_user(email=email, full_name=full_name, phone=phone)
                 if "support" in groups:
                     user.groups.add(support_group)
+            hosts = {
+                email: self._ensure_host(email=email, full_name=name, phone=phone) for email, name, phone in OTHER_HOSTS
+            }
+            hosts["host@nexus.test"] = User.objects.get(email="host@nexus.test")
+        created = seed_listings(hosts=hosts)
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}):"))
         for email, _name, _phone, groups in DEMO_ACCOUNTS:
             role = ", ".join(groups) or ("host" if email.startswith("host") else "guest")
             self.stdout.write(f"  {email:<22} {role}")
+        others = ", ".join(email for email, _name, _phone in OTHER_HOSTS)
+        self.stdout.write(f"  and more hosts: {others}")
+        self.stdout.write(f"Demo listings: {created} created, {len(DEMO_LISTINGS)} in the demo set.")
 
     def _ensure_user(self, *, email: str, full_name: str, phone: str) -> User:
         user = User.objects.filter(email__iexact=email).first()
@@ -47,4 +56,11 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
         EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        return user
+
+    def _ensure_host(self, *, email: str, full_name: str, phone: str) -> User:
+        """Another demo host, created once: unlike the three demo accounts it is not reset on every run."""
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = self._ensure_user(email=email, full_name=full_name, phone=phone)
         return user
