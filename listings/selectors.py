@@ -7,7 +7,19 @@ from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -30,14 +42,11 @@ DAY = datetime.timedelta(days=1)
 def nights_taken_by_bookings(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
     """Stays of the bookings that hold nights in [start, end), as rows (listing_id, check_in, check_out, ref).
 
-    The quote, search and both calendars ask here, so they never disagree. Until the Reservations issue
-    supplies `bookings_blocking(now=...)`, no booking exists and the rows are empty (and cost no query).
+    The quote, search and both calendars ask here, so they never disagree with reservations' one rule.
     """
-    return (
-        CalendarDay.objects.none()
-        .annotate(check_in=F("date"), check_out=F("date"), ref=Value(""))
-        .values("listing_id", "check_in", "check_out", "ref")
-    )
+    from reservations.selectors import bookings_overlapping
+
+    return bookings_overlapping(start=start, end=end, now=now).values("listing_id", "check_in", "check_out", "ref")
 
 
 def taken_nights_by_listing(rows, *, start: datetime.date, end: datetime.date) -> dict[int, dict[datetime.date, str]]:
@@ -59,6 +68,68 @@ def listing_booked_nights(
     end = last_night + DAY
     rows = nights_taken_by_bookings(start=first_night, end=end, now=now or timezone.now()).filter(listing_id=listing.pk)
     return taken_nights_by_listing(rows, start=first_night, end=end).get(listing.pk, {})
+
+
+@dataclass(frozen=True)
+class NightSettings:
+    """What the host set for one night (a CalendarDay row, as the quote and the guest calendar read it)."""
+
+    blocked: bool
+    price_override_kes: int | None
+    min_nights_override: int | None
+
+
+def nights_settings_and_bookings(
+    *, listing_ids: list[int], start: datetime.date, end: datetime.date, now: datetime.datetime
+) -> tuple[dict[int, dict[datetime.date, NightSettings]], dict[int, dict[datetime.date, str]]]:
+    """The host's settings and the booked nights of these listings in [start, end), in one query.
+
+    Calendar rows and booking rows come back together (UNION ALL), so a stay or a month costs one query
+    however many nights it has and whether or not bookings exist.
+    """
+    columns = ("u_listing", "u_start", "u_end", "u_blocked", "u_price", "u_min", "u_ref")
+    calendar_rows = (
+        CalendarDay.objects.filter(listing_id__in=listing_ids, date__gte=start, date__lt=end)
+        .exclude(blocked=False, price_override_kes__isnull=True, min_nights_override__isnull=True)
+        .order_by()
+        .annotate(
+            u_listing=F("listing_id"),
+            u_start=F("date"),
+            u_end=F("date"),
+            u_blocked=F("blocked"),
+            u_price=F("price_override_kes"),
+            u_min=F("min_nights_override"),
+            u_ref=Value("", output_field=CharField()),
+        )
+        .values_list(*columns)
+    )
+    booking_rows = (
+        nights_taken_by_bookings(start=start, end=end, now=now)
+        .filter(listing_id__in=listing_ids)
+        .order_by()
+        .annotate(
+            u_listing=F("listing_id"),
+            u_start=F("check_in"),
+            u_end=F("check_out"),
+            u_blocked=Value(True, output_field=BooleanField()),
+            u_price=Value(None, output_field=IntegerField()),
+            u_min=Value(None, output_field=IntegerField()),
+            u_ref=F("ref"),
+        )
+        .values_list(*columns)
+    )
+    settings: dict[int, dict[datetime.date, NightSettings]] = defaultdict(dict)
+    bookings = []
+    for listing_id, first, last, blocked, price, min_nights, ref in calendar_rows.union(
+        booking_rows, all=True
+    ).order_by():
+        if ref:
+            bookings.append({"listing_id": listing_id, "check_in": first, "check_out": last, "ref": ref})
+        else:
+            settings[listing_id][first] = NightSettings(
+                blocked=blocked, price_override_kes=price, min_nights_override=min_nights
+            )
+    return settings, taken_nights_by_listing(bookings, start=start, end=end)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -323,7 +394,7 @@ def _priced_quote(
     listing: Listing,
     stay: Stay,
     guests: int,
-    days: dict[datetime.date, CalendarDay],
+    days: dict[datetime.date, NightSettings],
     taken: dict[datetime.date, str],
 ) -> Quote:
     """The calendar rules and the price, from the stay's calendar rows and the nights bookings hold."""
@@ -402,16 +473,10 @@ def stay_quotes(*, listings: list[Listing], stay: Stay, guests: int, now: dateti
     if not to_price:
         return quotes
     ids = [listing.pk for listing in to_price]
-    days: dict[int, dict[datetime.date, CalendarDay]] = defaultdict(dict)
-    for day in CalendarDay.objects.filter(listing_id__in=ids, date__gte=stay.check_in, date__lt=stay.check_out).exclude(
-        blocked=False, price_override_kes__isnull=True, min_nights_override__isnull=True
-    ):
-        days[day.listing_id][day.date] = day
-    rows = nights_taken_by_bookings(start=stay.check_in, end=stay.check_out, now=now).filter(listing_id__in=ids)
-    taken = taken_nights_by_listing(rows, start=stay.check_in, end=stay.check_out)
+    days, taken = nights_settings_and_bookings(listing_ids=ids, start=stay.check_in, end=stay.check_out, now=now)
     for listing in to_price:
         quotes[listing.pk] = _priced_quote(
-            listing=listing, stay=stay, guests=guests, days=days[listing.pk], taken=taken.get(listing.pk, {})
+            listing=listing, stay=stay, guests=guests, days=days.get(listing.pk, {}), taken=taken.get(listing.pk, {})
         )
     return quotes
 
@@ -615,13 +680,8 @@ def availability_month(
     weeks_of_dates = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(month.year, month.month)
     start = month
     end = _add_months(month, 1)
-    rows = {
-        row.date: row
-        for row in CalendarDay.objects.filter(listing=listing, date__gte=start, date__lt=end).only(
-            "date", "blocked", "price_override_kes", "min_nights_override"
-        )
-    }
-    booked = listing_booked_nights(listing=listing, first_night=start, last_night=end - DAY, now=now)
+    settings, taken = nights_settings_and_bookings(listing_ids=[listing.pk], start=start, end=end, now=now)
+    rows, booked = settings.get(listing.pk, {}), taken.get(listing.pk, {})
     first_bookable = earliest_check_in(listing=listing, now=now)
     open_for_bookings = listing.is_published and listing.nightly_price_kes is not None
     weeks = []

@@ -208,12 +208,22 @@ def test_a_total_above_the_m_pesa_limit_is_paid_in_instalments(user):
 
 
 def test_nights_held_by_bookings_are_unavailable(listing, monkeypatch):
-    class Rows(list):
-        def filter(self, **lookups):
-            return Rows(row for row in self if row["listing_id"] in lookups["listing_id__in"])
+    from django.db.models import CharField, DateField, Value
+
+    from listings.models import CalendarDay
+
+    # A stand-in for the Reservations issue's rows: one booking of the nights of 10, 11 and 12 Dec.
+    carrier = set_night(listing, d(1), note="carrier")
 
     def taken(*, start, end, now):
-        return Rows([{"listing_id": listing.pk, "check_in": d(10), "check_out": d(13), "ref": "NX-7Q2K"}])
+        rows = CalendarDay.objects.filter(pk=carrier.pk)
+        if not (start < d(13) and end > d(10)):
+            rows = rows.none()
+        return rows.annotate(
+            check_in=Value(d(10), output_field=DateField()),
+            check_out=Value(d(13), output_field=DateField()),
+            ref=Value("NX-7Q2K", output_field=CharField()),
+        ).values("listing_id", "check_in", "check_out", "ref")
 
     monkeypatch.setattr(selectors, "nights_taken_by_bookings", taken)
     assert stay_quote(listing=listing, stay=stay(d(12), d(14)), guests=2, now=NOW).reason == (
@@ -221,6 +231,7 @@ def test_nights_held_by_bookings_are_unavailable(listing, monkeypatch):
     )
     # Back to back: the booking's check-out day is free for the next check-in.
     assert stay_quote(listing=listing, stay=stay(d(13), d(15)), guests=2, now=NOW).bookable
+    assert stay_quote(listing=listing, stay=stay(d(7), d(10)), guests=2, now=NOW).bookable
 
 
 def test_frozen_fields_carry_the_price_and_policy(user):

@@ -1,0 +1,227 @@
+import datetime
+import random
+
+import pytest
+import time_machine
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from listings.models import ListingPhoto
+from listings.selectors import (
+    SearchQuery,
+    Stay,
+    availability_month,
+    listing_search,
+    listings_matching,
+    stay_quote,
+)
+from tests.listings.builders import make_listing, set_night
+
+pytestmark = pytest.mark.django_db
+
+NAIROBI = datetime.timezone(datetime.timedelta(hours=3))
+# 10:00 on 1 Dec 2026 in Nairobi.
+NOW = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=NAIROBI)
+HX = {"HX-Request": "true"}
+
+
+def d(day: int, month: int = 12) -> datetime.date:
+    return datetime.date(2026, month, day)
+
+
+@pytest.fixture
+def host(make_user):
+    return make_user(email="host@example.com", full_name="Juma Hamisi")
+
+
+def test_search_agrees_with_the_quote_for_every_stay(host):
+    """The search's SQL mirrors the quote's rules: the same listings come out for a grid of stays and clocks."""
+    rng = random.Random(4)
+    listings = []
+    for i in range(14):
+        listing = make_listing(
+            host,
+            title=f"Place {i}",
+            max_guests=rng.choice([1, 2, 4, 6]),
+            min_nights=rng.choice([1, 1, 2, 3]),
+            max_nights=rng.choice([3, 7, 30]),
+            advance_notice_days=rng.choice([0, 0, 1, 3]),
+            same_day_cutoff_hour=rng.choice([0, 12, 18, 23]),
+            is_published=i != 13,
+        )
+        for _ in range(6):
+            set_night(
+                listing,
+                d(rng.randint(1, 20)),
+                blocked=rng.random() < 0.5,
+                min_nights_override=rng.choice([None, None, 1, 4]),
+                price_override_kes=rng.choice([None, 12_000]),
+            )
+        listings.append(listing)
+    clocks = [NOW, datetime.datetime(2026, 12, 1, 19, 0, tzinfo=NAIROBI), datetime.datetime(2026, 11, 30, 22, 30)]
+    checked = bookable = 0
+    for now in clocks:
+        now = now if now.tzinfo else now.replace(tzinfo=datetime.UTC)  # 01:30 on 1 Dec in Nairobi
+        for check_in in range(1, 12):
+            for nights in (1, 2, 3, 5, 8):
+                for guests in (1, 3):
+                    stay = Stay(check_in=d(check_in), check_out=d(check_in) + datetime.timedelta(days=nights))
+                    found = set(
+                        listings_matching(query=SearchQuery(stay=stay, guests=guests), now=now).values_list(
+                            "pk", flat=True
+                        )
+                    )
+                    expected = {
+                        lst.pk
+                        for lst in listings
+                        if stay_quote(listing=lst, stay=stay, guests=guests, now=now).bookable
+                    }
+                    assert found == expected, (now, stay, guests)
+                    checked += 1
+                    bookable += len(expected)
+    assert checked == 330
+    assert bookable > 100  # the grid exercises both outcomes
+
+
+def test_search_excludes_nights_that_bookings_hold(host, monkeypatch):
+    from django.db.models import F
+
+    from listings import selectors
+    from listings.models import CalendarDay
+
+    booked = make_listing(host, title="Booked")
+    make_listing(host, title="Free")
+    # A stand-in for the Reservations issue's rows: a booking of the nights of 20, 21 and 22 Dec.
+    for day in (20, 21, 22):
+        set_night(booked, d(day), note="NX-BOOKED")
+
+    def taken(*, start, end, now):
+        return (
+            CalendarDay.objects.filter(note="NX-BOOKED", date__gte=start, date__lt=end)
+            .annotate(check_in=F("date"), check_out=F("date"), ref=F("note"))
+            .values("listing_id", "check_in", "check_out", "ref")
+        )
+
+    monkeypatch.setattr(selectors, "nights_taken_by_bookings", taken)
+    stay = Stay(check_in=d(21), check_out=d(24))
+    assert [lst.title for lst in listings_matching(query=SearchQuery(stay=stay), now=NOW)] == ["Free"]
+    later = Stay(check_in=d(23), check_out=d(25))  # starts on the booking's check-out day
+    assert sorted(lst.title for lst in listings_matching(query=SearchQuery(stay=later), now=NOW)) == ["Booked", "Free"]
+
+
+def test_search_cards_carry_each_listings_quote(host):
+    make_listing(host, title="A", nightly_price_kes=5_000, cleaning_fee_kes=500)
+    make_listing(host, title="B", nightly_price_kes=7_000)
+    stay = Stay(check_in=d(10), check_out=d(12))
+    results = listing_search(query=SearchQuery(stay=stay, sort="price"), page_number=1, now=NOW)
+    assert [(c.listing.title, c.quote.total_kes) for c in results.cards] == [("A", 10_500), ("B", 14_000)]
+
+
+def test_month_marks_blocked_past_and_priced_nights(host):
+    listing = make_listing(host, nightly_price_kes=9_000)
+    set_night(listing, d(5), blocked=True)
+    set_night(listing, d(6), price_override_kes=15_000)
+    month = availability_month(listing=listing, month=d(1), now=datetime.datetime(2026, 12, 3, 20, 0, tzinfo=NAIROBI))
+    nights = {n.date: n for week in month.weeks for n in week if n.in_month}
+    assert len(nights) == 31
+    assert not nights[d(2)].available and nights[d(2)].too_soon
+    assert not nights[d(3)].available  # after the 18:00 same-day cut-off
+    assert nights[d(4)].available
+    assert not nights[d(5)].available and not nights[d(5)].too_soon
+    assert (nights[d(6)].price_kes, nights[d(6)].price_short) == (15_000, "15k")
+    assert (nights[d(7)].price_kes, nights[d(7)].price_short) == (9_000, "9k")
+    assert month.previous_month is None
+    assert month.next_month == datetime.date(2027, 1, 1)
+
+
+# --- the same number of queries whatever the size ---------------------------------------------------------------
+
+
+def _photo(listing, n):
+    photo = ListingPhoto(listing=listing, order=n)
+    photo.image.save(f"p{listing.pk}-{n}.jpg", ContentFile(b"x"), save=False)
+    photo.thumbnail.save(f"t{listing.pk}-{n}.jpg", ContentFile(b"x"), save=False)
+    photo.save()
+
+
+def _populate(host, size: int):
+    """`size` listings in Diani, the first with `size` photos, amenities and `size` calendar rows."""
+    listings = [
+        make_listing(host, title=f"Place {i}", amenities=["wifi", "pool", "kitchen"], max_nights=90)
+        for i in range(size)
+    ]
+    first = listings[0]
+    for n in range(size):
+        _photo(first, n)
+        set_night(first, d(1) + datetime.timedelta(days=5 + n), price_override_kes=11_000 + n)
+    for listing in listings[1:]:
+        _photo(listing, 0)
+        set_night(listing, d(28), blocked=True)
+    return first
+
+
+def _count_queries(client, url, params=None, headers=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {}, headers=headers or {})
+    assert response.status_code == 200, response.content[:500]
+    return len(queries)
+
+
+PAGES = {
+    "home": lambda first: ("/", {}, {}),
+    "search": lambda first: (reverse("listings:search"), {"where": "diani", "guests": 2}, {}),
+    "search with dates": lambda first: (
+        reverse("listings:search"),
+        {"where": "diani", "check_in": "2026-12-06", "check_out": "2026-12-09", "guests": 2, "amenities": "wifi"},
+        {},
+    ),
+    "search fragment": lambda first: (
+        reverse("listings:search"),
+        {"where": "kwale", "check_in": "2026-12-06", "check_out": "2026-12-09", "sort": "newest"},
+        HX,
+    ),
+    "property page": lambda first: (first.get_absolute_url(), {}, {}),
+    "property page with a stay": lambda first: (
+        first.get_absolute_url(),
+        {"check_in": "2026-12-06", "check_out": "2027-01-05", "guests": 2},
+        {},
+    ),
+    "calendar fragment": lambda first: (first.get_absolute_url(), {"month": "2027-01"}, HX),
+    "quote fragment": lambda first: (
+        reverse("listings:listing-quote", args=[first.slug]),
+        {"check_in": "2026-12-06", "check_out": "2027-01-05", "guests": 2},
+        HX,
+    ),
+}
+EXPECTED_QUERIES = {
+    "home": 1,
+    "search": 2,  # count, page
+    "search with dates": 3,  # count, page, the page's calendar rows
+    "search fragment": 3,
+    "property page": 4,  # listing, photos, amenities, month
+    "property page with a stay": 5,  # ... and the stay's calendar rows
+    "calendar fragment": 2,  # listing, month
+    "quote fragment": 2,  # listing, the stay's calendar rows
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_pages_issue_the_same_queries_for_3_and_40_listings_photos_and_nights(page, host, make_user, client):
+    other_host = make_user(email="other-host@example.com")
+    with time_machine.travel(NOW, tick=False):
+        small = _populate(other_host, 3)
+        small_counts = _count_queries(client, *PAGES[page](small))
+        small.host.listings.all().delete()
+        large = _populate(host, 40)
+        large_counts = _count_queries(client, *PAGES[page](large))
+    assert small_counts == large_counts == EXPECTED_QUERIES[page]
+
+
+def test_a_signed_in_guest_adds_only_the_session_and_user_queries(host, make_user, client):
+    with time_machine.travel(NOW, tick=False):
+        first = _populate(host, 5)
+        client.force_login(make_user(email="guest@example.com"))
+        url, params, headers = PAGES["search with dates"](first)
+        assert _count_queries(client, url, params, headers) == EXPECTED_QUERIES["search with dates"] + 2
