@@ -1,0 +1,60 @@
+"""Migration operations for guarantees only PostgreSQL can give; SQLite (local runs) skips them."""
+
+from django.db import migrations
+
+
+class AddConstraintPostgresOnly(migrations.AddConstraint):
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class AppendOnlyTable(migrations.operations.base.Operation):
+    """A trigger that rejects UPDATE and DELETE on a table: its rows are a record that cannot be edited."""
+
+    reversible = True
+
+    def __init__(self, table: str):
+        self.table = table
+
+    @property
+    def function(self) -> str:
+        return f"{self.table}_append_only"
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(
+            f"""
+            CREATE OR REPLACE FUNCTION {self.function}() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION '{self.table} is append-only: % is not allowed', TG_OP
+                    USING ERRCODE = 'insufficient_privilege';
+            END;
+            $$ LANGUAGE plpgsql;
+            CREATE TRIGGER {self.function} BEFORE UPDATE OR DELETE ON {self.table}
+                FOR EACH ROW EXECUTE FUNCTION {self.function}();
+            """,
+            params=None,
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS {self.function} ON {self.table}; DROP FUNCTION IF EXISTS {self.function}();",
+            params=None,
+        )
+
+    def describe(self) -> str:
+        return f"Make {self.table} append-only (PostgreSQL)"
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], {"table": self.table})
