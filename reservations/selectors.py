@@ -3,11 +3,15 @@
 import datetime
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.models import User
+from core.phone import mask_phone
+from listings.models import Listing
 from reservations.models import Booking, BookingEvent, BookingGuest
 
 
@@ -96,3 +100,124 @@ def bookings_for_host(*, host: User, listing_slug: str = "", status: str = "") -
     if status:
         bookings = bookings.filter(status=status)
     return bookings.prefetch_related("guests").order_by("-check_in", "-created_at")
+
+
+def booking_cancel_refusal(*, booking: Booking, user: User, now: datetime.datetime) -> str:
+    """Why this person cannot cancel the booking now, in a sentence they can read; empty when they can."""
+    if booking.booker_id != user.pk:
+        return _("Only the person who made the booking can cancel it.")
+    if booking.status == Booking.Status.CANCELLED:
+        return _("This booking is already cancelled.")
+    if booking.status == Booking.Status.AWAITING_PAYMENT:
+        return _("A payment is in progress. Wait for it to finish before cancelling.")
+    if booking.status == Booking.Status.HELD:
+        return ""
+    if booking.status != Booking.Status.CONFIRMED:
+        return _("This booking can no longer be cancelled.")
+    if booking.check_out <= timezone.localdate(now):
+        return _("This stay is over and can no longer be cancelled.")
+    return ""
+
+
+@dataclass(frozen=True)
+class TripDetail:
+    """Everything the trip page shows, already cut to what this viewer may see."""
+
+    booking: Booking
+    guests: list[BookingGuest]
+    timeline: list[BookingEvent]
+    is_booker: bool
+    holds_nights: bool
+    seconds_left: int  # while an unpaid hold keeps the nights; 0 otherwise
+    cancel_refusal: str
+    refund_percent: int  # of the nights, by the frozen policy, if cancelled now
+    refund_due_kes: int  # of what was actually paid, if the booker cancelled now
+    show_private_details: bool
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.is_booker and not self.cancel_refusal
+
+
+def trip_detail(*, user: User, ref: str, now: datetime.datetime) -> TripDetail:
+    """The trip page for its booker or a linked guest (404 for anyone else). A linked guest gets no contact
+    details of the other guests and nothing about payment or cancelling."""
+    from reservations.services import booking_refund_due_on_cancel, booking_refund_today
+
+    booking = booking_get_for_viewer(user=user, ref=ref)
+    is_booker = booking.booker_id == user.pk
+    guests = booking_guests(booking=booking)
+    if not is_booker:
+        guests = [_without_contact(guest, keep=guest.user_id == user.pk) for guest in guests]
+    holds = booking.holds_nights(now=now)
+    seconds_left = 0
+    if holds and booking.is_unpaid and booking.blocks_until:
+        seconds_left = max(int((booking.blocks_until - now).total_seconds()), 0)
+    refusal = booking_cancel_refusal(booking=booking, user=user, now=now)
+    refund = booking_refund_today(booking=booking, now=now)
+    return TripDetail(
+        booking=booking,
+        guests=guests,
+        timeline=booking_timeline(booking=booking),
+        is_booker=is_booker,
+        holds_nights=holds,
+        seconds_left=seconds_left,
+        cancel_refusal=refusal,
+        refund_percent=refund.nights_percent,
+        refund_due_kes=booking_refund_due_on_cancel(booking=booking, now=now) if is_booker else 0,
+        show_private_details=booking.status == Booking.Status.CONFIRMED,
+    )
+
+
+def _without_contact(guest: BookingGuest, *, keep: bool) -> BookingGuest:
+    if not keep:
+        guest.email = ""
+        guest.phone = ""
+    return guest
+
+
+@dataclass(frozen=True)
+class HostGuestRow:
+    full_name: str
+    age_group: str
+    email: str  # empty unless the booking is confirmed
+    phone: str  # whole when confirmed, masked otherwise
+
+
+@dataclass(frozen=True)
+class HostBookingRow:
+    booking: Booking
+    guests: list[HostGuestRow]
+    can_cancel: bool
+
+
+HOST_BOOKINGS_PER_PAGE = 25
+
+
+def host_booking_rows(
+    *, host: User, listing_slug: str = "", status: str = "", page_number=None, now: datetime.datetime
+) -> tuple[Page, list[HostBookingRow]]:
+    """One page of the host's bookings. Guest e-mail and whole phone numbers only on confirmed bookings."""
+    page = Paginator(
+        bookings_for_host(host=host, listing_slug=listing_slug, status=status), HOST_BOOKINGS_PER_PAGE
+    ).get_page(page_number)
+    today = timezone.localdate(now)
+    rows = []
+    for booking in page.object_list:
+        confirmed = booking.status == Booking.Status.CONFIRMED
+        guests = [
+            HostGuestRow(
+                full_name=guest.full_name,
+                age_group=guest.get_age_group_display(),
+                email=guest.email if confirmed else "",
+                phone=guest.phone if confirmed else mask_phone(guest.phone),
+            )
+            for guest in sorted(booking.guests.all(), key=lambda g: g.position)
+        ]
+        rows.append(HostBookingRow(booking=booking, guests=guests, can_cancel=confirmed and booking.check_out > today))
+    return page, rows
+
+
+def host_listing_choices(*, host: User) -> list[tuple[str, str]]:
+    """(slug, title) of the host's listings, for the bookings filter."""
+    return list(Listing.objects.filter(host=host).order_by("title").values_list("slug", "title"))

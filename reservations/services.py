@@ -18,7 +18,7 @@ from listings.models import Listing
 from listings.policies import Refund, cancellation_refund, check_in_moment
 from listings.selectors import Stay, stay_quote
 from reservations.models import Booking, BookingEvent, BookingGuest
-from reservations.selectors import bookings_overlapping
+from reservations.selectors import booking_cancel_refusal, bookings_overlapping
 
 logger = logging.getLogger(__name__)
 
@@ -285,12 +285,11 @@ def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datet
     """The booker cancels: a hold frees its nights, a confirmed stay records the refund due. Raises BookingError."""
     now = now or timezone.now()
     booking = _lock(booking)
-    if booking.booker_id != user.pk:
-        raise BookingError(_("Only the person who made the booking can cancel it."))
-    if booking.status == Status.CANCELLED:
+    if booking.booker_id == user.pk and booking.status == Status.CANCELLED:
         return booking
-    if booking.status == Status.AWAITING_PAYMENT:
-        raise BookingError(_("A payment is in progress. Wait for it to finish before cancelling."))
+    refusal = booking_cancel_refusal(booking=booking, user=user, now=now)
+    if refusal:
+        raise BookingError(refusal)
     if booking.status == Status.HELD:
         return _move(
             booking,
@@ -303,10 +302,6 @@ def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datet
             cancelled_at=now,
             cancel_reason=reason[:500],
         )
-    if booking.status != Status.CONFIRMED:
-        raise BookingError(_("This booking can no longer be cancelled."))
-    if booking.check_out <= timezone.localdate(now):
-        raise BookingError(_("This stay is over and can no longer be cancelled."))
     refund_due = booking_refund_due_on_cancel(booking=booking, now=now)
     booking = _move(
         booking,
@@ -390,6 +385,94 @@ def booking_confirm(*, booking_id: int, details: dict | None = None, now: dateti
             raise BookingError(_("The payment arrived after these dates were taken by another booking."))
         raise
     _queue_booking_emails(booking, kind="confirmed")
+    return booking
+
+
+def booking_lock(*, booking_id: int) -> Booking:
+    """Lock the booking's listing, then the booking (the one lock order). Call inside a transaction."""
+    return _lock(Booking.objects.only("listing_id").get(pk=booking_id))
+
+
+@transaction.atomic
+def booking_payment_started(*, booking: Booking, blocks_until: datetime.datetime, details: dict) -> Booking:
+    """A payment prompt is on its way: the nights stay held at least until `blocks_until`. Caller holds the locks."""
+    if booking.status != Status.HELD:
+        raise BookingError(_("This booking is not waiting for a payment."))
+    return _move(
+        booking,
+        Status.AWAITING_PAYMENT,
+        action="payment_started",
+        message=_("M-Pesa payment of {amount} requested.").format(amount=format_kes(details.get("amount_kes", 0))),
+        actor_kind=Actor.USER,
+        actor=booking.booker,
+        details=details,
+        blocks_until=max(booking.blocks_until or blocks_until, blocks_until),
+    )
+
+
+@transaction.atomic
+def booking_payment_ended(*, booking: Booking, message: str, details: dict) -> Booking:
+    """No money came (failed or unknown): the booking waits for payment again, within its hold."""
+    if booking.status != Status.AWAITING_PAYMENT:
+        return booking
+    return _move(booking, Status.HELD, action="payment_ended", message=message, actor_kind=Actor.MPESA, details=details)
+
+
+@transaction.atomic
+def booking_record_payment(
+    *, booking: Booking, amount_kes: int, details: dict, now: datetime.datetime | None = None
+) -> Booking:
+    """Count a verified payment exactly once per call: confirm when the total is covered, else extend the hold.
+
+    Caller holds the locks. Raises BookingError when the nights were taken meanwhile (the money is then due back).
+    """
+    now = now or timezone.now()
+    booking.paid_kes += amount_kes
+    booking.save(update_fields=["paid_kes", "updated_at"])
+    _record(
+        booking,
+        action="payment_received",
+        message=_("{amount} received by M-Pesa.").format(amount=format_kes(amount_kes)),
+        actor_kind=Actor.MPESA,
+        details={**details, "amount_kes": amount_kes, "paid_kes": booking.paid_kes},
+    )
+    if booking.status == Status.HELD:
+        booking = _move(
+            booking,
+            Status.AWAITING_PAYMENT,
+            action="payment_started",
+            message=_("A payment arrived for this booking."),
+            actor_kind=Actor.MPESA,
+            details=details,
+        )
+    if booking.paid_kes >= booking.total_kes:
+        return booking_confirm(booking_id=booking.pk, details=details, now=now)
+    # An instalment: the rest can be paid within a fresh hold.
+    return _move(
+        booking,
+        Status.HELD,
+        action="instalment_paid",
+        message=_("{paid} paid, {due} still to pay.").format(
+            paid=format_kes(booking.paid_kes), due=format_kes(booking.total_kes - booking.paid_kes)
+        ),
+        actor_kind=Actor.MPESA,
+        details=details,
+        blocks_until=max(booking.blocks_until or now, now) + hold_duration(),
+    )
+
+
+@transaction.atomic
+def booking_record_refund_due(*, booking: Booking, amount_kes: int, reason: str, details: dict) -> Booking:
+    """Money arrived that the booking cannot keep (overpaid, dates taken): record it as due back to the payer."""
+    booking.refund_due_kes += amount_kes
+    booking.save(update_fields=["refund_due_kes", "updated_at"])
+    _record(
+        booking,
+        action="refund_due",
+        message=_("{amount} is due back to the payer: {reason}").format(amount=format_kes(amount_kes), reason=reason),
+        actor_kind=Actor.MPESA,
+        details={**details, "refund_due_kes": amount_kes},
+    )
     return booking
 
 
