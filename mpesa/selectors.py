@@ -1,0 +1,84 @@
+"""Reads of payments, scoped to who may see them."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.money import MPESA_MAX_PAYMENT_KES
+from core.phone import mask_phone
+from mpesa.models import Payment
+from reservations.models import Booking
+
+
+@dataclass(frozen=True)
+class PaymentPanel:
+    """The booking's payment state as the guest sees it: what is due, what is paid, what is in flight."""
+
+    state: str  # ready, waiting_for_pin, verifying, confirmed, balance_due, failed, unknown, refund_due, closed
+    message: str = ""
+    paid_kes: int = 0
+    due_kes: int = 0
+    next_amount_kes: int = 0
+    phone_masked: str = ""
+    receipt: str = ""
+    check_due: bool = False
+    can_pay: bool = False
+    can_send_code: bool = False
+    payment_id: int | None = None
+
+    @property
+    def polling(self) -> bool:
+        return self.state in ("waiting_for_pin", "verifying")
+
+
+def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> PaymentPanel:
+    """One query for the latest payment; everything else comes from the booking row."""
+    now = now or timezone.now()
+    payment = Payment.objects.filter(booking=booking).order_by("-created_at", "-id").first()
+    due = booking.balance_due_kes
+    base = {
+        "paid_kes": booking.paid_kes,
+        "due_kes": due,
+        "next_amount_kes": min(due, MPESA_MAX_PAYMENT_KES),
+        "payment_id": payment.pk if payment else None,
+        "phone_masked": mask_phone(payment.phone) if payment else "",
+    }
+    if booking.status == Booking.Status.CONFIRMED:
+        receipts = [
+            r for r in booking.payments.filter(status=Payment.Status.SUCCEEDED).values_list("receipt", flat=True) if r
+        ]
+        return PaymentPanel(state="confirmed", receipt=", ".join(receipts), **base)
+    if payment and payment.refund_due_kes and payment.flag:
+        return PaymentPanel(
+            state="refund_due",
+            message=_(
+                "We received your payment, but the dates were no longer available. The money will be refunded to the "
+                "number that paid; support has been told."
+            ),
+            **base,
+        )
+    if payment and payment.status in (Payment.Status.STARTING, Payment.Status.PENDING):
+        query_after = datetime.timedelta(seconds=settings.MPESA_QUERY_AFTER_SECONDS)
+        return PaymentPanel(state="waiting_for_pin", check_due=now - payment.created_at >= query_after, **base)
+    if payment and payment.status == Payment.Status.VERIFYING:
+        return PaymentPanel(state="verifying", check_due=True, **base)
+    if booking.status in (Booking.Status.EXPIRED, Booking.Status.CANCELLED) or not booking.holds_nights(now=now):
+        return PaymentPanel(state="closed", message=_("This booking is no longer waiting for payment."), **base)
+    if payment and payment.status == Payment.Status.UNKNOWN:
+        return PaymentPanel(
+            state="unknown",
+            message=_(
+                "We could not confirm this payment with M-Pesa yet. Support will check it. If M-Pesa sent you an SMS, "
+                "type its 10-character code below."
+            ),
+            can_send_code=not payment.guest_code,
+            **base,
+        )
+    if booking.paid_kes:
+        return PaymentPanel(state="balance_due", can_pay=True, **base)
+    if payment and payment.status == Payment.Status.FAILED:
+        return PaymentPanel(state="failed", message=payment.error_message, can_pay=True, **base)
+    return PaymentPanel(state="ready", can_pay=True, **base)

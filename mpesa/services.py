@@ -1,0 +1,526 @@
+"""Every change to a payment. Network calls to Daraja happen only outside transactions that hold locks."""
+
+import datetime
+import hmac
+import json
+import logging
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import User
+from core.money import MPESA_MAX_PAYMENT_KES, format_kes
+from core.phone import normalise_phone
+from mpesa.client import DarajaClient, DarajaError, Exchange, StkQueryAnswer, new_token
+from mpesa.models import Payment, PaymentEvent
+from reservations.models import Booking
+from reservations.services import (
+    BookingError,
+    booking_lock,
+    booking_payment_ended,
+    booking_payment_started,
+    booking_record_payment,
+    booking_record_refund_due,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Payment.Status
+Kind = PaymentEvent.Kind
+RAW_BODY_LIMIT = 16_000
+RECORDED_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "BusinessShortCode")
+
+# What a guest reads for each M-Pesa result code (decisions use the code, never M-Pesa's description).
+RESULT_MESSAGES = {
+    "1": "Not enough M-Pesa balance. Top up and try again.",
+    "2": "M-Pesa declined the amount as below its minimum.",
+    "3": "M-Pesa declined the amount as above its maximum.",
+    "4": "This would pass your M-Pesa daily limit.",
+    "17": "M-Pesa refused a repeat of the same payment so soon. Wait two minutes and try again.",
+    "26": "M-Pesa is busy. Please try again in a minute.",
+    "1001": "Your phone already has an M-Pesa request open. Finish it, then try again.",
+    "1019": "The M-Pesa request expired before it was completed. Try again.",
+    "1025": "M-Pesa could not send the prompt to your phone. Try again.",
+    "1032": "You cancelled the request on your phone.",
+    "1036": "Your phone could not be reached. Check it is on and try again.",
+    "1037": "Your phone did not answer — try again.",
+    "2001": "Wrong PIN. Try again.",
+    "8006": "Your M-Pesa PIN is locked. Contact Safaricom, then try again.",
+}
+
+
+class PaymentError(Exception):
+    """A payment could not be started or changed. The message is safe to show."""
+
+
+def result_message(code: str) -> str:
+    return _(RESULT_MESSAGES.get(code, "M-Pesa could not complete the payment. Try again."))
+
+
+def _seconds(name: str, default: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=getattr(settings, name, default))
+
+
+def _client() -> DarajaClient:
+    return DarajaClient()
+
+
+def _event(payment: Payment | None, kind: str, message: str = "", **fields) -> PaymentEvent:
+    return PaymentEvent.objects.create(payment=payment, kind=kind, message=message[:500], **fields)
+
+
+def _exchange_event(payment: Payment, kind: str, exchange: Exchange | None, message: str) -> None:
+    if exchange is None:
+        _event(payment, kind, message)
+        return
+    _event(
+        payment,
+        kind,
+        message,
+        body={"endpoint": exchange.endpoint, "request": exchange.request_body, "response": exchange.response_body},
+        http_status=exchange.http_status,
+    )
+
+
+def callback_url(token: str) -> str:
+    base = settings.MPESA_CALLBACK_BASE_URL.rstrip("/")
+    return base + reverse("mpesa:stk-callback", kwargs={"token": token})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Starting a payment.
+
+
+def _check_push_limits(*, user: User, phone: str, ip: str | None) -> None:
+    """Nobody can flood a phone with PIN prompts. Counted in the shared cache, so limits hold across workers."""
+    limits = [
+        (f"push:phone:{phone}", getattr(settings, "MPESA_PUSHES_PER_PHONE", 3)),
+        (f"push:user:{user.pk}", getattr(settings, "MPESA_PUSHES_PER_USER", 5)),
+    ]
+    if ip:
+        limits.append((f"push:ip:{ip}", getattr(settings, "MPESA_PUSHES_PER_IP", 60)))
+    window = getattr(settings, "MPESA_PUSH_LIMIT_WINDOW_SECONDS", 600)
+    for key, limit in limits:
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            count = 1
+        if count > limit:
+            raise PaymentError(_("Too many payment requests. Please wait a few minutes and try again."))
+
+
+def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = None) -> Payment:
+    """Send an STK push for the booking's next amount due. Raises PaymentError with a sentence to show.
+
+    The payment row is committed before Daraja is called, and the answer is recorded in a new transaction.
+    """
+    try:
+        phone = normalise_phone(phone)
+    except ValidationError as error:
+        raise PaymentError(error.messages[0])
+    now = timezone.now()
+    with transaction.atomic():
+        booking = booking_lock(booking_id=booking.pk)
+        if booking.booker_id != user.pk:
+            raise PaymentError(_("Only the person who made the booking can pay for it."))
+        if Payment.objects.select_for_update().filter(booking=booking, status__in=Payment.IN_FLIGHT).exists():
+            raise PaymentError(_("A payment is already in progress for this booking. Check your phone."))
+        if booking.status != Booking.Status.HELD or not booking.holds_nights(now=now):
+            raise PaymentError(_("This booking is no longer waiting for payment."))
+        amount = min(booking.balance_due_kes, MPESA_MAX_PAYMENT_KES)
+        if amount < 1:
+            raise PaymentError(_("Nothing is left to pay on this booking."))
+        _check_push_limits(user=user, phone=phone, ip=ip)
+        payment = Payment.objects.create(
+            booking=booking, initiated_by=user, callback_token=new_token(), phone=phone, amount_kes=amount
+        )
+        blocks_until = now + _seconds("MPESA_PROMPT_SECONDS", 90) + _seconds("MPESA_PAYMENT_GRACE_SECONDS", 120)
+        booking_payment_started(
+            booking=booking, blocks_until=blocks_until, details={"payment_id": payment.pk, "amount_kes": amount}
+        )
+    try:
+        accepted = _client().stk_push(
+            amount_kes=amount,
+            phone=phone,
+            callback_url=callback_url(payment.callback_token),
+            account_reference=booking.ref.replace("-", ""),
+            description=f"Booking {booking.ref[-6:]}",
+        )
+    except DarajaError as error:
+        _push_failed(payment_id=payment.pk, error=error)
+        raise PaymentError(error.message)
+    with transaction.atomic():
+        booking_lock(booking_id=booking.pk)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        _exchange_event(payment, Kind.PUSH_RESPONSE, accepted.exchange, "M-Pesa accepted the request.")
+        payment.merchant_request_id = accepted.merchant_request_id
+        payment.checkout_request_id = payment.checkout_request_id or accepted.checkout_request_id
+        payment.push_answered_at = timezone.now()
+        fields = ["merchant_request_id", "checkout_request_id", "push_answered_at", "updated_at"]
+        if payment.status == Status.STARTING:  # a callback may already have answered
+            payment.status = Status.PENDING
+            fields.append("status")
+        payment.save(update_fields=fields)
+    return payment
+
+
+def _push_failed(*, payment_id: int, error: DarajaError) -> None:
+    with transaction.atomic():
+        payment = Payment.objects.select_related("booking").get(pk=payment_id)
+        booking = booking_lock(booking_id=payment.booking_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        _exchange_event(payment, Kind.PUSH_ERROR, error.exchange, f"{error.code}: {error.message}")
+        # A push that timed out may still have reached the phone: only a person can tell.
+        payment.status = Status.UNKNOWN if error.code == "timeout" else Status.FAILED
+        payment.result_code = error.code[:20]
+        payment.error_message = error.message[:300]
+        payment.settled_at = timezone.now()
+        payment.save(update_fields=["status", "result_code", "error_message", "settled_at", "updated_at"])
+        booking_payment_ended(
+            booking=booking, message=_("The payment request did not go through."), details={"payment_id": payment.pk}
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Callbacks: recorded raw first, answered, then processed with the payment row locked.
+
+
+def _find_payment(token: str) -> Payment | None:
+    payment = Payment.objects.filter(callback_token=token).first()
+    if payment and hmac.compare_digest(payment.callback_token.encode(), token.encode()):
+        return payment
+    return None
+
+
+def callback_record(*, token: str, raw_body: bytes, source_ip: str | None, headers: dict) -> PaymentEvent:
+    """Keep exactly what arrived, before anything else. Unknown tokens are kept too, for staff."""
+    text = raw_body[:RAW_BODY_LIMIT].decode("utf-8", errors="replace")
+    try:
+        body = json.loads(raw_body) if len(raw_body) <= RAW_BODY_LIMIT else None
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    kept_headers = {name: headers[name][:200] for name in RECORDED_HEADERS if name in headers}
+    with transaction.atomic(durable=True):
+        payment = _find_payment(token)
+        return _event(
+            payment,
+            Kind.CALLBACK if payment else Kind.UNMATCHED,
+            "" if payment else "Callback for a token we do not know.",
+            body=body if isinstance(body, dict | list) else None,
+            raw_body=text,
+            source_ip=source_ip,
+            headers=kept_headers,
+            path_token=token[:80],
+        )
+
+
+def _items(callback: dict) -> dict:
+    metadata = callback.get("CallbackMetadata") or {}
+    items = metadata.get("Item") if isinstance(metadata, dict) else None
+    found = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and "Name" in item:
+            found[str(item["Name"])] = item.get("Value")
+    return found
+
+
+def _whole_shillings(value) -> int | None:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if amount != amount.to_integral_value() or amount < 0:
+        return None
+    return int(amount)
+
+
+def _phone_or_blank(value) -> str:
+    try:
+        return normalise_phone(str(value))
+    except ValidationError:
+        return ""
+
+
+def _decide(payment: Payment, message: str, **details) -> None:
+    _event(payment, Kind.DECISION, message, body=details or None)
+
+
+def callback_process(*, event_id: int) -> None:
+    """Apply a recorded STK callback. Duplicates and contradictions change nothing but are recorded."""
+    event = PaymentEvent.objects.get(pk=event_id)
+    if event.payment_id is None:
+        return
+    callback = (event.body or {}).get("Body", {}).get("stkCallback") if isinstance(event.body, dict) else None
+    if not isinstance(callback, dict) or "ResultCode" not in callback:
+        with transaction.atomic():
+            _decide(event.payment, "Not an STK callback: nothing changed.", event_id=event.pk)
+        return
+    code = str(callback.get("ResultCode")).strip()
+    verify = False
+    with transaction.atomic():
+        booking_lock(booking_id=event.payment.booking_id)
+        payment = Payment.objects.select_for_update().get(pk=event.payment_id)
+        checkout_id = str(callback.get("CheckoutRequestID", ""))
+        if payment.checkout_request_id and checkout_id != payment.checkout_request_id:
+            _decide(payment, "CheckoutRequestID does not match this payment: nothing changed.", got=checkout_id)
+            return
+        if not payment.checkout_request_id and checkout_id:
+            # The callback beat the push response: it names the request we are waiting for.
+            if Payment.objects.filter(checkout_request_id=checkout_id).exclude(pk=payment.pk).exists():
+                _decide(payment, "CheckoutRequestID belongs to another payment: nothing changed.", got=checkout_id)
+                return
+            payment.checkout_request_id = checkout_id
+            payment.merchant_request_id = str(callback.get("MerchantRequestID", ""))[:80]
+            payment.save(update_fields=["checkout_request_id", "merchant_request_id", "updated_at"])
+        if code == "0":
+            verify = _callback_success(payment, callback)
+        else:
+            _callback_failure(payment, code, str(callback.get("ResultDesc", "")))
+    if verify:
+        transaction.on_commit(lambda: payment_verify(payment_id=payment.pk))
+
+
+def _callback_success(payment: Payment, callback: dict) -> bool:
+    """Check a success callback against the request. Returns True when a query must now confirm it."""
+    items = _items(callback)
+    receipt = str(items.get("MpesaReceiptNumber") or "").strip().upper()[:20]
+    amount = _whole_shillings(items.get("Amount"))
+    phone = _phone_or_blank(items.get("PhoneNumber"))
+    if payment.status == Status.SUCCEEDED:
+        if receipt and not payment.receipt and not Payment.objects.filter(receipt=receipt).exists():
+            payment.receipt = receipt
+            payment.save(update_fields=["receipt", "updated_at"])
+            _decide(payment, "Late callback: receipt filled in; nothing else changed.", receipt=receipt)
+        else:
+            _decide(payment, "Duplicate success callback: nothing changed.")
+        return False
+    if payment.status == Status.VERIFYING:
+        _decide(payment, "Duplicate success callback while verifying: nothing changed.")
+        return False
+    payment.amount_reported = str(items.get("Amount", ""))[:20]
+    payment.phone_reported = str(items.get("PhoneNumber", ""))[:20]
+    payment.transaction_date = str(items.get("TransactionDate", ""))[:20]
+    fields = ["amount_reported", "phone_reported", "transaction_date", "updated_at"]
+    problem = ""
+    if amount != payment.amount_kes:
+        payment.flag, problem = Payment.Flag.AMOUNT_MISMATCH, "amount differs from the request"
+    elif phone != payment.phone:
+        payment.flag, problem = Payment.Flag.PHONE_MISMATCH, "phone differs from the request"
+    elif not receipt:
+        problem = "no receipt number"
+    elif Payment.objects.filter(receipt=receipt).exclude(pk=payment.pk).exists():
+        payment.flag, problem = Payment.Flag.RECEIPT_REUSED, "receipt already used on another payment"
+    if problem:
+        payment.status = Status.UNKNOWN
+        fields += ["flag", "status"]
+        payment.save(update_fields=fields)
+        _decide(payment, f"Success callback not accepted: {problem}. Flagged for support; nothing confirmed.")
+        return False
+    payment.receipt = receipt
+    payment.status = Status.VERIFYING
+    payment.save(update_fields=[*fields, "receipt", "status"])
+    _decide(payment, "Success callback matches the request; verifying with M-Pesa.", receipt=receipt)
+    return True
+
+
+def _callback_failure(payment: Payment, code: str, description: str) -> None:
+    if payment.status in (Status.SUCCEEDED, Status.VERIFYING):
+        _decide(payment, f"Failure callback ({code}) after a success: M-Pesa's query decides; nothing changed.")
+        return
+    if payment.status == Status.FAILED:
+        _decide(payment, f"Duplicate failure callback ({code}): nothing changed.")
+        return
+    _fail(payment, code=code, description=description, decision=f"Failed by callback: {code}.")
+
+
+def _fail(payment: Payment, *, code: str, description: str, decision: str) -> None:
+    payment.status = Status.FAILED
+    payment.result_code = code[:20]
+    payment.result_desc = description[:300]
+    payment.error_message = result_message(code)
+    payment.settled_at = timezone.now()
+    payment.save(update_fields=["status", "result_code", "result_desc", "error_message", "settled_at", "updated_at"])
+    _decide(payment, decision)
+    booking_payment_ended(
+        booking=payment.booking,
+        message=_("M-Pesa payment failed: {reason}").format(reason=payment.error_message),
+        details={"payment_id": payment.pk, "result_code": code},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Queries: the verdict that counts.
+
+
+def payment_verify(*, payment_id: int) -> Payment:
+    """Confirm a success callback with an STK Query (an outbound call a forger cannot answer)."""
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status != Status.VERIFYING or not payment.checkout_request_id:
+        return payment
+    return _query_and_settle(payment)
+
+
+def payment_check(*, payment: Payment, now: datetime.datetime | None = None) -> Payment:
+    """Ask M-Pesa about a payment still pending, at most once per MPESA_QUERY_EVERY_SECONDS (kept in the database)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status not in (Status.PENDING, Status.VERIFYING, Status.STARTING):
+            return payment
+        if now - payment.created_at < _seconds("MPESA_QUERY_AFTER_SECONDS", 15) and payment.status != Status.VERIFYING:
+            return payment
+        if payment.last_query_at and now - payment.last_query_at < _seconds("MPESA_QUERY_EVERY_SECONDS", 10):
+            return payment
+        payment.last_query_at = now
+        payment.query_count += 1
+        payment.save(update_fields=["last_query_at", "query_count", "updated_at"])
+    if not payment.checkout_request_id:
+        if now - payment.created_at > _seconds("MPESA_QUERY_WINDOW_SECONDS", 180):
+            with transaction.atomic():
+                booking_lock(booking_id=payment.booking_id)
+                payment = Payment.objects.select_for_update().get(pk=payment.pk)
+                _mark_unknown(payment, "No answer to the push within the query window.")
+        return payment
+    return _query_and_settle(payment, now=now)
+
+
+def _query_and_settle(payment: Payment, *, now: datetime.datetime | None = None) -> Payment:
+    try:
+        answer = _client().stk_query(checkout_request_id=payment.checkout_request_id)
+    except DarajaError as error:
+        answer = StkQueryAnswer(final=False, result_desc=error.message, exchange=error.exchange)
+    return payment_settle_query(payment_id=payment.pk, answer=answer, now=now)
+
+
+@transaction.atomic
+def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: datetime.datetime | None = None) -> Payment:
+    """Apply an STK Query answer. Only a final answer decides; "still processing" never does."""
+    now = now or timezone.now()
+    payment = Payment.objects.get(pk=payment_id)
+    booking_lock(booking_id=payment.booking_id)
+    payment = Payment.objects.select_for_update().select_related("booking").get(pk=payment_id)
+    _exchange_event(
+        payment, Kind.QUERY, answer.exchange, f"Query: {answer.result_code or 'no verdict'} {answer.result_desc}"[:500]
+    )
+    if payment.status not in (Status.PENDING, Status.VERIFYING, Status.STARTING, Status.UNKNOWN):
+        return payment
+    if not answer.final:
+        if payment.status != Status.UNKNOWN and now - payment.created_at > _seconds("MPESA_QUERY_WINDOW_SECONDS", 180):
+            _mark_unknown(payment, "No verdict from M-Pesa within the query window.")
+        return payment
+    if answer.result_code != "0":
+        if payment.status == Status.VERIFYING:
+            payment.flag = Payment.Flag.CONTRADICTED
+            payment.save(update_fields=["flag", "updated_at"])
+        _fail(
+            payment,
+            code=answer.result_code,
+            description=answer.result_desc,
+            decision=f"M-Pesa's query says the payment did not go through ({answer.result_code}).",
+        )
+        return payment
+    if payment.flag in (Payment.Flag.AMOUNT_MISMATCH, Payment.Flag.PHONE_MISMATCH, Payment.Flag.RECEIPT_REUSED):
+        _decide(payment, "Query says paid, but the callback did not match the request: left for support.")
+        return payment
+    payment.status = Status.SUCCEEDED
+    payment.result_code = "0"
+    payment.result_desc = answer.result_desc[:300]
+    payment.settled_at = now
+    payment.save(update_fields=["status", "result_code", "result_desc", "settled_at", "updated_at"])
+    _decide(payment, "Verified by M-Pesa's query: paid.", receipt=payment.receipt or "")
+    _count(payment, now=now)
+    return payment
+
+
+def _mark_unknown(payment: Payment, reason: str) -> None:
+    payment.status = Status.UNKNOWN
+    payment.save(update_fields=["status", "updated_at"])
+    _decide(payment, reason + " Marked unknown; support will check.")
+    booking_payment_ended(
+        booking=payment.booking,
+        message=_("We could not yet confirm the M-Pesa payment; support will check."),
+        details={"payment_id": payment.pk},
+    )
+
+
+def _count(payment: Payment, *, now: datetime.datetime) -> None:
+    """Add a verified payment to its booking exactly once; money the booking cannot keep becomes a refund due."""
+    if payment.counted_kes or payment.refund_due_kes:
+        return
+    booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
+    details = {"payment_id": payment.pk, "receipt": payment.receipt or ""}
+    if booking.status in (Booking.Status.CONFIRMED, Booking.Status.CANCELLED) or booking.balance_due_kes == 0:
+        _refund_due(payment, booking, Payment.Flag.OVERPAID, _("paid after the booking was settled"), details)
+        return
+    try:
+        with transaction.atomic():
+            booking_record_payment(booking=booking, amount_kes=payment.amount_kes, details=details, now=now)
+            payment.counted_kes = payment.amount_kes
+            payment.save(update_fields=["counted_kes", "updated_at"])
+    except BookingError as error:
+        booking = Booking.objects.get(pk=booking.pk)
+        _refund_due(payment, booking, Payment.Flag.DATES_TAKEN, str(error), details)
+        return
+    _decide(payment, f"Counted {format_kes(payment.amount_kes)} towards booking {booking.ref}.")
+
+
+def _refund_due(payment: Payment, booking: Booking, flag: str, reason: str, details: dict) -> None:
+    payment.flag = flag
+    payment.refund_due_kes = payment.amount_kes
+    payment.save(update_fields=["flag", "refund_due_kes", "updated_at"])
+    booking_record_refund_due(booking=booking, amount_kes=payment.amount_kes, reason=reason, details=details)
+    _decide(payment, f"Not counted: {reason}. Refund of {format_kes(payment.amount_kes)} due.")
+
+
+def payment_record_guest_code(*, payment: Payment, user: User, code: str) -> Payment:
+    """Keep the M-Pesa code a guest typed from their SMS, for support to verify. Raises PaymentError."""
+    code = code.strip().upper()
+    if len(code) != 10 or not code.isalnum() or not code.isascii():
+        raise PaymentError(_("An M-Pesa code has 10 letters and digits, e.g. UKK4H7TQ2M."))
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.booking.booker_id != user.pk:
+            raise PaymentError(_("Only the person who made the booking can do this."))
+        payment.guest_code = code
+        payment.save(update_fields=["guest_code", "updated_at"])
+        _event(payment, Kind.GUEST_CODE, f"The guest typed the M-Pesa code {code}.", body={"code": code})
+    return payment
+
+
+def payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Settle every pending or verifying payment through the same path as the panel's check."""
+    now = now or timezone.now()
+    checked = 0
+    for payment in Payment.objects.filter(status__in=[Status.STARTING, Status.PENDING, Status.VERIFYING]):
+        payment_check(payment=payment, now=now)
+        checked += 1
+    return {"checked": checked}
+
+
+def result_record(*, token: str, raw_body: bytes, source_ip: str | None, headers: dict) -> PaymentEvent:
+    """Keep a Transaction Status or Reversal result as it arrived; the support console settles it."""
+    text = raw_body[:RAW_BODY_LIMIT].decode("utf-8", errors="replace")
+    try:
+        body = json.loads(raw_body) if len(raw_body) <= RAW_BODY_LIMIT else None
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    kept_headers = {name: headers[name][:200] for name in RECORDED_HEADERS if name in headers}
+    with transaction.atomic(durable=True):
+        return _event(
+            None,
+            Kind.RESULT,
+            "Result callback.",
+            body=body if isinstance(body, dict | list) else None,
+            raw_body=text,
+            source_ip=source_ip,
+            headers=kept_headers,
+            path_token=token[:80],
+        )

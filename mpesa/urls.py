@@ -1,0 +1,15 @@
+from django.urls import path
+
+from mpesa import views
+
+app_name = "mpesa"
+
+urlpatterns = [
+    path("trips/<str:ref>/pay/", views.booking_pay, name="booking-pay"),
+    path("trips/<str:ref>/payment-status/", views.payment_status, name="payment-status"),
+    path("trips/<str:ref>/payment-check/", views.payment_check_view, name="payment-check"),
+    path("trips/<str:ref>/payment-code/", views.payment_code, name="payment-code"),
+    path("payments/stk-callback/<str:token>/", views.stk_callback, name="stk-callback"),
+    path("payments/result/<str:token>/", views.async_result, name="result"),
+    path("payments/timeout/<str:token>/", views.async_result, name="timeout"),
+]

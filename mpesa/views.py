@@ -1,0 +1,176 @@
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
+from mpesa.forms import GuestCodeForm, PayForm
+from mpesa.models import Payment
+from mpesa.selectors import payment_panel
+from mpesa.services import (
+    PaymentError,
+    callback_process,
+    callback_record,
+    payment_check,
+    payment_record_guest_code,
+    payment_start,
+)
+from reservations.selectors import booking_get_for_booker
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
+PANEL_TEMPLATE = "mpesa/payment_panel.html#payment-status"
+
+
+def client_ip(request, *, trusted_proxies: int) -> str | None:
+    """The caller's address: REMOTE_ADDR, or the entry our trusted proxies appended to X-Forwarded-For."""
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    if trusted_proxies and len(forwarded) >= trusted_proxies:
+        address = forwarded[-trusted_proxies]
+    else:
+        address = request.META.get("REMOTE_ADDR")
+    if address and address.startswith("::ffff:"):
+        address = address[7:]
+    return address or None
+
+
+def panel_context(*, booking, pay_form=None, code_form=None, error: str = "") -> dict:
+    panel = payment_panel(booking=booking)
+    if pay_form is None:
+        last_phone = booking.payments.values_list("phone", flat=True).first() if panel.payment_id else ""
+        pay_form = PayForm(initial={"phone": last_phone or booking.booker.mpesa_phone})
+    return {
+        "booking": booking,
+        "panel": panel,
+        "pay_form": pay_form,
+        "code_form": code_form or GuestCodeForm(),
+        "error": error,
+    }
+
+
+def _panel_response(request, context: dict, *, status: int = 200) -> HttpResponse:
+    response = render(request, PANEL_TEMPLATE, context, status=status)
+    if not context["panel"].polling and status == 200 and request.method == "GET":
+        # The fragment has no hx-trigger now, which ends polling; 286 is htmx 2's explicit stop.
+        response.status_code = HTMX_STOP_POLLING
+        trigger_client_event(response, "bookingChanged")
+    return response
+
+
+@require_POST
+@login_required
+def booking_pay(request: HtmxHttpRequest, ref: str) -> HttpResponse:
+    booking = booking_get_for_booker(user=request.user, ref=ref)
+    form = PayForm(request.POST)
+    if not form.is_valid():
+        return _panel_response(request, panel_context(booking=booking, pay_form=form), status=422)
+    try:
+        payment_start(
+            booking=booking,
+            user=request.user,
+            phone=form.cleaned_data["phone"],
+            ip=client_ip(request, trusted_proxies=settings.ALLAUTH_TRUSTED_PROXY_COUNT),
+        )
+    except PaymentError as error:
+        booking.refresh_from_db()
+        return _panel_response(request, panel_context(booking=booking, pay_form=form, error=str(error)), status=422)
+    booking.refresh_from_db()
+    if not is_fragment_request(request):
+        return redirect(booking)
+    return _panel_response(request, panel_context(booking=booking))
+
+
+@require_GET
+@login_required
+@never_cache
+@vary_on_headers("HX-Request")
+def payment_status(request: HtmxHttpRequest, ref: str) -> HttpResponse:
+    """The payment panel. Only reads: whatever moves a payment forward is a POST or a callback."""
+    booking = booking_get_for_booker(user=request.user, ref=ref)
+    if not is_fragment_request(request):
+        return redirect(booking)
+    return _panel_response(request, panel_context(booking=booking))
+
+
+@require_POST
+@login_required
+def payment_check_view(request: HtmxHttpRequest, ref: str) -> HttpResponse:
+    """Ask M-Pesa about the booking's pending payment (rate-limited per payment in the database)."""
+    booking = booking_get_for_booker(user=request.user, ref=ref)
+    payment = Payment.objects.filter(booking=booking).order_by("-created_at", "-id").first()
+    if payment is not None:
+        payment_check(payment=payment)
+        booking.refresh_from_db()
+    if not is_fragment_request(request):
+        return redirect(booking)
+    return _panel_response(request, panel_context(booking=booking))
+
+
+@require_POST
+@login_required
+def payment_code(request: HtmxHttpRequest, ref: str) -> HttpResponse:
+    booking = booking_get_for_booker(user=request.user, ref=ref)
+    form = GuestCodeForm(request.POST)
+    payment = Payment.objects.filter(booking=booking).order_by("-created_at", "-id").first()
+    if payment is None or not form.is_valid():
+        return _panel_response(request, panel_context(booking=booking, code_form=form), status=422)
+    try:
+        payment_record_guest_code(payment=payment, user=request.user, code=form.cleaned_data["code"])
+    except PaymentError as error:
+        form.add_error("code", str(error))
+        return _panel_response(request, panel_context(booking=booking, code_form=form), status=422)
+    context = panel_context(booking=booking)
+    context["code_received"] = True
+    if not is_fragment_request(request):
+        return redirect(booking)
+    return _panel_response(request, context)
+
+
+def _unmatched_limit_reached(ip: str | None) -> bool:
+    key = f"callback-unmatched:{ip}"
+    cache.add(key, 0, timeout=600)
+    try:
+        return cache.incr(key) > getattr(settings, "MPESA_UNMATCHED_CALLBACKS_PER_IP", 30)
+    except ValueError:
+        return False
+
+
+@csrf_exempt
+@require_POST
+def stk_callback(request, token: str) -> HttpResponse:
+    """Daraja's STK callback. Recorded raw first; answered without a 500 whatever arrives."""
+    ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
+    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
+    if not Payment.objects.filter(callback_token=token).exists() and _unmatched_limit_reached(ip):
+        return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
+    event = callback_record(token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers))
+    if allowed and ip not in allowed:
+        logger.warning("STK callback from %s, which is not on MPESA_CALLBACK_ALLOWED_IPS; recorded only", ip)
+        return JsonResponse(ACCEPTED)
+    try:
+        callback_process(event_id=event.pk)
+    except Exception:  # recorded already; staff see it on the payment's timeline
+        logger.exception("STK callback %s could not be processed", event.pk)
+    return JsonResponse(ACCEPTED)
+
+
+@csrf_exempt
+@require_POST
+def async_result(request, token: str) -> HttpResponse:
+    """Result and timeout callbacks of Transaction Status and Reversal: recorded raw for the support console."""
+    from mpesa.services import result_record
+
+    ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
+    if _unmatched_limit_reached(ip):
+        return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
+    result_record(token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers))
+    return JsonResponse(ACCEPTED)
