@@ -114,7 +114,12 @@ class PhotoUploadForm(forms.Form):
     image = forms.FileField(
         label=_("Add a photo"),
         help_text=_("JPEG, PNG or WebP, up to 12 MB. Location data is removed."),
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(f"image/{fmt.lower()}" for fmt in ALLOWED_FORMATS)}),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ",".join(f"image/{fmt.lower()}" for fmt in ALLOWED_FORMATS),
+                "class": "block w-full min-w-0 max-w-full text-sm",
+            }
+        ),
     )
     caption = forms.CharField(label=_("Caption"), max_length=140, required=False)
 
