@@ -8,8 +8,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from listings import selectors, services
+from listings import selectors
 from listings.models import CalendarDay
+from reservations.services import GuestData, booking_hold
 from tests.listings.builders import make_listing, set_night
 
 pytestmark = pytest.mark.django_db
@@ -165,21 +166,34 @@ def test_changes_the_calendar_feeds_the_quote(host_client, listing):
     assert not quote.bookable
 
 
-def test_booked_nights_cannot_be_blocked_and_show_their_reference(host_client, listing, monkeypatch):
-    def booked(*, listing, first_night, last_night, now=None):
-        taken = {d(12): "NX-7K2Q", d(13): "NX-7K2Q"}
-        return {night: ref for night, ref in taken.items() if first_night <= night <= last_night}
-
-    monkeypatch.setattr(selectors, "listing_booked_nights", booked)
-    monkeypatch.setattr(services, "listing_booked_nights", booked)
+def test_booked_nights_cannot_be_blocked_and_show_their_reference(host_client, listing, make_user):
+    guest = make_user("grace@example.com", full_name="Grace Wanjiku")
+    stay = selectors.Stay(check_in=d(12), check_out=d(14))
+    quote = selectors.stay_quote(listing=listing, stay=stay, guests=2, now=NOW)
+    booking = booking_hold(
+        booker=guest,
+        listing_id=listing.pk,
+        stay=stay,
+        guests=[GuestData(full_name=guest.full_name, email=guest.email), GuestData(full_name="Otieno")],
+        shown_total_kes=quote.total_kes,
+        idempotency_key="host-calendar-test",
+        now=NOW,
+    )
 
     response = post(host_client, listing, first_night="2026-12-10", last_night="2026-12-14", action="block")
 
     assert response.status_code == 422
     body = response.content.decode()
-    assert "Booked nights cannot be blocked: Sat 12 Dec (NX-7K2Q), Sun 13 Dec (NX-7K2Q)." in body
-    assert body.count("data-booking-ref") == 2
+    ref = booking.ref
+    assert f"Booked nights cannot be blocked: Sat 12 Dec ({ref}), Sun 13 Dec ({ref})." in body
+    assert body.count("data-booking-ref") == 2  # the check-out day, the 14th, is free
+    assert f"Saturday 12 December: booked, {ref}" in body
     assert rows(listing) == {}
+
+    # The nights around the stay can still be blocked.
+    response = post(host_client, listing, first_night="2026-12-14", last_night="2026-12-15", action="block")
+    assert response.status_code == 200
+    assert sorted(rows(listing)) == [d(14), d(15)]
 
 
 @pytest.mark.parametrize(
