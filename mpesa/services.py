@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 Status = Payment.Status
 Kind = PaymentEvent.Kind
 RAW_BODY_LIMIT = 16_000
-RECORDED_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "BusinessShortCode")
+RECORDED_HEADERS = {"content-type", "content-length", "user-agent", "x-forwarded-for", "businessshortcode"}
 
 # What a guest reads for each M-Pesa result code (decisions use the code, never M-Pesa's description).
 RESULT_MESSAGES = {
@@ -193,6 +193,10 @@ def _push_failed(*, payment_id: int, error: DarajaError) -> None:
 # Callbacks: recorded raw first, answered, then processed with the payment row locked.
 
 
+def _headers_kept(headers: dict) -> dict:
+    return {name: str(value)[:200] for name, value in headers.items() if name.lower() in RECORDED_HEADERS}
+
+
 def _find_payment(token: str) -> Payment | None:
     payment = Payment.objects.filter(callback_token=token).first()
     if payment and hmac.compare_digest(payment.callback_token.encode(), token.encode()):
@@ -207,7 +211,7 @@ def callback_record(*, token: str, raw_body: bytes, source_ip: str | None, heade
         body = json.loads(raw_body) if len(raw_body) <= RAW_BODY_LIMIT else None
     except (ValueError, UnicodeDecodeError):
         body = None
-    kept_headers = {name: headers[name][:200] for name in RECORDED_HEADERS if name in headers}
+    kept_headers = _headers_kept(headers)
     with transaction.atomic(durable=True):
         payment = _find_payment(token)
         return _event(
@@ -512,7 +516,7 @@ def result_record(*, token: str, raw_body: bytes, source_ip: str | None, headers
         body = json.loads(raw_body) if len(raw_body) <= RAW_BODY_LIMIT else None
     except (ValueError, UnicodeDecodeError):
         body = None
-    kept_headers = {name: headers[name][:200] for name in RECORDED_HEADERS if name in headers}
+    kept_headers = _headers_kept(headers)
     with transaction.atomic(durable=True):
         return _event(
             None,

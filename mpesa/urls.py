@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from mpesa import views
 
@@ -12,4 +12,7 @@ urlpatterns = [
     path("payments/stk-callback/<str:token>/", views.stk_callback, name="stk-callback"),
     path("payments/result/<str:token>/", views.async_result, name="result"),
     path("payments/timeout/<str:token>/", views.async_result, name="timeout"),
+    # The same endpoints without the trailing slash, so that APPEND_SLASH never redirects a caller's POST.
+    re_path(r"^payments/stk-callback/(?P<token>[^/]{1,80})$", views.stk_callback),
+    re_path(r"^payments/(?:result|timeout)/(?P<token>[^/]{1,80})$", views.async_result),
 ]

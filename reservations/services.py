@@ -427,6 +427,11 @@ def booking_record_payment(
     Caller holds the locks. Raises BookingError when the nights were taken meanwhile (the money is then due back).
     """
     now = now or timezone.now()
+    # A hold that lapsed before the money came is expired first, so that its history says so.
+    if bookings_lapse(listing=booking.listing, now=now):
+        booking.refresh_from_db()
+    if booking.status == Status.EXPIRED and booking.paid_kes + amount_kes < booking.total_kes:
+        raise BookingError(_("The hold ran out before this instalment arrived."))
     booking.paid_kes += amount_kes
     booking.save(update_fields=["paid_kes", "updated_at"])
     _record(

@@ -1,0 +1,80 @@
+import copy
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from mpesa.client import new_token
+from mpesa.models import Payment
+from reservations.services import booking_lock, booking_payment_started
+from tests.reservations.conftest import guest, hold, host, listing  # noqa: F401 - fixtures
+
+VECTORS = Path(__file__).parent / "vectors"
+
+
+def vector(name: str) -> dict:
+    return json.loads((VECTORS / f"{name}.json").read_text())
+
+
+def success_callback(payment: Payment, *, amount=None, phone=None, receipt="UKK4H7TQ2M") -> dict:
+    """The success vector, addressed to this payment."""
+    body = copy.deepcopy(vector("stk_callback_success"))
+    callback = body["Body"]["stkCallback"]
+    callback["CheckoutRequestID"] = payment.checkout_request_id
+    items = {item["Name"]: item for item in callback["CallbackMetadata"]["Item"]}
+    items["Amount"]["Value"] = payment.amount_kes if amount is None else amount
+    items["PhoneNumber"]["Value"] = int(payment.phone) if phone is None else phone
+    items["MpesaReceiptNumber"]["Value"] = receipt
+    return body
+
+
+def failure_callback(payment: Payment, vector_name: str) -> dict:
+    body = copy.deepcopy(vector(vector_name))
+    body["Body"]["stkCallback"]["CheckoutRequestID"] = payment.checkout_request_id
+    return body
+
+
+@pytest.fixture
+def pending_payment(hold, guest):
+    """A booking held by the guest and a payment whose push M-Pesa accepted (as payment_start leaves it)."""
+
+    def _pending(*, check_in=10, check_out=13, phone="254708374149", amount=None, checkout_id=None, booking=None):
+        booking = booking or hold(guest, check_in, check_out, now=timezone.now() - datetime.timedelta(minutes=1))
+        locked = booking_lock(booking_id=booking.pk)
+        payment = Payment.objects.create(
+            booking=locked,
+            initiated_by=guest,
+            callback_token=new_token(),
+            phone=phone,
+            amount_kes=amount or locked.total_kes,
+            status=Payment.Status.PENDING,
+            checkout_request_id=checkout_id or f"ws_CO_20112026140513{Payment.objects.count():03d}708374149",
+            merchant_request_id="7c1e-4b2a-9d3f-6a8e2f0b5c1d4471203",
+        )
+        booking_payment_started(
+            booking=locked,
+            blocks_until=timezone.now() + datetime.timedelta(minutes=5),
+            details={"payment_id": payment.pk, "amount_kes": payment.amount_kes},
+        )
+        return payment
+
+    return _pending
+
+
+@pytest.fixture
+def post_callback(client, django_capture_on_commit_callbacks):
+    def _post(payment_or_token, body, *, raw: bytes | None = None, ip="196.201.212.69"):
+        token = payment_or_token if isinstance(payment_or_token, str) else payment_or_token.callback_token
+        data = raw if raw is not None else json.dumps(body).encode()
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                f"/payments/stk-callback/{token}/",
+                data=data,
+                content_type="application/json;charset=UTF-8",
+                headers={"BusinessShortCode": "174379"},
+                REMOTE_ADDR=ip,
+            )
+
+    return _post

@@ -1,0 +1,275 @@
+"""The callback matrix: whatever arrives, it is recorded raw, answered without a 500, and counted at most once.
+
+M-Pesa's STK Query is the verdict; here it is given to the settle service directly as the client's parsed
+answer (the client itself is tested against the wire vectors, and the browser journeys use the emulator).
+"""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from mpesa.client import StkQueryAnswer
+from mpesa.models import Payment, PaymentEvent
+from mpesa.services import payment_check, payment_settle_query
+from reservations.models import Booking
+from reservations.services import booking_cancel
+from tests.mpesa.conftest import failure_callback, success_callback
+
+pytestmark = pytest.mark.django_db
+
+PAID = StkQueryAnswer(final=True, result_code="0", result_desc="The service request is processed successfully.")
+ACK = {"ResultCode": 0, "ResultDesc": "Accepted"}
+
+
+def query_says(payment: Payment, answer: StkQueryAnswer = PAID) -> Payment:
+    return payment_settle_query(payment_id=payment.pk, answer=answer)
+
+
+def refreshed(payment: Payment) -> tuple[Payment, Booking]:
+    payment.refresh_from_db()
+    return payment, Booking.objects.get(pk=payment.booking_id)
+
+
+def test_success_is_verified_by_query_then_confirms_the_booking(pending_payment, post_callback):
+    payment = pending_payment()
+    response = post_callback(payment, success_callback(payment))
+    assert response.status_code == 200 and response.json() == ACK
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.VERIFYING  # the callback alone confirms nothing
+    assert booking.status == Booking.Status.AWAITING_PAYMENT
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert (payment.status, payment.receipt) == (Payment.Status.SUCCEEDED, "UKK4H7TQ2M")
+    assert booking.status == Booking.Status.CONFIRMED and booking.paid_kes == booking.total_kes
+    event = payment.events.filter(kind="callback").get()
+    assert (
+        event.source_ip == "196.201.212.69"
+        and {k.lower(): v for k, v in event.headers.items()}["businessshortcode"] == "174379"
+    )
+    assert '"MpesaReceiptNumber"' in event.raw_body
+
+
+@pytest.mark.parametrize(
+    ("vector_name", "code", "words"),
+    [
+        ("stk_callback_cancelled_1032", "1032", "You cancelled the request on your phone."),
+        ("stk_callback_insufficient_1", "1", "Not enough M-Pesa balance"),
+        ("stk_callback_timeout_1037", "1037", "Your phone did not answer"),
+        ("stk_callback_timeout_1037_no_response", "1037", "Your phone did not answer"),
+        ("stk_callback_wrong_pin_2001", "2001", "Wrong PIN"),
+        ("stk_callback_subscriber_locked_1001", "1001", "already has an M-Pesa request open"),
+        ("stk_callback_expired_1019", "1019", "expired"),
+        ("stk_callback_push_error_1025", "1025", "could not send the prompt"),
+        ("stk_callback_rule_limited_17", "17", "repeat of the same payment"),
+        ("stk_callback_operator_not_exist_SFC_IC0003", "SFC_IC0003", "could not complete the payment"),
+    ],
+)
+def test_each_failure_code_fails_the_payment_in_plain_words(pending_payment, post_callback, vector_name, code, words):
+    payment = pending_payment()
+    assert post_callback(payment, failure_callback(payment, vector_name)).status_code == 200
+    payment, booking = refreshed(payment)
+    assert (payment.status, payment.result_code) == (Payment.Status.FAILED, code)
+    assert words in payment.error_message
+    assert booking.status == Booking.Status.HELD  # the guest can try again within the hold
+
+
+def test_duplicate_success_callbacks_count_once(pending_payment, post_callback):
+    payment = pending_payment()
+    body = success_callback(payment)
+    post_callback(payment, body)
+    query_says(payment)
+    for _ in range(3):
+        assert post_callback(payment, body).status_code == 200
+    payment, booking = refreshed(payment)
+    assert booking.paid_kes == booking.total_kes
+    assert payment.events.filter(kind="callback").count() == 4
+    assert booking.events.filter(action="confirmed").count() == 1
+    assert payment.events.filter(kind="decision", message__startswith="Duplicate").count() == 3
+
+
+def test_forged_success_for_a_cancelled_payment_confirms_nothing(pending_payment, post_callback):
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment, receipt="FORGED1234"))
+    query_says(payment, StkQueryAnswer(final=True, result_code="1032", result_desc="Request Cancelled by user."))
+    payment, booking = refreshed(payment)
+    assert (payment.status, payment.flag) == (Payment.Status.FAILED, Payment.Flag.CONTRADICTED)
+    assert booking.status == Booking.Status.HELD and booking.paid_kes == 0
+
+
+@pytest.mark.parametrize("amount", [4_499, 1, "4500.50"])
+def test_amount_different_from_the_request_is_flagged(pending_payment, post_callback, amount):
+    payment = pending_payment(amount=4_500)
+    post_callback(payment, success_callback(payment, amount=amount))
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert payment.flag == Payment.Flag.AMOUNT_MISMATCH and payment.status == Payment.Status.UNKNOWN
+    assert booking.paid_kes == 0 and booking.status != Booking.Status.CONFIRMED
+
+
+def test_amount_as_a_decimal_string_is_accepted(pending_payment, post_callback, hold, guest):
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment, amount=f"{payment.amount_kes}.00"))
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.SUCCEEDED and booking.status == Booking.Status.CONFIRMED
+
+
+def test_phone_different_from_the_request_is_flagged(pending_payment, post_callback):
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment, phone=254799999999))
+    payment, booking = refreshed(payment)
+    assert payment.flag == Payment.Flag.PHONE_MISMATCH and booking.paid_kes == 0
+
+
+def test_late_success_after_the_hold_lapsed_with_the_nights_free_confirms(pending_payment, post_callback):
+    payment = pending_payment()
+    Booking.objects.filter(pk=payment.booking_id).update(blocks_until=timezone.now() - datetime.timedelta(seconds=1))
+    post_callback(payment, success_callback(payment))
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert booking.status == Booking.Status.CONFIRMED
+    assert list(booking.events.values_list("action", flat=True))[-3:] == ["expired", "payment_received", "confirmed"]
+
+
+def test_late_success_after_the_nights_were_taken_becomes_a_refund_due(pending_payment, post_callback, hold, make_user):
+    payment = pending_payment()
+    Booking.objects.filter(pk=payment.booking_id).update(blocks_until=timezone.now() - datetime.timedelta(seconds=1))
+    hold(make_user(email="quick@example.com"), 11, 12, now=timezone.now())
+    post_callback(payment, success_callback(payment))
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert payment.flag == Payment.Flag.DATES_TAKEN and payment.refund_due_kes == payment.amount_kes
+    assert booking.status == Booking.Status.EXPIRED and booking.refund_due_kes == payment.amount_kes
+
+
+def test_success_on_a_cancelled_booking_is_overpaid(pending_payment, post_callback, guest):
+    payment = pending_payment()
+    booking = Booking.objects.get(pk=payment.booking_id)
+    # The first payment failed; the guest cancelled; then a success for it arrives.
+    post_callback(payment, failure_callback(payment, "stk_callback_cancelled_1032"))
+    booking_cancel(booking=booking, user=guest)
+    post_callback(payment, success_callback(payment))
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert payment.flag == Payment.Flag.OVERPAID and payment.refund_due_kes == payment.amount_kes
+    assert booking.status == Booking.Status.CANCELLED and booking.paid_kes == 0
+
+
+def test_verified_success_after_a_failure_still_counts(pending_payment, post_callback):
+    payment = pending_payment()
+    post_callback(payment, failure_callback(payment, "stk_callback_timeout_1037"))
+    post_callback(payment, success_callback(payment))
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.SUCCEEDED and booking.status == Booking.Status.CONFIRMED
+
+
+def test_unknown_token_is_recorded_and_changes_nothing(pending_payment, post_callback):
+    payment = pending_payment()
+    response = post_callback("0" * 32, success_callback(payment))
+    assert response.status_code == 200 and response.json() == ACK
+    event = PaymentEvent.objects.get(kind="unmatched")
+    assert event.payment is None and event.path_token == "0" * 32
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.PENDING and booking.paid_kes == 0
+
+
+@pytest.mark.parametrize(
+    "raw", [b"{not json", b"", b"[]", b'{"Body": {}}', b'{"Body": {"stkCallback": "x"}}', b"\xff\xfe"]
+)
+def test_malformed_bodies_are_recorded_and_change_nothing(pending_payment, post_callback, raw):
+    payment = pending_payment()
+    response = post_callback(payment, None, raw=raw)
+    assert response.status_code == 200
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.PENDING
+    assert payment.events.filter(kind="callback").count() == 1
+    assert payment.events.filter(kind="decision", message__startswith="Not an STK callback").count() == 1
+
+
+def test_a_receipt_already_used_is_flagged_not_counted_twice(pending_payment, post_callback, hold, make_user):
+    first = pending_payment()
+    post_callback(first, success_callback(first, receipt="UKK4H7TQ2M"))
+    query_says(first)
+    other_booking = hold(make_user(email="b@example.com"), 20, 22)
+    second = pending_payment(booking=other_booking)
+    post_callback(second, success_callback(second, receipt="UKK4H7TQ2M"))
+    query_says(second)
+    second, booking = refreshed(second)
+    assert second.flag == Payment.Flag.RECEIPT_REUSED and booking.paid_kes == 0
+
+
+def test_callback_before_the_push_response_was_recorded(pending_payment, post_callback):
+    payment = pending_payment()
+    checkout_id = payment.checkout_request_id
+    Payment.objects.filter(pk=payment.pk).update(checkout_request_id=None, status=Payment.Status.STARTING)
+    payment.refresh_from_db()
+    body = success_callback(payment)
+    body["Body"]["stkCallback"]["CheckoutRequestID"] = checkout_id
+    post_callback(payment, body)
+    payment.refresh_from_db()
+    assert payment.checkout_request_id == checkout_id and payment.status == Payment.Status.VERIFYING
+
+
+def test_a_callback_naming_another_request_changes_nothing(pending_payment, post_callback):
+    payment = pending_payment()
+    body = success_callback(payment)
+    body["Body"]["stkCallback"]["CheckoutRequestID"] = "ws_CO_someone_else"
+    post_callback(payment, body)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+
+
+def test_callback_path_is_post_only_and_never_redirected(client, pending_payment):
+    payment = pending_payment()
+    assert client.get(f"/payments/stk-callback/{payment.callback_token}/").status_code == 405
+    without_slash = client.post(
+        f"/payments/stk-callback/{payment.callback_token}", data=b"{}", content_type="application/json"
+    )
+    assert without_slash.status_code == 200 and without_slash.json() == ACK
+
+
+def test_callbacks_from_outside_the_allow_list_are_recorded_only(pending_payment, post_callback, settings):
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["196.201.214.200"]
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment), ip="203.0.113.9")
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    assert payment.events.get(kind="callback").source_ip == "203.0.113.9"
+
+
+def test_still_processing_answers_are_never_a_verdict(pending_payment):
+    payment = pending_payment()
+    query_says(payment, StkQueryAnswer(final=False, result_code="4999"))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+
+
+def test_no_callback_and_a_successful_query_confirms(pending_payment):
+    payment = pending_payment()
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.SUCCEEDED and payment.receipt is None
+    assert booking.status == Booking.Status.CONFIRMED
+
+
+def test_no_verdict_within_the_window_becomes_unknown(pending_payment, settings):
+    payment = pending_payment()
+    later = timezone.now() + datetime.timedelta(seconds=settings.MPESA_QUERY_WINDOW_SECONDS + 1)
+    payment_settle_query(payment_id=payment.pk, answer=StkQueryAnswer(final=False), now=later)
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.UNKNOWN and booking.status == Booking.Status.HELD
+
+
+def test_checks_are_rate_limited_in_the_database(pending_payment, settings):
+    payment = pending_payment()
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=1))
+    now = timezone.now()
+    payment_check(payment=payment, now=now)
+    payment_check(payment=payment, now=now + datetime.timedelta(seconds=1))
+    payment.refresh_from_db()
+    assert payment.query_count == 1
+    payment_check(payment=payment, now=now + datetime.timedelta(seconds=settings.MPESA_QUERY_EVERY_SECONDS + 1))
+    payment.refresh_from_db()
+    assert payment.query_count == 2
