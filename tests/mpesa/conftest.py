@@ -37,7 +37,7 @@ def failure_callback(payment: Payment, vector_name: str) -> dict:
 
 
 @pytest.fixture
-def pending_payment(hold, guest):
+def pending_payment(hold, guest):  # noqa: F811 - fixtures shared with the reservations tests
     """A booking held by the guest and a payment whose push M-Pesa accepted (as payment_start leaves it)."""
 
     def _pending(*, check_in=10, check_out=13, phone="254708374149", amount=None, checkout_id=None, booking=None):
