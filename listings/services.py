@@ -176,31 +176,39 @@ def _renumber(listing: Listing) -> list[ListingPhoto]:
     return photos
 
 
+def _photo_limit_error() -> ListingError:
+    return ListingError(
+        _("A listing can have at most {limit} photos; delete one first.").format(limit=MAX_PHOTOS_PER_LISTING)
+    )
+
+
 def listing_photo_add(*, listing: Listing, upload: UploadedFile, caption: str = "") -> ListingPhoto:
     """Check and re-encode an upload (no EXIF), store it and add it last. Raises ListingError."""
+    if listing.photos.count() >= MAX_PHOTOS_PER_LISTING:  # refuse before decoding anything
+        raise _photo_limit_error()
     try:
         prepared = photo_prepare(upload=upload)
     except PhotoError as error:
         raise ListingError(str(error))
-    with transaction.atomic():
-        listing = Listing.objects.select_for_update().get(pk=listing.pk)
-        count = listing.photos.count()
-        if count >= MAX_PHOTOS_PER_LISTING:
-            raise ListingError(
-                _("A listing can have at most {limit} photos; delete one first.").format(limit=MAX_PHOTOS_PER_LISTING)
-            )
-        last = listing.photos.aggregate(last=Max("order"))["last"]
-        photo = ListingPhoto(listing=listing, caption=caption.strip()[:140], order=0 if last is None else last + 1)
-        # Files are written before the row; if the transaction fails they are removed again.
-        photo.image.save(prepared.display.name, prepared.display, save=False)
-        photo.thumbnail.save(prepared.thumb.name, prepared.thumb, save=False)
-        try:
+    # The files are written before the transaction: the storage may be a bucket across the network, and no
+    # row lock should wait on it. If the row is not saved, the files are removed again.
+    photo = ListingPhoto(listing=listing, caption=" ".join(caption.split())[:140])
+    photo.image.save(prepared.display.name, prepared.display, save=False)
+    photo.thumbnail.save(prepared.thumb.name, prepared.thumb, save=False)
+    try:
+        with transaction.atomic():
+            locked = Listing.objects.select_for_update().get(pk=listing.pk)
+            if locked.photos.count() >= MAX_PHOTOS_PER_LISTING:
+                raise _photo_limit_error()
+            last = locked.photos.aggregate(last=Max("order"))["last"]
+            photo.listing = locked
+            photo.order = 0 if last is None else last + 1
             photo.full_clean()
             photo.save()
-        except Exception:
-            default_storage.delete(photo.image.name)
-            default_storage.delete(photo.thumbnail.name)
-            raise
+    except BaseException:
+        default_storage.delete(photo.image.name)
+        default_storage.delete(photo.thumbnail.name)
+        raise
     return photo
 
 

@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from PIL import Image
 
 from listings.models import Listing, ListingPhoto
@@ -265,6 +266,44 @@ def test_upload_of_a_file_that_is_not_a_photo_is_a_422(host_client, draft):
     assert response.status_code == 422
     assert "This file is not a JPEG, PNG or WebP photo." in response.content.decode()
     assert "HX-Trigger" not in response
+    assert not draft.photos.exists()
+
+
+def stored_files() -> list[str]:
+    folder = timezone.now().strftime("listings/%Y/%m/")
+    return sorted(default_storage.listdir(folder)[1]) if default_storage.exists(folder) else []
+
+
+def test_upload_beyond_the_photo_limit_is_refused_and_stores_nothing(host_client, draft, monkeypatch):
+    from listings import services
+
+    monkeypatch.setattr(services, "MAX_PHOTOS_PER_LISTING", 2)
+    assert upload_photo(host_client, draft, jpeg()).status_code == 200
+    assert upload_photo(host_client, draft, jpeg()).status_code == 200
+    before = stored_files()
+
+    response = upload_photo(host_client, draft, jpeg())
+
+    assert response.status_code == 422
+    assert "A listing can have at most 2 photos; delete one first." in response.content.decode()
+    assert draft.photos.count() == 2
+    assert stored_files() == before
+
+
+def test_files_are_removed_when_the_photo_row_cannot_be_saved(draft, monkeypatch):
+    from django.db import IntegrityError
+
+    from listings.services import listing_photo_add
+
+    before = stored_files()
+
+    def fail(*args, **kwargs):
+        raise IntegrityError("simulated")
+
+    monkeypatch.setattr(ListingPhoto, "save", fail)
+    with pytest.raises(IntegrityError):
+        listing_photo_add(listing=draft, upload=SimpleUploadedFile("a.jpg", jpeg(), content_type="image/jpeg"))
+    assert stored_files() == before
     assert not draft.photos.exists()
 
 
