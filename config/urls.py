@@ -14,6 +14,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+if settings.MPESA_ENV == "emulator":
+    # Our own Daraja, reached over HTTP through MPESA_BASE_URL; with sandbox or production it does not exist.
+    urlpatterns.append(path("daraja/", include("mpesa.emulator.urls")))
+
 if settings.DEBUG:
     # make run serves uploaded photos itself; deployed, they come from the storage's own URLs.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
