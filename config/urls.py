@@ -8,6 +8,10 @@ from listings import views as listing_views
 urlpatterns = [
     path("", listing_views.home, name="home"),
     path("", include("core.urls")),
+    # Booking pages live under /listings/<slug>/book/, /trips/ and /host/bookings/ beside the listings' own URLs.
+    path("", include("reservations.urls")),
+    # The payment panel under /trips/<ref>/ and M-Pesa's callbacks under /payments/.
+    path("", include("mpesa.urls")),
     path("listings/", include("listings.urls")),
     path("accounts/", include("allauth.urls")),
     path("host/", include("listings.urls_host")),
