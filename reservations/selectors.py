@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.phone import mask_phone
-from listings.models import Listing
+from listings.models import CancellationPolicy, Listing
 from reservations.models import Booking, BookingEvent, BookingGuest
 
 
@@ -137,6 +137,20 @@ class TripDetail:
     @property
     def can_cancel(self) -> bool:
         return self.is_booker and not self.cancel_refusal
+
+    @property
+    def time_left(self) -> str:
+        """The hold's remaining time as m:ss, as the countdown starts."""
+        return f"{self.seconds_left // 60}:{self.seconds_left % 60:02d}"
+
+    @property
+    def night_lines(self) -> list[tuple[datetime.date, int]]:
+        """The frozen price of each night."""
+        return [(datetime.date.fromisoformat(night["date"]), night["price_kes"]) for night in self.booking.nights]
+
+    @property
+    def policy_name(self) -> str:
+        return str(CancellationPolicy(self.booking.cancellation_policy).label)
 
 
 def trip_detail(*, user: User, ref: str, now: datetime.datetime) -> TripDetail:
