@@ -346,7 +346,9 @@ class DarajaClient:
             exchange=exchange,
         )
 
-    def transaction_status(self, *, receipt: str, result_url: str, timeout_url: str, remarks: str) -> AsyncAccepted:
+    def transaction_status(
+        self, *, receipt: str, result_url: str, timeout_url: str, remarks: str, original_conversation_id: str = ""
+    ) -> AsyncAccepted:
         return self._async_request(
             "/mpesa/transactionstatus/v1/query",
             {
@@ -354,6 +356,7 @@ class DarajaClient:
                 "SecurityCredential": self.config.security_credential,
                 "CommandID": "TransactionStatusQuery",
                 "TransactionID": receipt,
+                "OriginalConversationID": original_conversation_id,
                 "PartyA": self.config.shortcode,
                 "IdentifierType": "4",
                 "ResultURL": result_url,
