@@ -502,11 +502,12 @@ def payment_record_guest_code(*, payment: Payment, user: User, code: str) -> Pay
 def payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Settle every pending or verifying payment through the same path as the panel's check."""
     now = now or timezone.now()
-    checked = 0
+    checked = settled = 0
     for payment in Payment.objects.filter(status__in=[Status.STARTING, Status.PENDING, Status.VERIFYING]):
-        payment_check(payment=payment, now=now)
+        after = payment_check(payment=payment, now=now)
         checked += 1
-    return {"checked": checked}
+        settled += after.status not in Payment.IN_FLIGHT
+    return {"checked": checked, "settled": settled}
 
 
 def result_record(*, token: str, raw_body: bytes, source_ip: str | None, headers: dict) -> PaymentEvent:
