@@ -62,6 +62,9 @@ class County(models.TextChoices):
     WEST_POKOT = "west-pokot", "West Pokot"
 
 
+COUNTY_NAMES = dict(County.choices)
+
+
 class PropertyType(models.TextChoices):
     APARTMENT = "apartment", _("Apartment")
     HOUSE = "house", _("House")
@@ -214,7 +217,7 @@ class Listing(TimeStampedModel):
     @property
     def area(self) -> str:
         """Where the public may know the place is: town or area and county."""
-        return f"{self.town}, {self.get_county_display()}"
+        return f"{self.town}, {COUNTY_NAMES.get(self.county, self.county)}"
 
     @property
     def host_first_name(self) -> str:

@@ -516,9 +516,22 @@ class ListingCard:
     quote: Quote | None = None
 
 
-def _card(listing: Listing, quote: Quote | None = None) -> ListingCard:
-    name = getattr(listing, "cover_thumbnail", "") or getattr(listing, "cover_image", "")
+def _card(listing: Listing, quote: Quote | None = None, cover: str = "") -> ListingCard:
+    name = cover or getattr(listing, "cover_thumbnail", "") or getattr(listing, "cover_image", "")
     return ListingCard(listing=listing, cover_url=default_storage.url(name) if name else "", quote=quote)
+
+
+def _covers(listing_ids: list[int]) -> dict[int, str]:
+    """The first photo (thumbnail if there is one) of each listing, in one query."""
+    covers: dict[int, str] = {}
+    photos = (
+        ListingPhoto.objects.filter(listing_id__in=listing_ids)
+        .order_by("listing_id", "order", "id")
+        .values_list("listing_id", "thumbnail", "image")
+    )
+    for listing_id, thumbnail, image in photos:
+        covers.setdefault(listing_id, thumbnail or image)
+    return covers
 
 
 def listings_featured(*, limit: int = 8) -> list[ListingCard]:
@@ -590,9 +603,12 @@ def _bookable_for(listings: QuerySet[Listing], *, stay: Stay, now: datetime.date
     listings = listings.filter(max_nights__gte=nights, advance_notice_days__lte=lead_days)
     if lead_days == 0:
         listings = listings.filter(same_day_cutoff_hour__gt=timezone.localtime(now, timezone=NAIROBI).hour)
-    first_night_minimum = CalendarDay.objects.filter(listing=OuterRef("pk"), date=stay.check_in).values(
-        "min_nights_override"
-    )[:1]
+    # At most one row (listing and date are unique); no ORDER BY, or the model's ordering would join listings.
+    first_night_minimum = (
+        CalendarDay.objects.filter(listing=OuterRef("pk"), date=stay.check_in)
+        .order_by()
+        .values("min_nights_override")[:1]
+    )
     blocked = CalendarDay.objects.filter(
         listing=OuterRef("pk"), blocked=True, date__gte=stay.check_in, date__lt=stay.check_out
     )
@@ -620,16 +636,23 @@ SEARCH_PAGE_SIZE = 12
 def listing_search(
     *, query: SearchQuery, page_number: str | int | None, now: datetime.datetime, per_page: int = SEARCH_PAGE_SIZE
 ) -> SearchResults:
-    """One page of search results as cards; with a stay, each card carries its quote. At most three queries."""
-    paginator = Paginator(_with_cover(listings_matching(query=query, now=now)), per_page)
+    """One page of search results as cards; with a stay, each card carries its quote. Four queries at most,
+    whatever the number of results: the count, the page, the page's cover photos and the page's quotes."""
+    paginator = Paginator(listings_matching(query=query, now=now), per_page)
     page = paginator.get_page(page_number)
     listings = list(page.object_list)
+    # Photos come after the page is cut: as subqueries they would run for every match before the sort.
+    covers = _covers([listing.pk for listing in listings]) if listings else {}
     quotes = (
         stay_quotes(listings=listings, stay=query.stay, guests=query.guests, now=now)
         if query.stay is not None and listings
         else {}
     )
-    return SearchResults(page=page, cards=[_card(lst, quotes.get(lst.pk)) for lst in listings], query=query)
+    return SearchResults(
+        page=page,
+        cards=[_card(lst, quotes.get(lst.pk), covers.get(lst.pk, "")) for lst in listings],
+        query=query,
+    )
 
 
 @dataclass(frozen=True)
