@@ -59,7 +59,7 @@ def clock_advance(*, by_seconds: float) -> datetime.datetime:
         clock, _ = Clock.objects.select_for_update().get_or_create(pk=1)
         clock.offset_seconds += by_seconds
         clock.save(update_fields=["offset_seconds"])
-    _wake_dispatcher()
+        transaction.on_commit(_wake_dispatcher)
     return emulator_now()
 
 
@@ -140,7 +140,8 @@ def _validate_push(body: dict) -> dict:
     stamp = wire.timestamp(body.get("Timestamp"))
     if stamp is None:
         raise wire.bad_request("Timestamp")
-    if body.get("TransactionType") not in wire.TRANSACTION_TYPES:
+    transaction_type = body.get("TransactionType")
+    if not isinstance(transaction_type, str) or transaction_type not in wire.TRANSACTION_TYPES:
         raise wire.bad_request("TransactionType")
     amount = wire.amount(body.get("Amount"))
     if amount is None:
@@ -203,25 +204,23 @@ def _plan(*, phone: str, amount_kes: int, now: datetime.datetime) -> dict:
     return {"settle_at": now + delay, "planned_result_code": "0"}
 
 
-def _apply_planned_outcome(push: StkPush, now: datetime.datetime) -> None:
+def _apply_planned_outcome(push: StkPush, now: datetime.datetime) -> PlannedOutcome | None:
     outcome = (
         PlannedOutcome.objects.select_for_update()
         .filter(phone=push.phone, used_by__isnull=True)
         .order_by("created_at", "pk")
         .first()
     )
-    if outcome is None:
-        return
-    _plan_from_hook(
-        push,
-        now=now,
-        code=outcome.result_code,
-        delay=outcome.delay_seconds,
-        callbacks=outcome.callbacks,
-        callback_delay=outcome.callback_delay_seconds,
-    )
-    outcome.used_by = push
-    outcome.save(update_fields=["used_by"])
+    if outcome is not None:
+        _plan_from_hook(
+            push,
+            now=now,
+            code=outcome.result_code,
+            delay=outcome.delay_seconds,
+            callbacks=outcome.callbacks,
+            callback_delay=outcome.callback_delay_seconds,
+        )
+    return outcome
 
 
 def _plan_from_hook(push, *, now, code: str, delay: float | None, callbacks: int, callback_delay: float | None):
@@ -270,9 +269,13 @@ def stk_push_accept(*, body: dict) -> StkPush:
             **fields,
             **_plan(phone=phone, amount_kes=fields["amount_kes"], now=now),
         )
+        outcome = None
         if phone not in NUMBER_OUTCOMES and phone != VIRTUAL_PHONE_NUMBER:
-            _apply_planned_outcome(push, now)
+            outcome = _apply_planned_outcome(push, now)
         push.save()
+        if outcome is not None:
+            outcome.used_by = push
+            outcome.save(update_fields=["used_by"])
         transaction.on_commit(_wake_dispatcher)
     return push
 
@@ -461,7 +464,7 @@ def _validate_async(body: dict, *, command: str, code: str, fields: list[str]) -
             value = wire.text_value(value, min_length=2, max_length=100)
             ok = value is not None
         else:
-            value = wire.text_value(value, max_length=200)
+            value = wire.text_value(value, max_length=2000)
             ok = value is not None
         if not ok:
             raise wire.bad_request(name, code=code)
