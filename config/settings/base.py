@@ -230,6 +230,17 @@ MPESA_INITIATOR_NAME = env_str("MPESA_INITIATOR_NAME")
 MPESA_SECURITY_CREDENTIAL = env_str("MPESA_SECURITY_CREDENTIAL")
 MPESA_QUERY_AFTER_SECONDS = env_int("MPESA_QUERY_AFTER_SECONDS", 15)
 MPESA_QUERY_EVERY_SECONDS = env_int("MPESA_QUERY_EVERY_SECONDS", 10)
+# After this long without a verdict a payment is "unknown" and support checks it.
+MPESA_QUERY_WINDOW_SECONDS = env_int("MPESA_QUERY_WINDOW_SECONDS", 180)
+# While a prompt is open the booking keeps its nights for the prompt plus a grace period.
+MPESA_PROMPT_SECONDS = env_int("MPESA_PROMPT_SECONDS", 90)
+MPESA_PAYMENT_GRACE_SECONDS = env_int("MPESA_PAYMENT_GRACE_SECONDS", 120)
+# Pushes allowed per phone number and per user in MPESA_PUSH_LIMIT_WINDOW_SECONDS (a per-IP ceiling is generous:
+# many Kenyans share one mobile-network address).
+MPESA_PUSHES_PER_PHONE = env_int("MPESA_PUSHES_PER_PHONE", 3)
+MPESA_PUSHES_PER_USER = env_int("MPESA_PUSHES_PER_USER", 5)
+MPESA_PUSHES_PER_IP = env_int("MPESA_PUSHES_PER_IP", 60)
+MPESA_PUSH_LIMIT_WINDOW_SECONDS = env_int("MPESA_PUSH_LIMIT_WINDOW_SECONDS", 600)
 
 # The Daraja emulator (MPESA_ENV=emulator). Delays are in seconds; the tests scale them down.
 MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = env_int("MPESA_EMULATOR_CALLBACK_DELAY_SECONDS", 2)
