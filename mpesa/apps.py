@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class MpesaConfig(AppConfig):
     name = "mpesa"
     verbose_name = "M-Pesa"
+
+    def ready(self) -> None:
+        from mpesa import checks  # noqa: F401

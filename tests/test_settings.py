@@ -89,3 +89,38 @@ def test_no_secret_is_committed():
             line for line in settings_source.splitlines() if line.startswith(f"{secret.removeprefix('DJANGO_')} =")
         ]
         assert assignments and all(f'env_str("{secret}")' in line for line in assignments), assignments
+
+
+def test_production_requires_an_explicit_mpesa_environment():
+    env = _prod_env()
+    del env["MPESA_ENV"]
+    result = _run(["manage.py", "check", "--deploy"], **env)
+    assert result.returncode != 0
+    assert "mpesa.E002" in result.stderr
+
+
+def test_a_deployed_emulator_is_a_deployment_warning_and_a_banner():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_prod_env(MPESA_ENV="emulator"))
+    assert result.returncode != 0
+    assert "mpesa.W001" in result.stderr + result.stdout
+    script = (
+        "from django.template.loader import render_to_string; from django.test import RequestFactory;"
+        "from django.contrib.auth.models import AnonymousUser;"
+        "rq = RequestFactory().get('/'); rq.user = AnonymousUser();"
+        "print('Demo payments' in render_to_string('404.html', request=rq))"
+    )
+    shown = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env(MPESA_ENV="emulator"))
+    assert shown.stdout.strip() == "True", shown.stderr
+    hidden = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env(MPESA_ENV="sandbox"))
+    assert hidden.stdout.strip() == "False", hidden.stderr
+
+
+def test_daraja_routes_exist_only_with_the_emulator():
+    script = (
+        "from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/daraja/phone/'); print('present')\n"
+        "except Resolver404:\n    print('absent')"
+    )
+    for env, expected in (("emulator", "present"), ("sandbox", "absent"), ("production", "absent")):
+        result = _run(["-c", f"import django; django.setup()\n{script}"], **_prod_env(MPESA_ENV=env))
+        assert result.stdout.strip() == expected, (env, result.stderr)
