@@ -289,7 +289,11 @@ def callback_process(*, event_id: int) -> None:
         else:
             _callback_failure(payment, code, str(callback.get("ResultDesc", "")))
     if verify:
-        transaction.on_commit(lambda: payment_verify(payment_id=payment.pk))
+        from mpesa.tasks import payment_verify_task
+
+        # Answer the callback first; the query runs in the task queue (the panel and reconcile_payments ask too).
+        payment_id = payment.pk
+        transaction.on_commit(lambda: payment_verify_task.enqueue(payment_id=payment_id))
 
 
 def _callback_success(payment: Payment, callback: dict) -> bool:
