@@ -637,11 +637,15 @@ def listing_search(
     *, query: SearchQuery, page_number: str | int | None, now: datetime.datetime, per_page: int = SEARCH_PAGE_SIZE
 ) -> SearchResults:
     """One page of search results as cards; with a stay, each card carries its quote. Four queries at most,
-    whatever the number of results: the count, the page, the page's cover photos and the page's quotes."""
-    paginator = Paginator(listings_matching(query=query, now=now), per_page)
-    page = paginator.get_page(page_number)
-    listings = list(page.object_list)
-    # Photos come after the page is cut: as subqueries they would run for every match before the sort.
+    whatever the number of results: the matching ids, the page's listings, their cover photos and their quotes.
+
+    The rules are evaluated once, for the ids in result order; the count and the page are cut from that list.
+    """
+    ids = list(listings_matching(query=query, now=now).values_list("pk", flat=True))
+    page = Paginator(ids, per_page).get_page(page_number)
+    by_id = Listing.objects.in_bulk(list(page.object_list)) if page.object_list else {}
+    listings = [by_id[pk] for pk in page.object_list if pk in by_id]
+    page.object_list = listings
     covers = _covers([listing.pk for listing in listings]) if listings else {}
     quotes = (
         stay_quotes(listings=listings, stay=query.stay, guests=query.guests, now=now)
