@@ -273,3 +273,18 @@ def test_checks_are_rate_limited_in_the_database(pending_payment, settings):
     payment_check(payment=payment, now=now + datetime.timedelta(seconds=settings.MPESA_QUERY_EVERY_SECONDS + 1))
     payment.refresh_from_db()
     assert payment.query_count == 2
+
+
+def test_a_success_callback_costs_a_fixed_number_of_queries(pending_payment, client, django_assert_num_queries):
+    import json
+
+    first = pending_payment(check_in=1, check_out=3)
+    second = pending_payment(check_in=5, check_out=9)
+    # Processing and recording, without the verification (a task): the same for any booking.
+    for payment in (first, second):
+        with django_assert_num_queries(16):
+            client.post(
+                f"/payments/stk-callback/{payment.callback_token}/",
+                data=json.dumps(success_callback(payment)).encode(),
+                content_type="application/json",
+            )
