@@ -1,0 +1,180 @@
+"""Payments end to end over real HTTP: our client pushes to the emulator served by the live server, the
+emulator calls our callback endpoint back, and queries settle what callbacks do not."""
+
+import time
+
+import pytest
+from django.core import mail
+
+from mpesa.emulator import dispatcher
+from mpesa.models import Payment
+from mpesa.services import PaymentError, payment_check, payment_start, payments_reconcile
+from reservations.models import Booking
+from tests.listings.builders import make_listing
+from tests.reservations.conftest import NOW  # noqa: F401 - the stays below are in December 2026
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _emulated_daraja(settings, live_server):
+    settings.MPESA_ENV = "emulator"
+    settings.MPESA_BASE_URL = live_server.url + "/daraja"
+    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+    settings.MPESA_CONSUMER_KEY = settings.MPESA_CONSUMER_SECRET = ""
+    settings.MPESA_SHORTCODE = settings.MPESA_PASSKEY = ""
+    settings.MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = 0.2
+    settings.MPESA_EMULATOR_TIMEOUT_SECONDS = 0.3
+    settings.MPESA_EMULATOR_LATE_CALLBACK_SECONDS = 2
+    settings.MPESA_EMULATOR_QUERY_NOT_FOUND_SECONDS = 0
+    settings.MPESA_QUERY_AFTER_SECONDS = 0
+    settings.MPESA_QUERY_EVERY_SECONDS = 0
+    settings.MPESA_PUSHES_PER_PHONE = 100
+    yield
+    dispatcher.stop()
+
+
+def wait_for(predicate, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def booking_for(user, host, *, nightly=10_000, nights=3, guests=None):
+    import datetime
+    import uuid
+
+    from django.utils import timezone
+
+    from listings.selectors import Stay, stay_quote
+    from reservations.services import GuestData, booking_hold
+
+    listing = make_listing(host, nightly_price_kes=nightly, max_nights=90)
+    check_in = timezone.localdate() + datetime.timedelta(days=20)
+    stay = Stay(check_in=check_in, check_out=check_in + datetime.timedelta(days=nights))
+    guests = guests or [GuestData(full_name=user.full_name, email=user.email)]
+    quote = stay_quote(listing=listing, stay=stay, guests=len(guests), now=timezone.now())
+    return booking_hold(
+        booker=user,
+        listing_id=listing.pk,
+        stay=stay,
+        guests=guests,
+        shown_total_kes=quote.total_kes,
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+
+@pytest.fixture
+def people(make_user):
+    return make_user(email="wanjiku@example.com", full_name="Wanjiku Kamau"), make_user(
+        email="host@example.com", full_name="Otieno Host"
+    )
+
+
+def status_of(booking) -> str:
+    return Booking.objects.get(pk=booking.pk).status
+
+
+def test_a_payment_confirms_the_booking_through_the_callback(people, make_user):
+    from reservations.services import GuestData
+
+    guest, host = people
+    friend = make_user(email="friend@example.com", full_name="Friend Two")
+    booking = booking_for(
+        guest,
+        host,
+        guests=[
+            GuestData(full_name=guest.full_name, email=guest.email),
+            GuestData(full_name=friend.full_name, email=friend.email),
+        ],
+    )
+    payment = payment_start(booking=booking, user=guest, phone="0700 000 001")
+    assert payment.status == Payment.Status.PENDING and payment.checkout_request_id.startswith("ws_CO_")
+    wait_for(lambda: status_of(booking) == Booking.Status.CONFIRMED)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED and payment.receipt
+    kinds = list(payment.events.values_list("kind", flat=True))
+    assert kinds[0] == "push_response" and "callback" in kinds and "query" in kinds
+    expected = {"wanjiku@example.com", "friend@example.com", "host@example.com"}
+    wait_for(lambda: expected <= {m.to[0] for m in mail.outbox if booking.ref in m.subject})
+
+
+def test_a_cancelled_prompt_fails_in_plain_words_and_a_retry_works(people):
+    guest, host = people
+    booking = booking_for(guest, host)
+    first = payment_start(booking=booking, user=guest, phone="254700000003")
+    wait_for(lambda: Payment.objects.get(pk=first.pk).status == Payment.Status.FAILED)
+    first.refresh_from_db()
+    assert first.result_code == "1032" and first.error_message == "You cancelled the request on your phone."
+    assert status_of(booking) == Booking.Status.HELD
+    payment_start(booking=booking, user=guest, phone="254700000001")
+    wait_for(lambda: status_of(booking) == Booking.Status.CONFIRMED)
+
+
+def test_a_second_push_while_one_is_in_flight_is_refused(people):
+    guest, host = people
+    booking = booking_for(guest, host)
+    payment_start(booking=booking, user=guest, phone="254708374149")  # waits for the virtual phone
+    with pytest.raises(PaymentError, match="already in progress"):
+        payment_start(booking=booking, user=guest, phone="254708374149")
+
+
+def test_no_callback_ever_sent_is_settled_by_the_query(people):
+    guest, host = people
+    booking = booking_for(guest, host)
+    payment = payment_start(booking=booking, user=guest, phone="254700000005")
+    time.sleep(0.5)
+    assert payment.events.filter(kind="callback").count() == 0
+    wait_for(lambda: payments_reconcile() and status_of(booking) == Booking.Status.CONFIRMED)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED and payment.receipt is None
+
+
+def test_a_late_callback_fills_in_the_receipt_after_the_query_confirmed(people):
+    guest, host = people
+    booking = booking_for(guest, host)
+    payment = payment_start(booking=booking, user=guest, phone="254700000007")
+    wait_for(lambda: payment_check(payment=payment).status == Payment.Status.SUCCEEDED)
+    assert status_of(booking) == Booking.Status.CONFIRMED
+    assert Payment.objects.get(pk=payment.pk).receipt is None
+    wait_for(lambda: Payment.objects.get(pk=payment.pk).receipt, timeout=20)
+    assert Booking.objects.get(pk=booking.pk).paid_kes == booking.total_kes
+    assert Booking.objects.get(pk=booking.pk).events.filter(action="confirmed").count() == 1
+
+
+def test_three_deliveries_of_one_callback_count_once(people):
+    guest, host = people
+    booking = booking_for(guest, host)
+    payment = payment_start(booking=booking, user=guest, phone="254700000006")
+    wait_for(lambda: payment.events.filter(kind="callback").count() == 3)
+    wait_for(lambda: status_of(booking) == Booking.Status.CONFIRMED)
+    assert Booking.objects.get(pk=booking.pk).paid_kes == booking.total_kes
+
+
+def test_a_total_above_the_mpesa_limit_is_paid_in_two_instalments(people):
+    guest, host = people
+    booking = booking_for(guest, host, nightly=100_000, nights=3)
+    assert booking.total_kes == 300_000
+    first = payment_start(booking=booking, user=guest, phone="254700000001")
+    assert first.amount_kes == 250_000
+    wait_for(lambda: Booking.objects.get(pk=booking.pk).paid_kes == 250_000)
+    assert status_of(booking) == Booking.Status.HELD
+    second = payment_start(booking=Booking.objects.get(pk=booking.pk), user=guest, phone="254700000001")
+    assert second.amount_kes == 50_000
+    wait_for(lambda: status_of(booking) == Booking.Status.CONFIRMED)
+    assert Booking.objects.get(pk=booking.pk).paid_kes == 300_000
+
+
+@pytest.mark.parametrize(
+    ("phone", "words"), [("0712", "Kenyan mobile number"), ("+44 7911 123456", "Kenyan mobile number")]
+)
+def test_a_bad_number_is_refused_before_anything_is_sent(people, phone, words):
+    guest, host = people
+    booking = booking_for(guest, host)
+    with pytest.raises(PaymentError, match=words):
+        payment_start(booking=booking, user=guest, phone=phone)
+    assert not Payment.objects.exists() and status_of(booking) == Booking.Status.HELD
