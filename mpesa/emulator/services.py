@@ -339,7 +339,7 @@ def stk_query(*, body: dict) -> tuple[int, dict]:
     if wire.timestamp(body.get("Timestamp")) is None:
         raise wire.bad_request("Timestamp")
     checkout_request_id = body.get("CheckoutRequestID")
-    if not isinstance(checkout_request_id, str) or not 0 < len(checkout_request_id) <= 64:
+    if wire.text_value(checkout_request_id, max_length=64) is None or not isinstance(checkout_request_id, str):
         raise wire.bad_request("CheckoutRequestID")
     _check_merchant(shortcode=shortcode, password=password, stamp=str(body["Timestamp"]))
     push = StkPush.objects.filter(checkout_request_id=checkout_request_id, business_short_code=shortcode).first()
@@ -367,7 +367,7 @@ def prompts_pending(*, phone: str | None = None):
 
 def prompt_answer(*, checkout_request_id: str, approve: bool) -> StkPush:
     """The payer approved (with a PIN) or cancelled a prompt. Raises PromptError when it is no longer open."""
-    push = StkPush.objects.filter(checkout_request_id=checkout_request_id, awaits_phone=True).first()
+    push = StkPush.objects.filter(checkout_request_id=wire.printable(checkout_request_id), awaits_phone=True).first()
     if push is None:
         raise PromptError("There is no such prompt on this phone.")
     if push.status == StkPush.Status.PENDING and push.settle_at <= emulator_now():
@@ -390,7 +390,9 @@ def outcome_set_for_push(
     """Change what a pending push will do. Raises PromptError when the push is unknown, settled or on the
     number table (those outcomes are a contract)."""
     with transaction.atomic():
-        push = StkPush.objects.select_for_update().filter(checkout_request_id=checkout_request_id).first()
+        push = (
+            StkPush.objects.select_for_update().filter(checkout_request_id=wire.printable(checkout_request_id)).first()
+        )
         if push is None:
             raise PromptError("Unknown CheckoutRequestID.")
         if push.status != StkPush.Status.PENDING:
@@ -426,10 +428,10 @@ def emulator_reset() -> None:
 def api_call_record(*, method: str, path: str, request_body: bytes, status: int, response_body: bytes) -> None:
     ApiCall.objects.create(
         method=method[:10],
-        path=path[:200],
-        request_body=request_body[:20_000].decode("utf-8", errors="replace"),
+        path=wire.printable(path[:200]),
+        request_body=wire.printable(request_body[:20_000].decode("utf-8", errors="replace")),
         response_status=status,
-        response_body=response_body[:20_000].decode("utf-8", errors="replace"),
+        response_body=wire.printable(response_body[:20_000].decode("utf-8", errors="replace")),
     )
 
 
@@ -669,10 +671,10 @@ def delivery_send(*, delivery: Delivery) -> Delivery:
         )
         delivery.status = Delivery.Status.SENT
         delivery.response_status = response.status_code
-        delivery.response_body = response.text[:2000]
+        delivery.response_body = wire.printable(response.text[:2000])
     except requests.RequestException as error:
         delivery.status = Delivery.Status.FAILED
-        delivery.error = str(error)[:2000]
+        delivery.error = wire.printable(str(error)[:2000])
     finally:
         session.close()
     Delivery.objects.filter(pk=delivery.pk).update(

@@ -294,6 +294,7 @@ def hook_log(request: HttpRequest) -> HttpResponse:
     deliveries = Delivery.objects.select_related("push", "async_request").order_by("-pk")
     phone_number = request.GET.get("phone", "")
     checkout_request_id = request.GET.get("checkout_request_id", "")
+    phone_number, checkout_request_id = wire.printable(phone_number), wire.printable(checkout_request_id)
     if phone_number:
         pushes = pushes.filter(phone=phone_number)
         deliveries = deliveries.filter(push__phone=phone_number)

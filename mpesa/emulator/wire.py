@@ -133,10 +133,17 @@ def timestamp(value) -> datetime.datetime | None:
         return None
 
 
+def printable(text: str) -> str:
+    """Text safe to store in any database: NUL (which PostgreSQL refuses) becomes U+FFFD."""
+    return text.replace("\x00", "\ufffd")
+
+
 def text_value(value, *, max_length: int | None = None, min_length: int = 1) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     text = str(value)
+    if "\x00" in text:
+        return None
     if len(text.strip()) < min_length or (max_length is not None and len(text) > max_length):
         return None
     return text
@@ -154,7 +161,9 @@ def _local_host(host: str) -> bool:
 
 def callback_url(value) -> str | None:
     """An absolute https URL with a lower-case host; plain http on a loopback or private host unless strict."""
-    if not isinstance(value, str) or not value or len(value) > 2000 or any(c.isspace() for c in value):
+    if not isinstance(value, str) or not value or len(value) > 2000:
+        return None
+    if any(c.isspace() or not c.isprintable() for c in value):
         return None
     try:
         parts = urlsplit(value)

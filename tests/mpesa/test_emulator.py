@@ -619,3 +619,13 @@ def test_hostile_field_values_never_give_a_server_error(post, value):
         for field in ["TransactionID", "Amount", "ResultURL", "PartyA", "ReceiverParty", "Occasion"]:
             response = post(path, json.dumps(_reversal("UKK4H7TQ2M") | {field: value}, allow_nan=True))
             assert response.status_code in {200, 400} and response.json()
+
+
+@pytest.mark.parametrize("bad_id", ["ws_CO_%00", "%F0%9F%98%80", "x" * 300, "..%2F..%2Fetc"])
+def test_hostile_ids_in_urls_never_give_a_server_error(client, bad_id):
+    for url in (f"/daraja/phone/{bad_id}/approve/", f"/daraja/phone/{bad_id}/cancel/"):
+        assert client.post(url, {"pin": "1234", "number": "\x00"}).status_code < 500
+    hook = f"/daraja/__emulator/stk/{bad_id}/outcome"
+    assert client.post(hook, data={"ResultCode": 0}, content_type="application/json").status_code in {404, 409}
+    assert client.get(f"/daraja/__emulator/?checkout_request_id={bad_id}&phone=%00").status_code == 200
+    assert client.get(f"/daraja/phone/?number={bad_id}").status_code == 422
