@@ -198,31 +198,50 @@ def _headers_kept(headers: dict) -> dict:
 
 
 def _find_payment(token: str) -> Payment | None:
+    if "\x00" in token:
+        return None
     payment = Payment.objects.filter(callback_token=token).first()
     if payment and hmac.compare_digest(payment.callback_token.encode(), token.encode()):
         return payment
     return None
 
 
+def _without_nul(value):
+    """PostgreSQL text cannot hold NUL: keep what arrived, with NUL shown as U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _received(raw_body: bytes, headers: dict) -> dict:
+    """What to keep of an incoming body: its text (size-capped) and, when it is JSON, the parsed value."""
+    text = _without_nul(raw_body[:RAW_BODY_LIMIT].decode("utf-8", errors="replace"))
+    try:
+        body = json.loads(text) if len(raw_body) <= RAW_BODY_LIMIT else None
+    except ValueError:
+        body = None
+    return {
+        "raw_body": text,
+        "body": _without_nul(body) if isinstance(body, dict | list) else None,
+        "headers": _without_nul(_headers_kept(headers)),
+    }
+
+
 def callback_record(*, token: str, raw_body: bytes, source_ip: str | None, headers: dict) -> PaymentEvent:
     """Keep exactly what arrived, before anything else. Unknown tokens are kept too, for staff."""
-    text = raw_body[:RAW_BODY_LIMIT].decode("utf-8", errors="replace")
-    try:
-        body = json.loads(raw_body) if len(raw_body) <= RAW_BODY_LIMIT else None
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    kept_headers = _headers_kept(headers)
     with transaction.atomic(durable=True):
         payment = _find_payment(token)
         return _event(
             payment,
             Kind.CALLBACK if payment else Kind.UNMATCHED,
             "" if payment else "Callback for a token we do not know.",
-            body=body if isinstance(body, dict | list) else None,
-            raw_body=text,
             source_ip=source_ip,
-            headers=kept_headers,
-            path_token=token[:80],
+            path_token=_without_nul(token[:80]),
+            **_received(raw_body, headers),
         )
 
 
@@ -516,20 +535,12 @@ def payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int
 
 def result_record(*, token: str, raw_body: bytes, source_ip: str | None, headers: dict) -> PaymentEvent:
     """Keep a Transaction Status or Reversal result as it arrived; the support console settles it."""
-    text = raw_body[:RAW_BODY_LIMIT].decode("utf-8", errors="replace")
-    try:
-        body = json.loads(raw_body) if len(raw_body) <= RAW_BODY_LIMIT else None
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    kept_headers = _headers_kept(headers)
     with transaction.atomic(durable=True):
         return _event(
             None,
             Kind.RESULT,
             "Result callback.",
-            body=body if isinstance(body, dict | list) else None,
-            raw_body=text,
             source_ip=source_ip,
-            headers=kept_headers,
-            path_token=token[:80],
+            path_token=_without_nul(token[:80]),
+            **_received(raw_body, headers),
         )

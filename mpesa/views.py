@@ -150,7 +150,8 @@ def stk_callback(request, token: str) -> HttpResponse:
     """Daraja's STK callback. Recorded raw first; answered without a 500 whatever arrives."""
     ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
     allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
-    if not Payment.objects.filter(callback_token=token).exists() and _unmatched_limit_reached(ip):
+    known = "\x00" not in token and Payment.objects.filter(callback_token=token).exists()
+    if not known and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
     event = callback_record(token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers))
     if allowed and ip not in allowed:

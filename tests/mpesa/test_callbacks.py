@@ -288,3 +288,21 @@ def test_a_success_callback_costs_a_fixed_number_of_queries(pending_payment, cli
                 data=json.dumps(success_callback(payment)).encode(),
                 content_type="application/json",
             )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"Body": {"stkCallback": {"ResultCode": 0, "CheckoutRequestID": "a\\u0000b"}}}',
+        b"\x00\x00\x00",
+        b'{"Body\x00": 1}',
+        '{"ResultDesc": "\u0000"}'.encode(),
+    ],
+)
+def test_nul_characters_are_recorded_without_a_500(pending_payment, post_callback, raw):
+    payment = pending_payment()
+    assert post_callback(payment, None, raw=raw).status_code == 200
+    assert post_callback("bad\x00token", None, raw=raw).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    assert "\x00" not in payment.events.get(kind="callback").raw_body
