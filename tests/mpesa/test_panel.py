@@ -1,0 +1,130 @@
+"""The payment panel on the trip page: who may use it, what it shows, when its polling stops."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from mpesa.client import StkQueryAnswer
+from mpesa.models import Payment
+from mpesa.services import payment_settle_query
+from reservations.services import GuestData
+from tests.mpesa.conftest import failure_callback
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+
+
+def urls(booking) -> dict:
+    return {
+        "status": f"/trips/{booking.ref}/payment-status/",
+        "pay": f"/trips/{booking.ref}/pay/",
+        "check": f"/trips/{booking.ref}/payment-check/",
+        "code": f"/trips/{booking.ref}/payment-code/",
+    }
+
+
+def test_the_trip_page_shows_the_form_with_the_amount_due(client, guest, hold):
+    booking = hold(guest, 10, 13)
+    client.force_login(guest)
+    html = client.get(f"/trips/{booking.ref}/").content.decode()
+    assert 'id="payment-status"' in html and "Pay KES 31,500 with M-Pesa" in html
+    assert 'data-payment-state="ready"' in html and 'hx-trigger="every 2s"' not in html
+
+
+def test_while_waiting_for_the_pin_the_panel_polls(client, guest, pending_payment):
+    payment = pending_payment()
+    client.force_login(guest)
+    response = client.get(urls(payment.booking)["status"], headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<section id="payment-status"')
+    assert 'hx-trigger="every 2s"' in html and "Check your phone (2547•••••149)" in html
+
+
+def test_a_final_state_stops_the_polling(client, guest, pending_payment, post_callback):
+    payment = pending_payment()
+    post_callback(payment, failure_callback(payment, "stk_callback_insufficient_1"))
+    client.force_login(guest)
+    response = client.get(urls(payment.booking)["status"], headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 286 and "hx-trigger" not in html.split(">", 1)[0]
+    assert "Not enough M-Pesa balance" in html and "Pay KES" in html
+    assert "bookingChanged" in response["HX-Trigger"]
+
+
+def test_confirmed_shows_the_receipt(client, guest, pending_payment, post_callback):
+    from tests.mpesa.conftest import success_callback
+
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment, receipt="UKK4H7TQ2M"))
+    payment_settle_query(payment_id=payment.pk, answer=StkQueryAnswer(final=True, result_code="0"))
+    client.force_login(guest)
+    response = client.get(urls(payment.booking)["status"], headers=HX)
+    assert response.status_code == 286
+    assert "UKK4H7TQ2M" in response.content.decode() and "is confirmed" in response.content.decode()
+
+
+def test_a_bad_number_keeps_what_was_typed(client, guest, hold):
+    booking = hold(guest, 10, 13)
+    client.force_login(guest)
+    response = client.post(urls(booking)["pay"], {"phone": "0712 34"}, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 422 and "Enter a Kenyan mobile number" in html and 'value="0712 34"' in html
+    assert not Payment.objects.exists()
+
+
+def test_unknown_payments_take_the_guest_code(client, guest, pending_payment, settings):
+    payment = pending_payment()
+    later = timezone.now() + datetime.timedelta(seconds=settings.MPESA_QUERY_WINDOW_SECONDS + 5)
+    payment_settle_query(payment_id=payment.pk, answer=StkQueryAnswer(final=False), now=later)
+    client.force_login(guest)
+    html = client.get(urls(payment.booking)["status"], headers=HX).content.decode()
+    assert "Support will check it" in html and "M-Pesa code from your SMS" in html
+    bad = client.post(urls(payment.booking)["code"], {"code": "12"}, headers=HX)
+    assert bad.status_code == 422
+    good = client.post(urls(payment.booking)["code"], {"code": "ukk4h7tq2m"}, headers=HX)
+    assert good.status_code == 200 and "we have your code" in good.content.decode()
+    payment.refresh_from_db()
+    assert payment.guest_code == "UKK4H7TQ2M"
+    assert payment.events.filter(kind="guest_code").count() == 1
+
+
+@pytest.mark.parametrize("name", ["status", "pay", "check", "code"])
+def test_nobody_but_the_booker_reaches_the_panel(client, guest, hold, make_user, name):
+    other = make_user(email="friend@example.com", full_name="Linked Friend")
+    booking = hold(guest, 10, 13, guests=[GuestData(full_name="Grace"), GuestData(full_name="F", email=other.email)])
+    assert booking.guests.filter(user=other).exists()  # a linked guest, not the booker
+    stranger = make_user(email="stranger@example.com")
+    for user in (other, stranger):
+        client.force_login(user)
+        method = client.get if name == "status" else client.post
+        assert method(urls(booking)[name], {"phone": "0712345678", "code": "UKK4H7TQ2M"}, headers=HX).status_code == 404
+    client.logout()
+    method = client.get if name == "status" else client.post
+    anonymous = method(urls(booking)[name], headers=HX)
+    assert anonymous.status_code == 200 and anonymous["HX-Redirect"].startswith("/accounts/login/")
+    assert not Payment.objects.exists()
+
+
+def test_a_linked_guest_sees_no_payment_panel(client, guest, hold, make_user):
+    other = make_user(email="friend@example.com")
+    booking = hold(guest, 10, 13, guests=[GuestData(full_name="Grace"), GuestData(full_name="F", email=other.email)])
+    client.force_login(other)
+    html = client.get(f"/trips/{booking.ref}/").content.decode()
+    assert 'id="payment-status"' not in html
+
+
+def test_the_poll_costs_the_same_queries_whatever_the_history(
+    client, guest, pending_payment, post_callback, django_assert_num_queries
+):
+    first = pending_payment(check_in=1, check_out=3)
+    client.force_login(guest)
+    with django_assert_num_queries(5):
+        client.get(urls(first.booking)["status"], headers=HX)
+    for _ in range(5):
+        post_callback(first, failure_callback(first, "stk_callback_cancelled_1032"))
+    second = pending_payment(check_in=5, check_out=8)
+    with django_assert_num_queries(5):
+        client.get(urls(second.booking)["status"], headers=HX)
