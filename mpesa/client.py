@@ -110,7 +110,7 @@ class DarajaConfig:
             shortcode=settings.MPESA_SHORTCODE or (SANDBOX_SHORTCODE if env != "production" else ""),
             passkey=settings.MPESA_PASSKEY or (SANDBOX_PASSKEY if env != "production" else ""),
             transaction_type=settings.MPESA_TRANSACTION_TYPE,
-            party_b=getattr(settings, "MPESA_TILL_NUMBER", "") or "",
+            party_b=settings.MPESA_TILL_NUMBER,
             initiator_name=settings.MPESA_INITIATOR_NAME or ("testapi" if emulator else ""),
             security_credential=settings.MPESA_SECURITY_CREDENTIAL or ("emulator-credential" if emulator else ""),
         )

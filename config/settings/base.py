@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "crispy_tailwind",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "core",
     "listings",
     "reservations",
@@ -223,6 +224,7 @@ MPESA_CONSUMER_SECRET = env_str("MPESA_CONSUMER_SECRET")
 MPESA_SHORTCODE = env_str("MPESA_SHORTCODE")
 MPESA_PASSKEY = env_str("MPESA_PASSKEY")
 MPESA_TRANSACTION_TYPE = env_str("MPESA_TRANSACTION_TYPE", "CustomerPayBillOnline")
+MPESA_TILL_NUMBER = env_str("MPESA_TILL_NUMBER")  # buy-goods: PartyB is the till, the shortcode is the store
 MPESA_CALLBACK_BASE_URL = env_str("MPESA_CALLBACK_BASE_URL") or env_str("RENDER_EXTERNAL_URL")
 MPESA_CALLBACK_ALLOWED_IPS = env_list("MPESA_CALLBACK_ALLOWED_IPS")
 MPESA_TRUSTED_PROXIES = env_int("MPESA_TRUSTED_PROXIES", 0)
@@ -241,6 +243,7 @@ MPESA_PUSHES_PER_PHONE = env_int("MPESA_PUSHES_PER_PHONE", 3)
 MPESA_PUSHES_PER_USER = env_int("MPESA_PUSHES_PER_USER", 5)
 MPESA_PUSHES_PER_IP = env_int("MPESA_PUSHES_PER_IP", 60)
 MPESA_PUSH_LIMIT_WINDOW_SECONDS = env_int("MPESA_PUSH_LIMIT_WINDOW_SECONDS", 600)
+MPESA_UNMATCHED_CALLBACKS_PER_IP = env_int("MPESA_UNMATCHED_CALLBACKS_PER_IP", 30)
 
 # The Daraja emulator (MPESA_ENV=emulator). Delays are in seconds; the tests scale them down.
 MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = env_int("MPESA_EMULATOR_CALLBACK_DELAY_SECONDS", 2)
@@ -262,6 +265,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Support console: refunds above this need a second agent's approval; support accounts sign in with TOTP.
+SUPPORT_REFUND_APPROVAL_KES = env_int("SUPPORT_REFUND_APPROVAL_KES", 20_000)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Nexus"
 
 # Bookings: how long unpaid dates are held, and limits against squatting dates.
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)
