@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +59,8 @@ class Payment(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "created_at"], name="payment_status_created"),
             models.Index(fields=["phone", "created_at"], name="payment_phone_created"),
+            models.Index(fields=["created_at"], name="payment_created"),
+            models.Index(fields=["amount_kes", "created_at"], name="payment_amount_created"),
         ]
 
     def __str__(self) -> str:
@@ -94,3 +98,161 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The support console: staff actions, refunds, Transaction Status requests, resolutions and links.
+
+
+class SupportAction(models.Model):
+    """One thing a member of staff did in the support console: who, when, what, why. Append-only."""
+
+    class Kind(models.TextChoices):
+        QUERY_STK = "query_stk", _("Asked M-Pesa (STK Query)")
+        QUERY_STATUS = "query_status", _("Asked M-Pesa (Transaction Status)")
+        REFUND_REQUEST = "refund_request", _("Requested a refund")
+        REFUND_APPROVE = "refund_approve", _("Approved a refund")
+        LINK_CALLBACK = "link_callback", _("Linked an unmatched callback")
+        RESOLVE = "resolve", _("Resolved an attention item")
+        EXPORT = "export", _("Exported transactions")
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    # The form's one-time key: a resubmitted form finds its action already recorded and records nothing.
+    idempotency_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        default_permissions = ()
+        permissions = [
+            ("view_transactions", "Can view transactions in the support console"),
+            ("query_mpesa", "Can ask M-Pesa about a payment"),
+            ("request_refund", "Can request refunds"),
+            ("approve_refund", "Can approve refunds"),
+            ("resolve_exception", "Can resolve attention items and link callbacks"),
+            ("export_transactions", "Can export transactions"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="support_action_once_per_form",
+            )
+        ]
+        indexes = [models.Index(fields=["payment", "created_at"], name="support_action_payment")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Refund(TimeStampedModel):
+    """Money going back to the payer of one payment, by M-Pesa Reversal or as a recorded manual transfer."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        SENT = "sent", _("Sent to M-Pesa")
+        SUCCEEDED = "succeeded", _("Refunded")
+        FAILED = "failed", _("Failed")
+
+    class Method(models.TextChoices):
+        REVERSAL = "reversal", _("M-Pesa reversal to the payer")
+        MANUAL = "manual", _("Manual transfer (recorded)")
+
+    # Refunds that hold part of the payment: a new request may only use what is left.
+    OPEN = {Status.REQUESTED, Status.APPROVED, Status.SENT, Status.SUCCEEDED}
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    booking = models.ForeignKey("reservations.Booking", on_delete=models.PROTECT, related_name="refunds")
+    amount_kes = models.PositiveIntegerField(_("amount (KES)"))
+    method = models.CharField(max_length=10, choices=Method, default=Method.REVERSAL)
+    manual_reference = models.CharField(max_length=60, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.REQUESTED)
+    reason = models.CharField(max_length=500)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    result_token = models.CharField(max_length=64, unique=True, editable=False)
+    conversation_id = models.CharField(max_length=80, blank=True)
+    originator_conversation_id = models.CharField(max_length=80, blank=True)
+    result_code = models.CharField(max_length=20, blank=True)
+    result_desc = models.CharField(max_length=300, blank=True)
+    reversal_receipt = models.CharField(max_length=20, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="refund_status_created"),
+            models.Index(fields=["settled_at"], name="refund_settled"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.pk}: {self.amount_kes} KES ({self.status})"
+
+
+class StatusRequest(models.Model):
+    """A Transaction Status query sent by the console; M-Pesa answers later at its own result URL."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Waiting for M-Pesa")
+        ANSWERED = "answered", _("Answered")
+        FAILED = "failed", _("Not sent")
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="status_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    receipt = models.CharField(max_length=20)
+    result_token = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.SENT)
+    conversation_id = models.CharField(max_length=80, blank=True)
+    result_code = models.CharField(max_length=20, blank=True)
+    result_desc = models.CharField(max_length=300, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Status of {self.receipt} ({self.status})"
+
+
+class AttentionResolution(models.Model):
+    """A person looked at an attention item and wrote down what was done. Append-only."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    kind = models.CharField(max_length=30)
+    object_id = models.PositiveBigIntegerField()
+    note = models.CharField(max_length=500)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="attention_resolved_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} resolved"
+
+
+class UnmatchedCallbackLink(models.Model):
+    """Staff tie a callback that named no known payment to its payment; the callback row itself is untouched."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    event = models.OneToOneField(PaymentEvent, on_delete=models.PROTECT, related_name="link")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="linked_callbacks")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Callback {self.event_id} -> payment {self.payment_id}"

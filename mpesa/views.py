@@ -173,5 +173,11 @@ def async_result(request, token: str) -> HttpResponse:
     ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
     if _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
-    result_record(token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers))
+    event = result_record(token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers))
+    try:
+        from mpesa.support_services import support_result_received
+
+        support_result_received(event_id=event.pk)
+    except Exception:  # recorded already; the support console shows the raw result
+        logger.exception("Result callback %s could not be applied", event.pk)
     return JsonResponse(ACCEPTED)

@@ -481,6 +481,26 @@ def booking_record_refund_due(*, booking: Booking, amount_kes: int, reason: str,
     return booking
 
 
+@transaction.atomic
+def booking_record_refund(*, booking: Booking, amount_kes: int, actor: User | None, details: dict) -> Booking:
+    """Money went back to the payer: refunded grows, the refund due shrinks by as much (never below zero).
+
+    Caller holds the locks. Called only when M-Pesa's result (or a recorded manual transfer) says it happened.
+    """
+    booking.refunded_kes += amount_kes
+    booking.refund_due_kes = max(booking.refund_due_kes - amount_kes, 0)
+    booking.save(update_fields=["refunded_kes", "refund_due_kes", "updated_at"])
+    _record(
+        booking,
+        action="refunded",
+        message=_("{amount} refunded to the payer.").format(amount=format_kes(amount_kes)),
+        actor_kind=Actor.SUPPORT,
+        actor=actor,
+        details={**details, "amount_kes": amount_kes, "refunded_kes": booking.refunded_kes},
+    )
+    return booking
+
+
 def _nights_taken_by_others(booking: Booking, *, now: datetime.datetime) -> bool:
     return (
         bookings_overlapping(start=booking.check_in, end=booking.check_out, now=now)

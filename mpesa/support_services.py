@@ -1,0 +1,586 @@
+"""Everything the support console changes, each step audited in SupportAction.
+
+Every action takes a reason and the form's idempotency key: a resubmitted form finds its action already recorded
+and changes nothing. Transaction Status and Reversal requests are saved (with their own result token) and
+committed before Daraja is called, outside any transaction that holds a lock; their outcome is applied only when
+the result callback naming that token arrives.
+"""
+
+import hmac
+import logging
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import User
+from core.money import format_kes
+from core.phone import normalise_phone
+from mpesa import services as payment_services
+from mpesa.client import DarajaClient, DarajaError, Exchange, StkQueryAnswer, new_token
+from mpesa.models import (
+    AttentionResolution,
+    Payment,
+    PaymentEvent,
+    Refund,
+    StatusRequest,
+    SupportAction,
+    UnmatchedCallbackLink,
+)
+from reservations.models import Booking
+from reservations.services import booking_lock, booking_record_refund
+
+logger = logging.getLogger(__name__)
+
+Kind = SupportAction.Kind
+KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+RECEIPT_RE = re.compile(r"^[A-Z0-9]{10}$")
+
+# The attention items a person can resolve, by the kind of row they name.
+ATTENTION_KINDS = {"payment", "refund_due", "unmatched", "refund"}
+
+# What an agent reads for a reversal's result code (decisions use the code, never M-Pesa's description).
+REVERSAL_MESSAGES = {
+    "R000001": "M-Pesa says this payment was already reversed.",
+    "R000002": "M-Pesa does not know this receipt number.",
+    "1": "The business account's balance is too low for the reversal.",
+    "2": "M-Pesa refused the amount: more than the original payment.",
+    "11": "The business account is not active.",
+    "21": "Our M-Pesa initiator lacks the reversal role.",
+    "2001": "M-Pesa refused our initiator credentials.",
+    "2006": "The business account is not active.",
+    "2028": "M-Pesa does not permit this reversal.",
+    "8006": "Our M-Pesa initiator credential is locked.",
+}
+
+
+class SupportError(Exception):
+    """A console action was refused. The message is safe to show to the agent."""
+
+
+class _AlreadyRecorded(Exception):
+    """This form was submitted before: its action is on record, so nothing is done again."""
+
+
+def _client() -> DarajaClient:
+    return DarajaClient()
+
+
+def result_urls(token: str) -> tuple[str, str]:
+    base = settings.MPESA_CALLBACK_BASE_URL.rstrip("/")
+    return (
+        base + reverse("mpesa:result", kwargs={"token": token}),
+        base + reverse("mpesa:timeout", kwargs={"token": token}),
+    )
+
+
+def clean_reason(reason: str) -> str:
+    reason = " ".join(str(reason or "").replace("\x00", " ").split())
+    if len(reason) < 3:
+        raise SupportError(_("Write a short reason (at least 3 characters)."))
+    if len(reason) > 500:
+        raise SupportError(_("Keep the reason under 500 characters."))
+    return reason
+
+
+def clean_receipt(receipt: str) -> str:
+    receipt = str(receipt or "").strip().upper()
+    if not RECEIPT_RE.match(receipt):
+        raise SupportError(_("An M-Pesa receipt has 10 letters and digits, e.g. UKK4H7TQ2M."))
+    return receipt
+
+
+def _check_key(key: str) -> str:
+    if not KEY_RE.match(str(key or "")):
+        raise SupportError(_("This form has expired. Reload the page and try again."))
+    return key
+
+
+def _done_before(*, actor: User, key: str) -> SupportAction | None:
+    return SupportAction.objects.filter(actor=actor, idempotency_key=key).first()
+
+
+def _audit(*, actor: User, key: str, kind: str, reason: str, payment: Payment | None = None, **details):
+    """Write the audit row. A concurrent resubmission of the same form loses on the unique key."""
+    try:
+        with transaction.atomic():
+            return SupportAction.objects.create(
+                actor=actor, kind=kind, payment=payment, reason=reason, details=details, idempotency_key=key
+            )
+    except IntegrityError:
+        if key and _done_before(actor=actor, key=key):
+            raise _AlreadyRecorded
+        raise
+
+
+def _ledger(payment: Payment | None, kind: str, message: str, exchange: Exchange | None = None, **fields) -> None:
+    """Record what was said to M-Pesa and what it answered, on the payment's ledger (secrets are never in it)."""
+    if exchange is not None:
+        fields.update(
+            body={"endpoint": exchange.endpoint, "request": exchange.request_body, "response": exchange.response_body},
+            http_status=exchange.http_status,
+        )
+    PaymentEvent.objects.create(payment=payment, kind=kind, message=message[:500], **fields)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Asking M-Pesa.
+
+
+def payment_query_stk(*, actor: User, payment_id: int, reason: str, key: str) -> Payment:
+    """Run an STK Query through the same settle service as a callback. Raises SupportError."""
+    reason, key = clean_reason(reason), _check_key(key)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            if _done_before(actor=actor, key=key):
+                return payment
+            if not payment.checkout_request_id:
+                raise SupportError(
+                    _("M-Pesa never acknowledged this payment's request: ask by receipt number (Transaction Status).")
+                )
+            _audit(actor=actor, key=key, kind=Kind.QUERY_STK, reason=reason, payment=payment)
+    except _AlreadyRecorded:
+        return Payment.objects.get(pk=payment_id)
+    try:
+        answer = _client().stk_query(checkout_request_id=payment.checkout_request_id)
+    except DarajaError as error:
+        answer = StkQueryAnswer(final=False, result_desc=error.message, exchange=error.exchange)
+    return payment_services.payment_settle_query(payment_id=payment.pk, answer=answer)
+
+
+def payment_query_status(*, actor: User, payment_id: int, receipt: str, reason: str, key: str) -> StatusRequest:
+    """Ask M-Pesa about a receipt by Transaction Status; the answer lands at the request's own result URL.
+
+    Raises SupportError when the input is wrong or M-Pesa refuses the request.
+    """
+    reason, key, receipt = clean_reason(reason), _check_key(key), clean_receipt(receipt)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            previous = _done_before(actor=actor, key=key)
+            if previous:
+                return StatusRequest.objects.get(pk=previous.details["status_request_id"])
+            request = StatusRequest.objects.create(
+                payment=payment, requested_by=actor, receipt=receipt, result_token=new_token()
+            )
+            _audit(
+                actor=actor,
+                key=key,
+                kind=Kind.QUERY_STATUS,
+                reason=reason,
+                payment=payment,
+                receipt=receipt,
+                status_request_id=request.pk,
+            )
+    except _AlreadyRecorded:
+        previous = _done_before(actor=actor, key=key)
+        return StatusRequest.objects.get(pk=previous.details["status_request_id"])
+    result_url, timeout_url = result_urls(request.result_token)
+    try:
+        accepted = _client().transaction_status(
+            receipt=receipt, result_url=result_url, timeout_url=timeout_url, remarks="Support status check"
+        )
+    except DarajaError as error:
+        with transaction.atomic():
+            request = StatusRequest.objects.select_for_update().get(pk=request.pk)
+            request.status = StatusRequest.Status.FAILED
+            request.result_desc = error.message[:300]
+            request.save(update_fields=["status", "result_desc"])
+            _ledger(payment, PaymentEvent.Kind.QUERY, f"Transaction Status for {receipt} refused: {error.message}")
+        raise SupportError(_("M-Pesa did not take the request: {reason}").format(reason=error.message))
+    with transaction.atomic():
+        StatusRequest.objects.filter(pk=request.pk).update(conversation_id=accepted.conversation_id[:80])
+        _ledger(
+            payment,
+            PaymentEvent.Kind.QUERY,
+            f"Transaction Status for {receipt} accepted; waiting for M-Pesa's result.",
+            accepted.exchange,
+        )
+    request.refresh_from_db()
+    return request
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Refunds.
+
+
+def refundable_kes(payment: Payment) -> int:
+    """What may still be refunded on a payment: what it paid minus every refund not failed."""
+    if payment.status != Payment.Status.SUCCEEDED:
+        return 0
+    held = Refund.objects.filter(payment=payment, status__in=Refund.OPEN).aggregate(total=Sum("amount_kes"))["total"]
+    return max(payment.amount_kes - (held or 0), 0)
+
+
+def refund_request(
+    *,
+    actor: User,
+    payment_id: int,
+    amount_kes: int,
+    method: str,
+    reason: str,
+    key: str,
+    manual_reference: str = "",
+) -> Refund:
+    """Refund part or all of a payment to its payer. Checked with the payment row locked; refunds above
+    SUPPORT_REFUND_APPROVAL_KES wait for a second agent. Raises SupportError."""
+    reason, key = clean_reason(reason), _check_key(key)
+    manual_reference = " ".join(str(manual_reference or "").split())[:60]
+    if method not in Refund.Method.values:
+        raise SupportError(_("Choose how the money goes back."))
+    if method == Refund.Method.MANUAL and len(manual_reference) < 4:
+        raise SupportError(_("Give the manual transfer's reference."))
+    if not isinstance(amount_kes, int) or amount_kes < 1:
+        raise SupportError(_("Enter a whole number of shillings, at least KES 1."))
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.get(pk=payment_id)
+            booking_lock(booking_id=payment.booking_id)
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            previous = _done_before(actor=actor, key=key)
+            if previous:
+                return Refund.objects.get(pk=previous.details["refund_id"])
+            if payment.status != Payment.Status.SUCCEEDED:
+                raise SupportError(_("Only a payment M-Pesa has confirmed can be refunded."))
+            if method == Refund.Method.REVERSAL and not payment.receipt:
+                raise SupportError(_("This payment has no M-Pesa receipt yet: find it with Transaction Status first."))
+            available = refundable_kes(payment)
+            if amount_kes > available:
+                raise SupportError(
+                    _("At most {amount} can still be refunded on this payment.").format(amount=format_kes(available))
+                )
+            now = timezone.now()
+            needs_approval = amount_kes > settings.SUPPORT_REFUND_APPROVAL_KES
+            refund = Refund.objects.create(
+                payment=payment,
+                booking_id=payment.booking_id,
+                amount_kes=amount_kes,
+                method=method,
+                manual_reference=manual_reference if method == Refund.Method.MANUAL else "",
+                status=Refund.Status.REQUESTED if needs_approval else Refund.Status.APPROVED,
+                approved_at=None if needs_approval else now,
+                reason=reason,
+                requested_by=actor,
+                result_token=new_token(),
+            )
+            _audit(
+                actor=actor,
+                key=key,
+                kind=Kind.REFUND_REQUEST,
+                reason=reason,
+                payment=payment,
+                refund_id=refund.pk,
+                amount_kes=amount_kes,
+                method=method,
+                needs_approval=needs_approval,
+            )
+            if not needs_approval and method == Refund.Method.MANUAL:
+                _refund_succeeded(refund, payment, actor=actor, message="Manual transfer recorded.")
+    except _AlreadyRecorded:
+        return Refund.objects.get(pk=_done_before(actor=actor, key=key).details["refund_id"])
+    if refund.status == Refund.Status.APPROVED:
+        refund = refund_send(refund_id=refund.pk)
+    return refund
+
+
+def refund_approve(*, actor: User, refund_id: int, reason: str, key: str) -> Refund:
+    """A second agent approves a large refund, which is then sent. Raises SupportError."""
+    reason, key = clean_reason(reason), _check_key(key)
+    try:
+        with transaction.atomic():
+            refund = Refund.objects.get(pk=refund_id)
+            booking_lock(booking_id=refund.booking_id)
+            payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+            refund = Refund.objects.select_for_update().get(pk=refund_id)
+            if _done_before(actor=actor, key=key):
+                return refund
+            if refund.status != Refund.Status.REQUESTED:
+                raise SupportError(_("This refund is no longer waiting for approval."))
+            if refund.requested_by_id == actor.pk:
+                raise SupportError(_("Another agent must approve a refund you requested."))
+            refund.status = Refund.Status.APPROVED
+            refund.approved_by = actor
+            refund.approved_at = timezone.now()
+            refund.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+            _audit(actor=actor, key=key, kind=Kind.REFUND_APPROVE, reason=reason, payment=payment, refund_id=refund.pk)
+            if refund.method == Refund.Method.MANUAL:
+                _refund_succeeded(refund, payment, actor=actor, message="Manual transfer approved and recorded.")
+    except _AlreadyRecorded:
+        return Refund.objects.get(pk=refund_id)
+    return refund_send(refund_id=refund.pk)
+
+
+def refund_send(*, refund_id: int) -> Refund:
+    """Send an approved reversal to M-Pesa, once. Only its result callback can mark it refunded."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment", "booking").get(pk=refund_id)
+        if refund.status != Refund.Status.APPROVED or refund.method != Refund.Method.REVERSAL:
+            return refund
+        refund.status = Refund.Status.SENT
+        refund.sent_at = timezone.now()
+        refund.save(update_fields=["status", "sent_at", "updated_at"])
+    result_url, timeout_url = result_urls(refund.result_token)
+    try:
+        accepted = _client().reversal(
+            receipt=refund.payment.receipt,
+            amount_kes=refund.amount_kes,
+            result_url=result_url,
+            timeout_url=timeout_url,
+            remarks=f"Refund {refund.booking.ref}",
+        )
+    except DarajaError as error:
+        with transaction.atomic():
+            refund = Refund.objects.select_for_update().get(pk=refund_id)
+            if error.code == "timeout":
+                # The request may have reached M-Pesa: its result callback still decides.
+                note = f"Reversal of refund {refund.pk}: no acknowledgement; waiting for M-Pesa's result."
+            else:
+                note = f"Reversal of refund {refund.pk} refused: {error.message}"
+                if refund.status == Refund.Status.SENT:
+                    refund.status = Refund.Status.FAILED
+                    refund.error_message = error.message[:300]
+                    refund.result_code = error.code[:20]
+                    refund.settled_at = timezone.now()
+                    refund.save(update_fields=["status", "error_message", "result_code", "settled_at", "updated_at"])
+            _ledger(refund.payment, PaymentEvent.Kind.DECISION, note, error.exchange)
+        return refund
+    with transaction.atomic():
+        Refund.objects.filter(pk=refund_id).update(
+            conversation_id=accepted.conversation_id[:80],
+            originator_conversation_id=accepted.originator_conversation_id[:80],
+        )
+        _ledger(
+            refund.payment,
+            PaymentEvent.Kind.DECISION,
+            f"Reversal of {format_kes(refund.amount_kes)} (refund {refund.pk}) accepted by M-Pesa; waiting for the "
+            "result.",
+            accepted.exchange,
+        )
+    return Refund.objects.get(pk=refund_id)
+
+
+def _refund_succeeded(refund: Refund, payment: Payment, *, actor: User | None, message: str) -> None:
+    """Caller holds the booking, payment and refund locks."""
+    refund.status = Refund.Status.SUCCEEDED
+    refund.settled_at = timezone.now()
+    refund.save(update_fields=["status", "settled_at", "reversal_receipt", "result_code", "result_desc", "updated_at"])
+    if payment.refund_due_kes:
+        payment.refund_due_kes = max(payment.refund_due_kes - refund.amount_kes, 0)
+        payment.save(update_fields=["refund_due_kes", "updated_at"])
+    booking = Booking.objects.get(pk=refund.booking_id)
+    booking_record_refund(
+        booking=booking,
+        amount_kes=refund.amount_kes,
+        actor=actor,
+        details={"refund_id": refund.pk, "payment_id": payment.pk, "receipt": refund.reversal_receipt},
+    )
+    _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk} of {format_kes(refund.amount_kes)}: {message}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Result callbacks of the console's requests.
+
+
+def _result_of(event: PaymentEvent) -> dict | None:
+    result = event.body.get("Result") if isinstance(event.body, dict) else None
+    return result if isinstance(result, dict) and "ResultCode" in result else None
+
+
+def _parameters(result: dict) -> dict:
+    """ResultParameters.ResultParameter is a list, or a single object when there is one entry."""
+    container = result.get("ResultParameters")
+    items = container.get("ResultParameter") if isinstance(container, dict) else None
+    if isinstance(items, dict):
+        items = [items]
+    found = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and "Key" in item:
+            found[str(item["Key"])] = item.get("Value")
+    return found
+
+
+def support_result_received(*, event_id: int) -> None:
+    """Apply a recorded Transaction Status or Reversal result to the request its token names, exactly once."""
+    event = PaymentEvent.objects.get(pk=event_id)
+    token = event.path_token
+    if not token or "\x00" in token:
+        return
+    refund = Refund.objects.filter(result_token=token).only("pk", "result_token").first()
+    if refund and hmac.compare_digest(refund.result_token.encode(), token.encode()):
+        _refund_result(refund_id=refund.pk, event=event)
+        return
+    request = StatusRequest.objects.filter(result_token=token).only("pk", "result_token").first()
+    if request and hmac.compare_digest(request.result_token.encode(), token.encode()):
+        _status_result(request_id=request.pk, event=event)
+
+
+def _refund_result(*, refund_id: int, event: PaymentEvent) -> None:
+    result = _result_of(event)
+    with transaction.atomic():
+        refund = Refund.objects.get(pk=refund_id)
+        booking_lock(booking_id=refund.booking_id)
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update().select_related("booking").get(pk=refund_id)
+        if result is None:
+            _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: a notice without a result; no change.")
+            return
+        if refund.status not in (Refund.Status.SENT, Refund.Status.APPROVED):
+            _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: repeated result; nothing changed.")
+            return
+        code = str(result.get("ResultCode")).strip()
+        refund.result_code = code[:20]
+        refund.result_desc = str(result.get("ResultDesc", ""))[:300]
+        if code == "0":
+            refund.reversal_receipt = str(result.get("TransactionID", ""))[:20]
+            _refund_succeeded(refund, payment, actor=None, message="M-Pesa reversed it to the payer.")
+            return
+        refund.status = Refund.Status.FAILED
+        refund.error_message = REVERSAL_MESSAGES.get(code, "M-Pesa could not reverse the payment.")
+        refund.settled_at = timezone.now()
+        refund.save(update_fields=["status", "result_code", "result_desc", "error_message", "settled_at", "updated_at"])
+        _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk} failed ({code}): {refund.error_message}")
+
+
+def _status_result(*, request_id: int, event: PaymentEvent) -> None:
+    result = _result_of(event)
+    with transaction.atomic():
+        request = StatusRequest.objects.get(pk=request_id)
+        payment = Payment.objects.get(pk=request.payment_id)
+        booking_lock(booking_id=payment.booking_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        request = StatusRequest.objects.select_for_update().get(pk=request_id)
+        if result is None or request.status != StatusRequest.Status.SENT:
+            _ledger(payment, PaymentEvent.Kind.DECISION, f"Transaction Status for {request.receipt}: no change.")
+            return
+        code = str(result.get("ResultCode")).strip()
+        request.status = StatusRequest.Status.ANSWERED
+        request.result_code = code[:20]
+        request.result_desc = str(result.get("ResultDesc", ""))[:300]
+        request.answered_at = timezone.now()
+        request.save(update_fields=["status", "result_code", "result_desc", "answered_at"])
+        if code != "0":
+            _ledger(
+                payment,
+                PaymentEvent.Kind.DECISION,
+                f"Transaction Status: M-Pesa does not confirm {request.receipt} ({code}); nothing changed.",
+            )
+            return
+        _apply_status(payment, request, _parameters(result))
+
+
+def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) -> None:
+    """M-Pesa confirmed a receipt: fill in a missing receipt, and settle an unsettled payment when it matches."""
+    receipt = str(parameters.get("ReceiptNo") or request.receipt).strip().upper()[:20]
+    amount = payment_services._whole_shillings(parameters.get("Amount"))
+    debit_party = str(parameters.get("DebitPartyName") or "").split(" - ")[0]
+    try:
+        phone = normalise_phone(debit_party)
+    except ValidationError:
+        phone = ""
+    completed = str(parameters.get("TransactionStatus") or "") == "Completed"
+    problems = []
+    if not completed:
+        problems.append("not completed")
+    if amount != payment.amount_kes:
+        problems.append(f"amount {parameters.get('Amount')!s} differs from the request")
+    if phone != payment.phone:
+        problems.append("payer's phone differs from the request")
+    if Payment.objects.filter(receipt=receipt).exclude(pk=payment.pk).exists():
+        problems.append("receipt already used on another payment")
+    if problems:
+        _ledger(
+            payment,
+            PaymentEvent.Kind.DECISION,
+            f"Transaction Status for {receipt}: {'; '.join(problems)}. Nothing changed; left for support.",
+        )
+        return
+    fields = ["updated_at"]
+    if not payment.receipt:
+        payment.receipt = receipt
+        fields.append("receipt")
+    elif payment.receipt != receipt:
+        _ledger(payment, PaymentEvent.Kind.DECISION, f"Transaction Status for {receipt}: another receipt; no change.")
+        return
+    if payment.status in Payment.UNSETTLED:
+        now = timezone.now()
+        payment.status = Payment.Status.SUCCEEDED
+        payment.result_code = "0"
+        payment.settled_at = now
+        fields += ["status", "result_code", "settled_at"]
+        payment.save(update_fields=fields)
+        _ledger(payment, PaymentEvent.Kind.DECISION, f"Verified by Transaction Status: paid, receipt {receipt}.")
+        payment_services._count(payment, now=now)
+        return
+    payment.save(update_fields=fields)
+    _ledger(payment, PaymentEvent.Kind.DECISION, f"Transaction Status confirms receipt {receipt}; receipt recorded.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Attention items and unmatched callbacks.
+
+
+def attention_resolve(*, actor: User, kind: str, object_id: int, note: str, key: str) -> AttentionResolution:
+    """Mark an attention item as dealt with, with a note. Raises SupportError."""
+    note, key = clean_reason(note), _check_key(key)
+    if kind not in ATTENTION_KINDS:
+        raise SupportError(_("There is no such attention item."))
+    payment = None
+    if kind == "payment":
+        payment = Payment.objects.filter(pk=object_id).first()
+        if payment is None:
+            raise SupportError(_("There is no such attention item."))
+    try:
+        with transaction.atomic():
+            previous = _done_before(actor=actor, key=key)
+            if previous:
+                return AttentionResolution.objects.get(kind=kind, object_id=object_id)
+            if AttentionResolution.objects.filter(kind=kind, object_id=object_id).exists():
+                raise SupportError(_("Someone has already resolved this item."))
+            resolution = AttentionResolution.objects.create(
+                kind=kind, object_id=object_id, note=note, resolved_by=actor
+            )
+            _audit(
+                actor=actor, key=key, kind=Kind.RESOLVE, reason=note, payment=payment, item=kind, object_id=object_id
+            )
+            return resolution
+    except _AlreadyRecorded:
+        return AttentionResolution.objects.get(kind=kind, object_id=object_id)
+    except IntegrityError:
+        raise SupportError(_("Someone has already resolved this item."))
+
+
+def callback_link(*, actor: User, event_id: int, payment_id: int, note: str, key: str) -> UnmatchedCallbackLink:
+    """Tie a callback that named no known payment to its payment. The callback row stays as it arrived."""
+    note, key = clean_reason(note), _check_key(key)
+    try:
+        with transaction.atomic():
+            event = PaymentEvent.objects.filter(pk=event_id, kind=PaymentEvent.Kind.UNMATCHED).first()
+            payment = Payment.objects.filter(pk=payment_id).first()
+            if event is None:
+                raise SupportError(_("There is no such unmatched callback."))
+            if payment is None:
+                raise SupportError(_("There is no payment with that number."))
+            if _done_before(actor=actor, key=key):
+                return UnmatchedCallbackLink.objects.get(event=event)
+            if UnmatchedCallbackLink.objects.filter(event=event).exists():
+                raise SupportError(_("This callback is already linked to a payment."))
+            link = UnmatchedCallbackLink.objects.create(event=event, payment=payment, linked_by=actor, note=note)
+            _audit(actor=actor, key=key, kind=Kind.LINK_CALLBACK, reason=note, payment=payment, event_id=event.pk)
+            return link
+    except _AlreadyRecorded:
+        return UnmatchedCallbackLink.objects.get(event_id=event_id)
+    except IntegrityError:
+        raise SupportError(_("This callback is already linked to a payment."))
+
+
+def export_record(*, actor: User, filters: dict) -> SupportAction:
+    """Every export leaves an audit entry with the filters it used."""
+    return SupportAction.objects.create(
+        actor=actor, kind=Kind.EXPORT, reason="CSV export of the current search.", details={"filters": filters}
+    )
