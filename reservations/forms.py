@@ -20,7 +20,7 @@ ABSOLUTE_MAX_GUESTS = 50
 GUESTS_PREFIX = "guests"
 KEY_PATTERN = r"^[0-9a-f]{32}$"
 
-FIELD_CLASSES = "w-full min-w-0 rounded-md border border-slate-300 px-3 py-2 text-sm"
+FIELD_CLASSES = "w-full min-w-0 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm"
 
 
 def _clean_name(value: str) -> str:

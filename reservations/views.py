@@ -176,7 +176,8 @@ def _guest_rows_changed(
     )
     if is_fragment_request(request):
         response = render(request, f"{BOOK_TEMPLATE}#guest-formset", context)
-        trigger_client_event(response, "guestsChanged")
+        # After the swap, so that the quote reads the new guest count.
+        trigger_client_event(response, "guestsChanged", after="swap")
         return response
     key = request.POST.get("idempotency_key", "")
     context["form"] = BookingForm(
@@ -212,6 +213,10 @@ def trip_detail_page(request: HtmxHttpRequest, ref: str) -> HttpResponse:
         "policy_terms": policy_terms(trip.booking.cancellation_policy),
         "now": now,
     }
+    if trip.is_booker:
+        from mpesa.views import panel_context  # the payment panel belongs to the M-Pesa app
+
+        context.update(panel_context(booking=trip.booking))
     return render(request, "reservations/trip_detail.html", context)
 
 

@@ -1,0 +1,112 @@
+"""Booking for a group in a real browser: the guest formset, the error that keeps everything, the countdown,
+and the trip showing up for another guest. At 360 px and at desktop width."""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import assert_no_horizontal_scroll
+from tests.listings.builders import make_listing
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = re.compile(r"^\s*Password\*?\s*$")
+
+
+def _sign_in(page, live_server, email: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(PASSWORD).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_label("Account menu")).to_be_visible()
+
+
+def _row(page, index: int):
+    return page.locator(f'[data-guest-row="{index}"]')
+
+
+def test_a_guest_books_for_three_and_another_guest_sees_the_trip(live_server, sized_page, browser, make_user):
+    page = sized_page
+    host = make_user(email="host@example.com", full_name="Hassan Host")
+    listing = make_listing(host, title="Diani beach cottage", max_guests=4, cleaning_fee_kes=1_500)
+    make_user(email="booker@example.com", full_name="Achieng Odhiambo")
+    make_user(email="wanjiru@example.com", full_name="Wanjiru Kamau")
+    check_in = timezone.localdate() + datetime.timedelta(days=10)
+    check_out = check_in + datetime.timedelta(days=3)
+
+    _sign_in(page, live_server, "booker@example.com")
+    page.goto(f"{live_server.url}/listings/{listing.slug}/book/?check_in={check_in}&check_out={check_out}&guests=1")
+    expect(_row(page, 0).get_by_label("Full name")).to_have_value("Achieng Odhiambo")
+    expect(page.locator("[data-quote-guests]")).to_contain_text("1 guest")
+    assert_no_horizontal_scroll(page)
+
+    # Two more rows; type in both; remove the second; add it back.
+    page.get_by_role("button", name="+ Add guest").click()
+    expect(_row(page, 1)).to_be_visible()
+    _row(page, 1).get_by_label("Full name").fill("Otieno Ochieng")
+    _row(page, 1).get_by_label("E-mail").fill("otieno@example.com")
+    page.get_by_role("button", name="+ Add guest").click()
+    expect(_row(page, 2)).to_be_visible()
+    expect(_row(page, 1).get_by_label("Full name")).to_have_value("Otieno Ochieng")
+    _row(page, 2).get_by_label("Full name").fill("Wanjiru Kamau")
+    _row(page, 2).get_by_label("E-mail").fill("wanjiru@example.com")
+    _row(page, 2).get_by_label("Phone").fill("0722 111 222")
+    expect(page.locator("[data-quote-guests]")).to_contain_text("3 guests")
+
+    page.get_by_role("button", name="Remove guest 2").click()
+    expect(_row(page, 2)).to_have_count(0)
+    expect(_row(page, 1).get_by_label("Full name")).to_have_value("Wanjiru Kamau")
+    expect(_row(page, 1).get_by_label("Phone")).to_have_value("0722 111 222")
+    expect(page.locator("[data-quote-guests]")).to_contain_text("2 guests")
+
+    page.get_by_role("button", name="+ Add guest").click()
+    expect(_row(page, 2)).to_be_visible()
+    expect(_row(page, 2).get_by_label("Full name")).to_be_focused()
+    _row(page, 2).get_by_label("Full name").fill("Otieno Ochieng")
+    _row(page, 2).get_by_label("Age").select_option("child")
+    _row(page, 2).get_by_label("E-mail").fill("Wanjiru@example.com")  # a slip: the same person's address
+    expect(page.locator("[data-quote-guests]")).to_contain_text("3 guests")
+    assert_no_horizontal_scroll(page)
+
+    page.get_by_role("button", name="Hold these dates").click()
+    expect(page.get_by_text("Guest 2 already has this e-mail address")).to_be_visible()
+    expect(_row(page, 0).get_by_label("Full name")).to_have_value("Achieng Odhiambo")
+    expect(_row(page, 1).get_by_label("Full name")).to_have_value("Wanjiru Kamau")
+    expect(_row(page, 1).get_by_label("E-mail")).to_have_value("wanjiru@example.com")
+    expect(_row(page, 1).get_by_label("Phone")).to_have_value("0722 111 222")
+    expect(_row(page, 2).get_by_label("Full name")).to_have_value("Otieno Ochieng")
+    expect(_row(page, 2).get_by_label("E-mail")).to_have_value("Wanjiru@example.com")
+    expect(_row(page, 2).get_by_label("Age")).to_have_value("child")
+    assert_no_horizontal_scroll(page)
+
+    _row(page, 2).get_by_label("E-mail").fill("")
+    page.get_by_role("button", name="Hold these dates").click()
+    expect(page).to_have_url(re.compile(r"/trips/NX-[A-Z0-9]{6}/$"))
+    ref = page.locator("[data-ref]").inner_text()
+    clock = page.locator("[data-countdown-clock]")
+    expect(page.locator("#hold-countdown")).to_contain_text("to keep these dates")
+    first = clock.inner_text()
+    expect(clock).not_to_have_text(first, timeout=3_000)  # it runs
+    assert re.fullmatch(r"1[45]:\d\d", clock.inner_text())
+    expect(page.locator("[data-guests]")).to_contain_text("Wanjiru Kamau")
+    assert_no_horizontal_scroll(page)
+
+    # Wanjiru has a verified account with the address she was booked with.
+    other = browser.new_context(viewport=page.viewport_size)
+    try:
+        wanjiru = other.new_page()
+        _sign_in(wanjiru, live_server, "wanjiru@example.com")
+        wanjiru.goto(f"{live_server.url}/trips/")
+        expect(wanjiru.locator(f'[data-trip="{ref}"]')).to_contain_text("Diani beach cottage")
+        expect(wanjiru.locator(f'[data-trip="{ref}"]')).to_contain_text("You are a guest")
+        assert_no_horizontal_scroll(wanjiru)
+        wanjiru.locator(f'[data-trip="{ref}"] a').click()
+        expect(wanjiru.locator("[data-ref]")).to_have_text(ref)
+        expect(wanjiru.locator("#payment-status")).to_have_count(0)
+        expect(wanjiru.get_by_role("link", name="Cancel this booking")).to_have_count(0)
+    finally:
+        other.close()
