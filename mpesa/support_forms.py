@@ -1,0 +1,170 @@
+"""Input shapes for the support console. Rules that read other rows live in mpesa.support_services."""
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mpesa.models import Payment, Refund
+from mpesa.support_selectors import SearchFilters
+
+INPUT = "w-full min-w-0 rounded-md border border-slate-300 px-3 py-2 text-sm"
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise forms.ValidationError(_("Remove the unusual characters and try again."))
+    return value
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "class": INPUT,
+                "placeholder": "Receipt, phone, booking ref, name, e-mail, listing",
+                "autocomplete": "off",
+            }
+        ),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *Payment.Status.choices],
+        widget=forms.Select(attrs={"class": INPUT}),
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": INPUT})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": INPUT})
+    )
+    amount_min = forms.IntegerField(
+        label=_("Min KES"),
+        required=False,
+        min_value=0,
+        max_value=10_000_000,
+        widget=forms.NumberInput(attrs={"class": INPUT, "inputmode": "numeric"}),
+    )
+    amount_max = forms.IntegerField(
+        label=_("Max KES"),
+        required=False,
+        min_value=0,
+        max_value=10_000_000,
+        widget=forms.NumberInput(attrs={"class": INPUT, "inputmode": "numeric"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
+
+    def clean_q(self) -> str:
+        return " ".join(_no_nul(self.cleaned_data["q"]).split())
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        low, high = data.get("amount_min"), data.get("amount_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("amount_max", _("The maximum is below the minimum."))
+        return data
+
+    def filters(self) -> SearchFilters:
+        data = self.cleaned_data
+        return SearchFilters(
+            q=data.get("q") or "",
+            status=data.get("status") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            amount_min=data.get("amount_min"),
+            amount_max=data.get("amount_max"),
+        )
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class ActionForm(forms.Form):
+    """Every console action: a reason and the form's one-time key."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": INPUT, "placeholder": "Why (kept in the audit trail)"}),
+    )
+    key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("key", new_key())
+        super().__init__(*args, **kwargs)
+
+    def clean_reason(self) -> str:
+        return _no_nul(self.cleaned_data["reason"])
+
+
+class QueryForm(ActionForm):
+    kind = forms.ChoiceField(
+        choices=[("stk", _("STK Query")), ("status", _("Transaction Status by receipt"))],
+        widget=forms.RadioSelect,
+        initial="stk",
+    )
+    receipt = forms.CharField(
+        label=_("Receipt number"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"class": INPUT, "autocomplete": "off"}),
+    )
+
+    def clean_receipt(self) -> str:
+        return _no_nul(self.cleaned_data["receipt"]).strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "status" and not data.get("receipt"):
+            self.add_error("receipt", _("Enter the receipt number to ask about."))
+        return data
+
+
+class RefundForm(ActionForm):
+    amount_kes = forms.IntegerField(
+        label=_("Amount (KES)"),
+        min_value=1,
+        max_value=10_000_000,
+        widget=forms.NumberInput(attrs={"class": INPUT, "inputmode": "numeric"}),
+    )
+    method = forms.ChoiceField(
+        label=_("How"), choices=Refund.Method.choices, initial=Refund.Method.REVERSAL, widget=forms.RadioSelect
+    )
+    manual_reference = forms.CharField(
+        label=_("Manual transfer reference"),
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"class": INPUT}),
+    )
+
+    def clean_manual_reference(self) -> str:
+        return _no_nul(self.cleaned_data["manual_reference"])
+
+
+class ResolveForm(ActionForm):
+    kind = forms.CharField(max_length=30, widget=forms.HiddenInput)
+    object_id = forms.IntegerField(min_value=1, max_value=2**62, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = _("Note")
+        self.fields["reason"].widget.attrs["placeholder"] = "What was done"
+
+
+class LinkForm(ActionForm):
+    event_id = forms.IntegerField(min_value=1, max_value=2**62, widget=forms.HiddenInput)
+    payment_id = forms.IntegerField(
+        label=_("Payment number"),
+        min_value=1,
+        max_value=2**62,
+        widget=forms.NumberInput(attrs={"class": INPUT, "inputmode": "numeric"}),
+    )

@@ -1,0 +1,395 @@
+"""Reads for the support console. Every page costs the same number of queries however much data there is."""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from core.models import User
+from core.phone import normalise_phone
+from listings.models import Listing
+from mpesa.models import (
+    AttentionResolution,
+    Payment,
+    PaymentEvent,
+    Refund,
+    StatusRequest,
+    SupportAction,
+    UnmatchedCallbackLink,
+)
+from mpesa.support_services import refundable_kes
+from reservations.models import Booking, BookingEvent, BookingGuest
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+PAGE_SIZE = 25
+ATTENTION_LIMIT = 50
+RECEIPT_SHAPE = re.compile(r"^(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{10}$")
+REF_SHAPE = re.compile(r"^NX-?([0-9A-Z]{6})$")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    q: str = ""
+    status: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+
+    def as_dict(self) -> dict:
+        values = {
+            "q": self.q,
+            "status": self.status,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "min": "" if self.amount_min is None else str(self.amount_min),
+            "max": "" if self.amount_max is None else str(self.amount_max),
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=NAIROBI)
+
+
+def _text_q(text: str) -> Q:
+    """What a caller might read out: receipt, CheckoutRequestID, phone, booking reference, or a name, e-mail or
+    listing title. Exact keys are answered through their unique indexes; anything else by fragment."""
+    upper = text.upper()
+    if upper.startswith("WS_CO_"):
+        return Q(checkout_request_id=text)
+    if RECEIPT_SHAPE.match(upper):
+        return Q(receipt=upper) | Q(guest_code=upper)
+    ref = REF_SHAPE.match(upper.replace(" ", ""))
+    if ref:
+        return Q(booking__ref=f"NX-{ref.group(1)}")
+    if re.fullmatch(r"[\d\s+\-().]{9,20}", text):
+        try:
+            return Q(phone=normalise_phone(text))
+        except ValidationError:
+            return Q(pk__in=[])
+    people = User.objects.filter(Q(full_name__icontains=text) | Q(email__icontains=text)).values("pk")
+    guests = BookingGuest.objects.filter(Q(full_name__icontains=text) | Q(email__icontains=text)).values("booking_id")
+    places = Listing.objects.filter(title__icontains=text).values("pk")
+    bookings = Booking.objects.filter(Q(booker_id__in=people) | Q(pk__in=guests) | Q(listing_id__in=places))
+    return Q(booking_id__in=bookings.values("pk"))
+
+
+def payment_search(*, filters: SearchFilters) -> QuerySet[Payment]:
+    """Payments matching the filters, newest first (dates are Nairobi days)."""
+    payments = Payment.objects.all()
+    if filters.q:
+        payments = payments.filter(_text_q(filters.q))
+    if filters.status:
+        payments = payments.filter(status=filters.status)
+    if filters.date_from:
+        payments = payments.filter(created_at__gte=_local_midnight(filters.date_from))
+    if filters.date_to:
+        payments = payments.filter(created_at__lt=_local_midnight(filters.date_to + datetime.timedelta(days=1)))
+    if filters.amount_min is not None:
+        payments = payments.filter(amount_kes__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        payments = payments.filter(amount_kes__lte=filters.amount_max)
+    return payments.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    rows: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
+    """One query: the page's payments with their booking, listing and booker (one more row tells if there is
+    a next page, so no COUNT over the whole table)."""
+    page = max(page, 1)
+    start = (page - 1) * PAGE_SIZE
+    rows = list(
+        payment_search(filters=filters).select_related("booking", "booking__listing", "booking__booker")[
+            start : start + PAGE_SIZE + 1
+        ]
+    )
+    return SearchPage(rows=rows[:PAGE_SIZE], number=page, has_next=len(rows) > PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class TodayFigures:
+    started: int
+    succeeded: int
+    failed: int
+    pending: int
+    unknown: int
+    collected_kes: int
+    refunded_kes: int
+
+
+def support_today(*, now: datetime.datetime | None = None) -> TodayFigures:
+    """Today's payments (Nairobi day) by outcome, money collected and refunded. Two queries."""
+    now = now or timezone.now()
+    start = _local_midnight(timezone.localtime(now, NAIROBI).date())
+    S = Payment.Status
+    figures = Payment.objects.filter(created_at__gte=start).aggregate(
+        started=Count("pk"),
+        succeeded=Count("pk", filter=Q(status=S.SUCCEEDED)),
+        failed=Count("pk", filter=Q(status=S.FAILED)),
+        pending=Count("pk", filter=Q(status__in=Payment.IN_FLIGHT)),
+        unknown=Count("pk", filter=Q(status=S.UNKNOWN)),
+        collected=Sum("amount_kes", filter=Q(status=S.SUCCEEDED)),
+    )
+    refunded = Refund.objects.filter(status=Refund.Status.SUCCEEDED, settled_at__gte=start).aggregate(
+        total=Sum("amount_kes")
+    )["total"]
+    return TodayFigures(
+        started=figures["started"],
+        succeeded=figures["succeeded"],
+        failed=figures["failed"],
+        pending=figures["pending"],
+        unknown=figures["unknown"],
+        collected_kes=figures["collected"] or 0,
+        refunded_kes=refunded or 0,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Attention.
+
+
+@dataclass
+class AttentionItem:
+    kind: str  # payment, refund_due, unmatched, refund
+    object_id: int
+    created_at: datetime.datetime
+    reasons: list[str]
+    payment: Payment | None = None
+    booking: Booking | None = None
+    refund: Refund | None = None
+    event: PaymentEvent | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.object_id}"
+
+
+PAYMENT_FLAGS_ALWAYS = [
+    Payment.Flag.AMOUNT_MISMATCH,
+    Payment.Flag.PHONE_MISMATCH,
+    Payment.Flag.CONTRADICTED,
+    Payment.Flag.RECEIPT_REUSED,
+]
+PAYMENT_FLAGS_REFUND = [Payment.Flag.DATES_TAKEN, Payment.Flag.OVERPAID]
+
+
+def _unresolved(kind: str):
+    return AttentionResolution.objects.filter(kind=kind).values("object_id")
+
+
+def _payment_reasons(payment: Payment) -> list[str]:
+    reasons = []
+    if payment.flag:
+        reason = payment.get_flag_display()
+        if payment.flag in PAYMENT_FLAGS_REFUND:
+            reason = f"{reason} ({payment.refund_due_kes:,} KES)"
+        reasons.append(reason)
+    if payment.status == Payment.Status.UNKNOWN:
+        reasons.append("No verdict from M-Pesa after the query window")
+    if payment.guest_code and not payment.receipt:
+        reasons.append(f"The guest typed the M-Pesa code {payment.guest_code}")
+    return reasons
+
+
+@dataclass(frozen=True)
+class Attention:
+    items: list[AttentionItem]
+    refunds_in_flight: bool
+
+    @property
+    def polling(self) -> bool:
+        return self.refunds_in_flight
+
+
+def attention_items() -> Attention:
+    """Everything that needs a person, each with why. Four queries whatever the sizes (each list capped)."""
+    items: list[AttentionItem] = []
+    payments = (
+        Payment.objects.filter(
+            Q(flag__in=PAYMENT_FLAGS_ALWAYS)
+            | Q(flag__in=PAYMENT_FLAGS_REFUND, refund_due_kes__gt=0)
+            | Q(status=Payment.Status.UNKNOWN)
+            | (~Q(guest_code="") & Q(receipt__isnull=True))
+        )
+        .exclude(pk__in=_unresolved("payment"))
+        .select_related("booking")
+        .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
+    )
+    for payment in payments:
+        items.append(
+            AttentionItem("payment", payment.pk, payment.created_at, _payment_reasons(payment), payment=payment)
+        )
+    bookings = (
+        Booking.objects.filter(status=Booking.Status.CANCELLED, refund_due_kes__gt=0)
+        .exclude(pk__in=_unresolved("refund_due"))
+        .annotate(
+            payment_id=(
+                Payment.objects.filter(booking=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
+                .order_by("-created_at")
+                .values("pk")[:1]
+            )
+        )
+        .order_by("-cancelled_at", "-id")[:ATTENTION_LIMIT]
+    )
+    for booking in bookings:
+        reason = f"Cancelled: {booking.refund_due_kes:,} KES due back to the guest"
+        items.append(
+            AttentionItem(
+                "refund_due", booking.pk, booking.cancelled_at or booking.updated_at, [reason], booking=booking
+            )
+        )
+    refunds = (
+        Refund.objects.filter(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED, Refund.Status.SENT])
+        .exclude(pk__in=_unresolved("refund"))
+        .select_related("booking", "requested_by")
+        .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
+    )
+    in_flight = False
+    for refund in refunds:
+        if refund.status == Refund.Status.SENT:
+            in_flight = True
+            continue  # on its way: it needs nobody unless it fails
+        reason = (
+            f"Refund of {refund.amount_kes:,} KES awaiting a second agent's approval"
+            if refund.status == Refund.Status.REQUESTED
+            else f"Refund of {refund.amount_kes:,} KES failed: {refund.error_message}"
+        )
+        items.append(AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund))
+    events = (
+        PaymentEvent.objects.filter(kind=PaymentEvent.Kind.UNMATCHED)
+        .exclude(Exists(UnmatchedCallbackLink.objects.filter(event=OuterRef("pk"))))
+        .exclude(pk__in=_unresolved("unmatched"))
+        .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
+    )
+    for event in events:
+        items.append(
+            AttentionItem("unmatched", event.pk, event.created_at, ["Callback with an unknown token"], event=event)
+        )
+    items.sort(key=lambda item: item.created_at, reverse=True)
+    return Attention(items=items, refunds_in_flight=in_flight)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One payment.
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime.datetime
+    source: str  # mpesa, booking, staff
+    title: str
+    message: str
+    body: object = None
+    raw_body: str = ""
+    who: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentDetail:
+    payment: Payment
+    booking: Booking
+    timeline: list[TimelineEntry]
+    refunds: list[Refund]
+    status_requests: list[StatusRequest]
+    refundable_kes: int
+
+    @property
+    def awaiting_result(self) -> bool:
+        return any(r.status == Refund.Status.SENT for r in self.refunds) or any(
+            s.status == StatusRequest.Status.SENT for s in self.status_requests
+        )
+
+
+def payment_detail(*, payment_id: int) -> PaymentDetail:
+    """The payment, its booking and one timeline of M-Pesa's messages, the booking's history and staff actions.
+    A fixed number of queries however long the history. Http404 for an unknown id."""
+    payment = (
+        Payment.objects.select_related("booking", "booking__listing", "booking__booker", "initiated_by")
+        .filter(pk=payment_id)
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    booking = payment.booking
+    refunds = list(payment.refunds.select_related("requested_by", "approved_by").order_by("created_at", "id"))
+    requests = list(payment.status_requests.select_related("requested_by").order_by("created_at", "id"))
+    tokens = [r.result_token for r in refunds] + [s.result_token for s in requests]
+    events = PaymentEvent.objects.filter(
+        Q(payment=payment)
+        | Q(kind=PaymentEvent.Kind.RESULT, path_token__in=tokens)
+        | Q(pk__in=UnmatchedCallbackLink.objects.filter(payment=payment).values("event_id"))
+    ).order_by("created_at", "id")
+    timeline = [
+        TimelineEntry(
+            at=event.created_at,
+            source="mpesa",
+            title=event.get_kind_display(),
+            message=event.message,
+            body=event.body,
+            raw_body=event.raw_body,
+            meta={"ip": event.source_ip or "", "http_status": event.http_status, "id": event.pk},
+        )
+        for event in events
+    ]
+    for event in BookingEvent.objects.filter(booking=booking).select_related("actor").order_by("created_at", "id"):
+        timeline.append(
+            TimelineEntry(
+                at=event.created_at,
+                source="booking",
+                title=f"Booking: {event.action.replace('_', ' ')}",
+                message=event.message,
+                who=str(event.actor or event.get_actor_kind_display()),
+            )
+        )
+    for action in SupportAction.objects.filter(payment=payment).select_related("actor").order_by("created_at", "id"):
+        timeline.append(
+            TimelineEntry(
+                at=action.created_at,
+                source="staff",
+                title=action.get_kind_display(),
+                message=action.reason,
+                who=action.actor.email,
+                meta=action.details,
+            )
+        )
+    timeline.sort(key=lambda entry: entry.at)
+    return PaymentDetail(
+        payment=payment,
+        booking=booking,
+        timeline=timeline,
+        refunds=refunds,
+        status_requests=requests,
+        refundable_kes=refundable_kes(payment),
+    )
+
+
+def refund_get(*, refund_id: int) -> Refund:
+    refund = Refund.objects.filter(pk=refund_id).first()
+    if refund is None:
+        raise Http404
+    return refund
+
+
+def unmatched_unlinked(*, limit: int = 20) -> list[PaymentEvent]:
+    return list(
+        PaymentEvent.objects.filter(kind=PaymentEvent.Kind.UNMATCHED)
+        .exclude(Exists(UnmatchedCallbackLink.objects.filter(event=OuterRef("pk"))))
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -1,0 +1,403 @@
+"""The support console under /support/. Every URL needs its permission: anonymous visitors are sent to sign in,
+signed-in people without it get a 404, and support accounts without two-factor sign-in are refused when
+DJANGO_DEBUG is off."""
+
+import csv
+import functools
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
+from core.phone import mask_phone
+from mpesa.models import Payment
+from mpesa.support_forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
+from mpesa.support_selectors import (
+    attention_items,
+    payment_detail,
+    payment_search,
+    payment_search_page,
+    refund_get,
+    support_today,
+)
+from mpesa.support_services import (
+    SupportError,
+    attention_resolve,
+    callback_link,
+    export_record,
+    payment_query_status,
+    payment_query_stk,
+    refund_approve,
+    refund_request,
+)
+
+PERMISSIONS = (
+    "view_transactions",
+    "query_mpesa",
+    "request_refund",
+    "approve_refund",
+    "resolve_exception",
+    "export_transactions",
+)
+HOME = "support/home.html"
+ATTENTION = "support/attention.html"
+DETAIL = "support/payment_detail.html"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def has_second_factor(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def support_access(permission: str):
+    """Sign-in page for anonymous visitors, 404 without the permission, refusal without TOTP in production."""
+    assert permission in PERMISSIONS
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not user.has_perm(f"mpesa.{permission}"):
+                raise Http404
+            if not settings.DEBUG and not has_second_factor(user):
+                return render(request, "support/mfa_required.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _perms(user) -> dict:
+    return {name: user.has_perm(f"mpesa.{name}") for name in PERMISSIONS}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Search.
+
+
+@require_GET
+@support_access("view_transactions")
+@never_cache
+@vary_on_headers("HX-Request")
+def support_home(request: HtmxHttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    context = {"form": form, "perms_console": _perms(request.user)}
+    status = 200
+    if form.is_valid():
+        filters = form.filters()
+        context["results"] = payment_search_page(filters=filters, page=form.cleaned_data.get("page") or 1)
+        context["query"] = urlencode(filters.as_dict())
+        context["searched"] = bool(filters.as_dict())
+    else:
+        status = 422
+    if is_fragment_request(request):
+        return render(request, HOME + "#support-results", context, status=status)
+    context["today"] = support_today()
+    return render(request, HOME, context, status=status)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet would read as a formula is prefixed with an apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+EXPORT_COLUMNS = [
+    "payment",
+    "created_at_eat",
+    "booking",
+    "guest",
+    "guest_email",
+    "listing",
+    "phone",
+    "amount_kes",
+    "status",
+    "receipt",
+    "checkout_request_id",
+    "result_code",
+    "flag",
+]
+
+
+@require_GET
+@support_access("export_transactions")
+def support_export(request: HtmxHttpRequest) -> HttpResponse:
+    """The current search as CSV, streamed row by row, its filters in the file name. Audited."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            "The filters are not valid: " + "; ".join(e for errors in form.errors.values() for e in errors),
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )
+    filters = form.filters()
+    export_record(actor=request.user, filters=filters.as_dict())
+    rows = (
+        payment_search(filters=filters)
+        .values_list(
+            "pk",
+            "created_at",
+            "booking__ref",
+            "booking__booker__full_name",
+            "booking__booker__email",
+            "booking__listing__title",
+            "phone",
+            "amount_kes",
+            "status",
+            "receipt",
+            "checkout_request_id",
+            "result_code",
+            "flag",
+        )
+        .iterator(chunk_size=2000)
+    )
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            row = list(row)
+            row[1] = timezone.localtime(row[1]).strftime("%Y-%m-%d %H:%M:%S")
+            yield writer.writerow([neutralise(value) for value in row])
+
+    parts = ["payments"] + [f"{key}-{value}" for key, value in filters.as_dict().items()]
+    name = slugify("_".join(parts).replace("_", "--"))[:120] or "payments"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Attention.
+
+
+def _attention_context(request, *, forms: dict | None = None, error: str = "", error_key: str = "") -> dict:
+    attention = attention_items()
+    forms = forms or {}
+    for item in attention.items:
+        item.resolve_form = forms.get(("resolve", item.key)) or ResolveForm(
+            initial={"kind": item.kind, "object_id": item.object_id}
+        )
+        if item.kind == "unmatched":
+            item.link_form = forms.get(("link", item.key)) or LinkForm(initial={"event_id": item.object_id})
+        if item.kind == "refund":
+            item.approve_form = forms.get(("approve", item.key)) or ActionForm()
+    return {
+        "attention": attention,
+        "perms_console": _perms(request.user),
+        "error": error,
+        "error_key": error_key,
+    }
+
+
+def _attention_response(request, context: dict, *, status: int = 200) -> HttpResponse:
+    if not is_fragment_request(request):
+        if request.method == "POST" and status == 200:
+            return redirect("support:attention")
+        return render(request, ATTENTION, context, status=status)
+    response = render(request, ATTENTION + "#attention-list", context, status=status)
+    if request.method == "GET" and not context["attention"].polling:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@require_GET
+@support_access("view_transactions")
+@never_cache
+@vary_on_headers("HX-Request")
+def support_attention(request: HtmxHttpRequest) -> HttpResponse:
+    return _attention_response(request, _attention_context(request))
+
+
+@require_POST
+@support_access("resolve_exception")
+def attention_resolve_view(request: HtmxHttpRequest) -> HttpResponse:
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        item_key = f"{request.POST.get('kind', '')}-{request.POST.get('object_id', '')}"[:60]
+        context = _attention_context(request, forms={("resolve", item_key): form})
+        return _attention_response(request, context, status=422)
+    item_key = f"{form.cleaned_data['kind']}-{form.cleaned_data['object_id']}"
+    try:
+        attention_resolve(
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            object_id=form.cleaned_data["object_id"],
+            note=form.cleaned_data["reason"],
+            key=form.cleaned_data["key"],
+        )
+    except SupportError as error:
+        context = _attention_context(request, forms={("resolve", item_key): form}, error=str(error), error_key=item_key)
+        return _attention_response(request, context, status=422)
+    return _attention_response(request, _attention_context(request))
+
+
+@require_POST
+@support_access("resolve_exception")
+def callback_link_view(request: HtmxHttpRequest) -> HttpResponse:
+    form = LinkForm(request.POST)
+    item_key = f"unmatched-{request.POST.get('event_id', '')}"[:60]
+    if not form.is_valid():
+        return _attention_response(request, _attention_context(request, forms={("link", item_key): form}), status=422)
+    try:
+        callback_link(
+            actor=request.user,
+            event_id=form.cleaned_data["event_id"],
+            payment_id=form.cleaned_data["payment_id"],
+            note=form.cleaned_data["reason"],
+            key=form.cleaned_data["key"],
+        )
+    except SupportError as error:
+        context = _attention_context(request, forms={("link", item_key): form}, error=str(error), error_key=item_key)
+        return _attention_response(request, context, status=422)
+    return _attention_response(request, _attention_context(request))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One payment.
+
+
+def _detail_context(request, payment_id: int, *, forms: dict | None = None, error: str = "", form_name: str = ""):
+    detail = payment_detail(payment_id=payment_id)
+    forms = forms or {}
+    payment = detail.payment
+    return {
+        "detail": detail,
+        "payment": payment,
+        "booking": detail.booking,
+        "phone_masked": mask_phone(payment.phone),
+        "perms_console": _perms(request.user),
+        "query_form": forms.get("query") or QueryForm(initial={"receipt": payment.receipt or payment.guest_code}),
+        "refund_form": forms.get("refund") or RefundForm(initial={"amount_kes": detail.refundable_kes or None}),
+        "approve_forms": {refund.pk: forms.get(("approve", refund.pk)) or ActionForm() for refund in detail.refunds},
+        "error": error,
+        "form_name": form_name,
+    }
+
+
+def _detail_response(request, payment_id: int, context: dict, *, status: int = 200) -> HttpResponse:
+    if not is_fragment_request(request):
+        if request.method == "POST" and status == 200:
+            return redirect("support:payment", payment_id=payment_id)
+        return render(request, DETAIL, context, status=status)
+    return render(request, DETAIL + "#payment-page", context, status=status)
+
+
+def _payment_or_404(payment_id: int) -> Payment:
+    payment = Payment.objects.filter(pk=payment_id).only("pk").first()
+    if payment is None:
+        raise Http404
+    return payment
+
+
+@require_GET
+@support_access("view_transactions")
+@never_cache
+@vary_on_headers("HX-Request")
+def payment_page(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
+    context = _detail_context(request, payment_id)
+    if is_fragment_request(request):
+        response = render(request, DETAIL + "#payment-timeline", context)
+        if not context["detail"].awaiting_result:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, DETAIL, context)
+
+
+@require_POST
+@support_access("query_mpesa")
+def payment_query_view(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
+    _payment_or_404(payment_id)
+    form = QueryForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, payment_id, forms={"query": form}, form_name="query")
+        return _detail_response(request, payment_id, context, status=422)
+    data = form.cleaned_data
+    try:
+        if data["kind"] == "stk":
+            payment_query_stk(actor=request.user, payment_id=payment_id, reason=data["reason"], key=data["key"])
+        else:
+            payment_query_status(
+                actor=request.user,
+                payment_id=payment_id,
+                receipt=data["receipt"],
+                reason=data["reason"],
+                key=data["key"],
+            )
+    except SupportError as error:
+        context = _detail_context(request, payment_id, forms={"query": form}, error=str(error), form_name="query")
+        return _detail_response(request, payment_id, context, status=422)
+    return _detail_response(request, payment_id, _detail_context(request, payment_id))
+
+
+@require_POST
+@support_access("request_refund")
+def payment_refund_view(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
+    _payment_or_404(payment_id)
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, payment_id, forms={"refund": form}, form_name="refund")
+        return _detail_response(request, payment_id, context, status=422)
+    data = form.cleaned_data
+    try:
+        refund_request(
+            actor=request.user,
+            payment_id=payment_id,
+            amount_kes=data["amount_kes"],
+            method=data["method"],
+            manual_reference=data["manual_reference"],
+            reason=data["reason"],
+            key=data["key"],
+        )
+    except SupportError as error:
+        context = _detail_context(request, payment_id, forms={"refund": form}, error=str(error), form_name="refund")
+        return _detail_response(request, payment_id, context, status=422)
+    return _detail_response(request, payment_id, _detail_context(request, payment_id))
+
+
+@require_POST
+@support_access("approve_refund")
+def refund_approve_view(request: HtmxHttpRequest, refund_id: int) -> HttpResponse:
+    refund = refund_get(refund_id=refund_id)
+    from_attention = request.POST.get("return_to") == "attention"
+    approve_form = ActionForm(request.POST)
+    error = ""
+    status = 200
+    if approve_form.is_valid():
+        try:
+            refund_approve(
+                actor=request.user,
+                refund_id=refund.pk,
+                reason=approve_form.cleaned_data["reason"],
+                key=approve_form.cleaned_data["key"],
+            )
+        except SupportError as exc:
+            error, status = str(exc), 422
+    else:
+        status = 422
+    if from_attention:
+        item_key = f"refund-{refund.pk}"
+        forms = {("approve", item_key): approve_form} if status != 200 else {}
+        context = _attention_context(request, forms=forms, error=error, error_key=item_key if error else "")
+        return _attention_response(request, context, status=status)
+    forms = {("approve", refund.pk): approve_form} if status != 200 else {}
+    context = _detail_context(request, refund.payment_id, forms=forms, error=error, form_name=f"approve-{refund.pk}")
+    return _detail_response(request, refund.payment_id, context, status=status)
