@@ -1,6 +1,6 @@
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -12,6 +12,15 @@ DEMO_ACCOUNTS = [
     ("guest@nexus.test", "Grace Wanjiku", "254708374149", []),
     ("host@nexus.test", "Hassan Otieno", "254712345678", []),
     ("support@nexus.test", "Sam Mwangi", "", ["support"]),
+    ("lead@nexus.test", "Linet Achieng", "", ["support", "approves refunds"]),
+]
+# The support console's permissions (mpesa.SupportAction); approving refunds is the lead's alone.
+SUPPORT_PERMISSIONS = [
+    "view_transactions",
+    "query_mpesa",
+    "request_refund",
+    "resolve_exception",
+    "export_transactions",
 ]
 
 
@@ -28,10 +37,16 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             support_group, _ = Group.objects.get_or_create(name="support")
+            support_group.permissions.add(
+                *Permission.objects.filter(content_type__app_label="mpesa", codename__in=SUPPORT_PERMISSIONS)
+            )
+            approve = Permission.objects.get(content_type__app_label="mpesa", codename="approve_refund")
             for email, full_name, phone, groups in DEMO_ACCOUNTS:
                 user = self._ensure_user(email=email, full_name=full_name, phone=phone)
                 if "support" in groups:
                     user.groups.add(support_group)
+                if "approves refunds" in groups:
+                    user.user_permissions.add(approve)
             hosts = {
                 email: self._ensure_host(email=email, full_name=name, phone=phone) for email, name, phone in OTHER_HOSTS
             }
