@@ -38,6 +38,24 @@ def pytest_collection_modifyitems(config, items):
             )
 
 
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences") or any(marker.args[:1])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_transactional_last(items):
+    """Transactional tests (the browser journeys) run after every other database test.
+
+    pytest-django orders them so, but pytest then regroups tests by parametrized session fixtures (Playwright's
+    browser name), which can pull a browser journey ahead of ordinary tests. A transactional test ends by
+    flushing the database, rows made by data migrations (the amenity catalogue) included.
+    """
+    items.sort(key=_is_transactional)
+
+
 def pytest_sessionfinish(session, exitstatus):
     if not NO_SKIPS:
         return
