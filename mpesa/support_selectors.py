@@ -1,6 +1,7 @@
 """Reads for the support console. Every page costs the same number of queries however much data there is."""
 
 import datetime
+import json
 import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -299,6 +300,13 @@ class TimelineEntry:
     raw_body: str = ""
     who: str = ""
     meta: dict = field(default_factory=dict)
+
+    @property
+    def pretty(self) -> str:
+        """The raw M-Pesa body, pretty-printed when it is JSON, else as it arrived."""
+        if self.body is not None:
+            return json.dumps(self.body, indent=2, ensure_ascii=False, sort_keys=False)
+        return self.raw_body
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,8 @@ def _detail_context(request, payment_id: int, *, forms: dict | None = None, erro
     detail = payment_detail(payment_id=payment_id)
     forms = forms or {}
     payment = detail.payment
+    for refund in detail.refunds:
+        refund.approve_form = forms.get(("approve", refund.pk)) or ActionForm()
     return {
         "detail": detail,
         "payment": payment,
@@ -287,7 +289,6 @@ def _detail_context(request, payment_id: int, *, forms: dict | None = None, erro
         "perms_console": _perms(request.user),
         "query_form": forms.get("query") or QueryForm(initial={"receipt": payment.receipt or payment.guest_code}),
         "refund_form": forms.get("refund") or RefundForm(initial={"amount_kes": detail.refundable_kes or None}),
-        "approve_forms": {refund.pk: forms.get(("approve", refund.pk)) or ActionForm() for refund in detail.refunds},
         "error": error,
         "form_name": form_name,
     }
