@@ -1,33 +1,13 @@
 from django.contrib import admin
 
+from core.admin_readonly import ReadOnlyAdmin, ReadOnlyTabularInline
 from mpesa.models import Payment, PaymentEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Payments change only through mpesa.services, which writes the ledger."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(ReadOnlyTabularInline):
     model = PaymentEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "kind", "message", "http_status", "source_ip", "body"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Payment)

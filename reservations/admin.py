@@ -1,45 +1,17 @@
 from django.contrib import admin
 
+from core.admin_readonly import ReadOnlyAdmin, ReadOnlyTabularInline
 from reservations.models import Booking, BookingEvent, BookingGuest
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Bookings change only through reservations.services, which writes the audit trail."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class BookingGuestInline(admin.TabularInline):
+class BookingGuestInline(ReadOnlyTabularInline):
     model = BookingGuest
-    extra = 0
-    can_delete = False
     readonly_fields = ["position", "full_name", "email", "phone", "age_group", "user"]
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class BookingEventInline(admin.TabularInline):
+class BookingEventInline(ReadOnlyTabularInline):
     model = BookingEvent
-    extra = 0
-    can_delete = False
     readonly_fields = ["created_at", "actor_kind", "actor", "from_status", "to_status", "action", "message", "details"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Booking)
