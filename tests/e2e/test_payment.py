@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from mpesa.emulator import dispatcher
 from tests.conftest import DEMO_PASSWORD
+from tests.daraja import use_emulator
 from tests.e2e.conftest import assert_no_horizontal_scroll
 from tests.listings.builders import make_listing
 
@@ -21,15 +22,13 @@ PASSWORD = re.compile(r"^\s*Password\*?\s*$")
 
 @pytest.fixture(autouse=True)
 def _emulated_daraja(settings, live_server):
-    settings.MPESA_ENV = "emulator"
-    settings.MPESA_BASE_URL = live_server.url + "/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
-    settings.MPESA_CONSUMER_KEY = settings.MPESA_CONSUMER_SECRET = ""
-    settings.MPESA_SHORTCODE = settings.MPESA_PASSKEY = ""
-    settings.MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = 0.5
-    settings.MPESA_EMULATOR_TIMEOUT_SECONDS = 0.5
-    settings.MPESA_EMULATOR_QUERY_NOT_FOUND_SECONDS = 0
-    settings.MPESA_QUERY_AFTER_SECONDS = 5
+    use_emulator(
+        settings,
+        live_server,
+        MPESA_EMULATOR_CALLBACK_DELAY_SECONDS=0.5,
+        MPESA_EMULATOR_TIMEOUT_SECONDS=0.5,
+        MPESA_QUERY_AFTER_SECONDS=5,
+    )
     yield
     dispatcher.stop()
 

@@ -10,6 +10,7 @@ from mpesa.emulator import dispatcher
 from mpesa.models import Payment
 from mpesa.services import PaymentError, payment_check, payment_start, payments_reconcile
 from reservations.models import Booking
+from tests.daraja import use_emulator
 from tests.listings.builders import make_listing
 from tests.reservations.conftest import NOW  # noqa: F401 - the stays below are in December 2026
 
@@ -18,18 +19,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _emulated_daraja(settings, live_server):
-    settings.MPESA_ENV = "emulator"
-    settings.MPESA_BASE_URL = live_server.url + "/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
-    settings.MPESA_CONSUMER_KEY = settings.MPESA_CONSUMER_SECRET = ""
-    settings.MPESA_SHORTCODE = settings.MPESA_PASSKEY = ""
-    settings.MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = 0.2
-    settings.MPESA_EMULATOR_TIMEOUT_SECONDS = 0.3
-    settings.MPESA_EMULATOR_LATE_CALLBACK_SECONDS = 2
-    settings.MPESA_EMULATOR_QUERY_NOT_FOUND_SECONDS = 0
-    settings.MPESA_QUERY_AFTER_SECONDS = 0
-    settings.MPESA_QUERY_EVERY_SECONDS = 0
-    settings.MPESA_PUSHES_PER_PHONE = 100
+    use_emulator(
+        settings,
+        live_server,
+        MPESA_QUERY_AFTER_SECONDS=0,
+        MPESA_QUERY_EVERY_SECONDS=0,
+        MPESA_PUSHES_PER_PHONE=100,
+    )
     yield
     dispatcher.stop()
 
