@@ -110,3 +110,43 @@ def test_a_guest_books_for_three_and_another_guest_sees_the_trip(live_server, si
         expect(wanjiru.get_by_role("link", name="Cancel this booking")).to_have_count(0)
     finally:
         other.close()
+
+
+def test_a_host_filters_bookings_by_place_and_status(live_server, sized_page, make_user):
+    from listings.selectors import Stay, stay_quote
+    from reservations.services import GuestData, booking_hold
+
+    page = sized_page
+    host = make_user(email="host@example.com", full_name="Hassan Host")
+    traveller = make_user(email="traveller@example.com", full_name="Baraka Traveller")
+    beach = make_listing(host, title="Beach cottage")
+    hill = make_listing(host, title="Hill house")
+    check_in = timezone.localdate() + datetime.timedelta(days=10)
+    refs = {}
+    for place in (beach, hill):
+        stay = Stay(check_in=check_in, check_out=check_in + datetime.timedelta(days=2))
+        quote = stay_quote(listing=place, stay=stay, guests=2, now=timezone.now())
+        booking = booking_hold(
+            booker=traveller,
+            listing_id=place.pk,
+            stay=stay,
+            guests=[GuestData("Baraka Traveller", "traveller@example.com"), GuestData("Neema Traveller")],
+            shown_total_kes=quote.total_kes,
+            idempotency_key=place.slug.replace("-", "").ljust(32, "0")[:32],
+        )
+        refs[place.slug] = booking.ref
+
+    _sign_in(page, live_server, "host@example.com")
+    page.goto(f"{live_server.url}/host/bookings/")
+    expect(page.locator("[data-booking]")).to_have_count(2)
+    assert_no_horizontal_scroll(page)
+    page.get_by_label("Place").select_option(hill.slug)
+    expect(page.locator("[data-booking]")).to_have_count(1)
+    expect(page.locator(f'[data-booking="{refs[hill.slug]}"]')).to_contain_text("Neema Traveller")
+    expect(page).to_have_url(re.compile(rf"listing={hill.slug}"))
+    page.locator("nav[aria-label=Status]").get_by_role("link", name="Confirmed").click()
+    expect(page.get_by_text("No bookings match these filters")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"status=confirmed&listing={hill.slug}"))
+    page.locator("nav[aria-label=Status]").get_by_role("link", name="Held").click()
+    expect(page.locator("[data-booking]")).to_have_count(1)
+    assert_no_horizontal_scroll(page)
