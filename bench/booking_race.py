@@ -16,9 +16,7 @@ import datetime
 import os
 import re
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -27,32 +25,12 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import configure, free_port, gunicorn, percentile  # noqa: E402
 
 RACERS = 50
 BACK_TO_BACK = 10
-
-
-def configure(database_url: str) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings.prod",
-        DATABASE_URL=database_url,
-        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-        DJANGO_DEBUG="0",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_LOG_LEVEL="WARNING",
-        MPESA_ENV=os.environ.get("MPESA_ENV", "sandbox"),
-        BOOKING_HOLDS_PER_HOUR="1000",
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
 
 
 class FormFields(HTMLParser):
@@ -88,12 +66,6 @@ class FormFields(HTMLParser):
 
     def booking_form(self) -> dict:
         return next(form for form in self.forms if "idempotency_key" in form)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_people_and_listing():
@@ -177,51 +149,19 @@ def classify(results) -> tuple[int, int, int, list[float]]:
     return holds, refusals, errors, [seconds for _, seconds, _ in results]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main() -> int:
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
         print("Set DATABASE_URL to a scratch PostgreSQL database (see the docstring).")
         return 2
-    configure(database_url)
+    configure(database_url, BOOKING_HOLDS_PER_HOUR="1000")
     listing, sessions = make_people_and_listing()
     from django.utils import timezone
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        first = timezone.localdate() + datetime.timedelta(days=30)
-        day = datetime.timedelta(days=1)
+    day = datetime.timedelta(days=1)
+    first = timezone.localdate() + 30 * day
+    later = first + 10 * day
+    with gunicorn(free_port()) as base:
         # Overlapping but different stays, so no two submissions are the same request.
         race = [
             prepare(base, listing.slug, sessions[i], first + (i % 3) * day, first + (3 + i % 2) * day)
@@ -229,16 +169,12 @@ def main() -> int:
         ]
         results = fire(race)
         holds, refusals, errors, latencies = classify(results)
-        later = first + 10 * day
         chain = [
             prepare(base, listing.slug, sessions[RACERS + k], later + 2 * k * day, later + (2 * k + 2) * day)
             for k in range(BACK_TO_BACK)
         ]
         chain_results = fire(chain)
         chain_holds, _, chain_errors, chain_latencies = classify(chain_results)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     print(f"{RACERS} simultaneous overlapping submissions through gunicorn (2 workers x 4 threads), PostgreSQL")
     print(f"  holds created      {holds}")

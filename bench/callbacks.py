@@ -20,7 +20,6 @@ import os
 import queue
 import random
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,42 +29,14 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, configure, free_port, gunicorn, percentile  # noqa: E402
 
 PAYMENTS = int(os.environ.get("BENCH_PAYMENTS", "2000"))
 CLIENTS = 8
 DUPLICATE_SHARE = 0.25
 STAYS_PER_LISTING = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def configure(database_url: str, port: int) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings.prod",
-        DATABASE_URL=database_url,
-        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-        DJANGO_DEBUG="0",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_LOG_LEVEL="WARNING",
-        MPESA_ENV="emulator",
-        MPESA_BASE_URL=f"http://127.0.0.1:{port}/daraja",
-        MPESA_CALLBACK_BASE_URL=f"http://127.0.0.1:{port}",
-        MPESA_UNMATCHED_CALLBACKS_PER_IP="100000",
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
 
 
 def fill() -> list[tuple[str, dict]]:
@@ -253,18 +224,19 @@ def ledger_problems(callbacks_sent: int) -> list[str]:
     return problems
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main() -> int:
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
         print("Set DATABASE_URL to a scratch PostgreSQL database (see the docstring).")
         return 2
     port = free_port()
-    configure(database_url, port)
+    configure(
+        database_url,
+        MPESA_ENV="emulator",
+        MPESA_BASE_URL=f"http://127.0.0.1:{port}/daraja",
+        MPESA_CALLBACK_BASE_URL=f"http://127.0.0.1:{port}",
+        MPESA_UNMATCHED_CALLBACKS_PER_IP="100000",
+    )
     from reservations.models import Booking
 
     if Booking.objects.exists():
@@ -274,34 +246,7 @@ def main() -> int:
     duplicates = random.Random(7).sample(callbacks, int(len(callbacks) * DUPLICATE_SHARE))
     to_send = callbacks + duplicates
     random.Random(11).shuffle(to_send)
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
+    with gunicorn(port) as base:
         latencies, statuses, elapsed = post_all(base, to_send)
         drain_started = time.perf_counter()
         subprocess.run(
@@ -312,9 +257,6 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
         )
         drain = time.perf_counter() - drain_started
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     errors = sum(1 for status in statuses if status != 200)
     print(f"{len(to_send)} success callbacks ({len(duplicates)} of them repeats) for {PAYMENTS} payments,")
