@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -163,7 +164,9 @@ def _guest_rows_changed(
             rows.append({"age_group": "adult"})
             focus = len(rows) - 1
         else:
-            notice = _("This place sleeps at most {count} guests.").format(count=max_guests)
+            notice = ngettext(
+                "This place sleeps at most %(count)d guest.", "This place sleeps at most %(count)d guests.", max_guests
+            ) % {"count": max_guests}
     else:
         index = action.removeprefix("remove-")
         if index.isdigit() and 1 <= int(index) < len(rows):
