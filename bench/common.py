@@ -23,15 +23,17 @@ def free_port() -> int:
 def configure(database_url: str, **env: str) -> None:
     """Production settings (HTTPS redirect off on loopback) on `database_url`, migrated, in this process."""
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings.prod",
-        DATABASE_URL=database_url,
-        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-        DJANGO_DEBUG="0",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_LOG_LEVEL="WARNING",
-        MPESA_ENV=os.environ.get("MPESA_ENV", "sandbox"),
-        **env,
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+            "DATABASE_URL": database_url,
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "MPESA_ENV": os.environ.get("MPESA_ENV", "sandbox"),
+            **env,
+        }
     )
     sys.path.insert(0, str(ROOT))
     import django
