@@ -50,6 +50,7 @@ class ListingForm(forms.ModelForm):
         self.fields["host_phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's own <form> carries the token
         self.helper.layout = Layout(
             Fieldset(_("The place"), "title", "property_type", "county", "town", "description"),
             Fieldset(
@@ -105,6 +106,13 @@ class ListingForm(forms.ModelForm):
     def clean_host_phone(self) -> str:
         value = self.cleaned_data["host_phone"].strip()
         return normalise_phone(value) if value else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_nights"), cleaned.get("max_nights")
+        if low is not None and high is not None and high < low:
+            self.add_error("max_nights", _("The maximum stay must be at least the minimum stay."))
+        return cleaned
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in LISTING_EDITABLE_FIELDS}

@@ -172,7 +172,7 @@ def test_a_listing_may_be_saved_before_it_has_a_price_or_capacity(host_client, h
     [
         ({"title": "   "}, "This field is required."),
         ({"county": "atlantis"}, "Select a valid choice."),
-        ({"min_nights": "10", "max_nights": "5"}, "listing_max_nights_gte_min"),
+        ({"min_nights": "10", "max_nights": "5"}, "The maximum stay must be at least the minimum stay."),
         ({"weekly_discount_percent": "95"}, "less than or equal to 90"),
         ({"host_phone": "12345"}, "phone"),
         ({"nightly_price_kes": "-5"}, "greater than or equal to"),
@@ -183,6 +183,7 @@ def test_invalid_listing_is_a_422_with_the_error(host_client, host, overrides, m
     response = host_client.post("/host/listings/new/", valid_listing_data(**overrides))
     assert response.status_code == 422
     assert message.lower() in response.content.decode().lower()
+    assert "Constraint" not in response.content.decode()  # messages a host can read, not database names
     assert not Listing.objects.filter(host=host).exists()
 
 
@@ -199,7 +200,7 @@ def test_a_published_listing_cannot_lose_its_price(host_client, host):
     add_photo(listing)
     response = host_client.post(f"/host/listings/{listing.slug}/edit/", valid_listing_data(nightly_price_kes=""))
     assert response.status_code == 422
-    assert "A published listing needs a nightly price" in response.content.decode()
+    assert response.content.decode().count("A published listing needs a nightly price") == 1
     listing.refresh_from_db()
     assert listing.nightly_price_kes == 10_000
 
