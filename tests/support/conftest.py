@@ -79,8 +79,10 @@ class FakeDaraja:
     """Answers like Daraja's acknowledgements; the outcomes arrive later as result callbacks posted by the test."""
 
     def __init__(self):
+        from mpesa.client import StkQueryAnswer
+
         self.calls = []
-        self.query_answer = None
+        self.query_answer = StkQueryAnswer(final=False, result_code="4999", result_desc="Still processing")
         self.refuse = None
 
     def _accepted(self, endpoint: str, request: dict):

@@ -1,0 +1,176 @@
+"""The console search: every key a caller might read out, filters that combine, an empty state, hostile input
+answered with a message (never a 500), and the same number of queries however many payments there are."""
+
+import datetime
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from mpesa.models import Payment
+from reservations.services import GuestData
+from tests.listings.builders import make_listing
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def shop(make_user, host, hold, pending_payment):
+    """Three payments by different people, at different times, phones and amounts."""
+    wanjiku = make_user(email="wanjiku.kamau@example.com", full_name="Wanjiku Kamau")
+    otieno = make_user(email="otieno@example.org", full_name="Brian Otieno")
+    lamu = make_listing(host, title="Lamu rooftop house", slug="lamu-rooftop")
+    a = hold(wanjiku, 3, 5, guests=[GuestData(full_name="Wanjiku Kamau"), GuestData(full_name="Akinyi Odhiambo")])
+    b = hold(otieno, 3, 6, listing_obj=lamu)
+    c = hold(otieno, 10, 12, listing_obj=lamu)
+    first = pending_payment(booking=a, phone="254712345678")
+    second = pending_payment(booking=b, phone="254722000111")
+    third = pending_payment(booking=c, phone="254712345678", amount=4_500)
+    Payment.objects.filter(pk=first.pk).update(
+        status=Payment.Status.SUCCEEDED, receipt="UKK4H7TQ2M", created_at=timezone.now() - datetime.timedelta(days=3)
+    )
+    Payment.objects.filter(pk=second.pk).update(status=Payment.Status.FAILED, result_code="1032")
+    return {"first": first, "second": second, "third": third, "a": a, "b": b}
+
+
+def found(client, query: str) -> set[int]:
+    response = client.get("/support/", {"q": query}, headers=HX)
+    assert response.status_code == 200, response.content
+    assert b"<html" not in response.content and b'id="support-results"' in response.content
+    return {p.pk for p in response.context["results"].rows}
+
+
+def test_a_receipt_finds_its_payment(agent_client, shop):
+    assert found(agent_client, "UKK4H7TQ2M") == {shop["first"].pk}
+    assert found(agent_client, " ukk4h7tq2m ") == {shop["first"].pk}
+
+
+def test_a_code_typed_by_the_guest_is_found_like_a_receipt(agent_client, shop):
+    Payment.objects.filter(pk=shop["third"].pk).update(guest_code="UKL9Z8Y7X6")
+    assert found(agent_client, "UKL9Z8Y7X6") == {shop["third"].pk}
+
+
+def test_a_checkout_request_id_finds_its_payment(agent_client, shop):
+    assert found(agent_client, shop["second"].checkout_request_id) == {shop["second"].pk}
+
+
+@pytest.mark.parametrize(
+    "spoken", ["0712 345 678", "0712345678", "+254 712 345 678", "254712345678", "712345678", "0712-345-678"]
+)
+def test_a_phone_number_in_any_form_a_caller_reads_it(agent_client, shop, spoken):
+    assert found(agent_client, spoken) == {shop["first"].pk, shop["third"].pk}
+
+
+@pytest.mark.parametrize("how", ["exact", "lower", "no dash"])
+def test_a_booking_reference(agent_client, shop, how):
+    ref = shop["b"].ref
+    text = {"exact": ref, "lower": ref.lower(), "no dash": ref.replace("-", "")}[how]
+    assert found(agent_client, text) == {shop["second"].pk}
+
+
+def test_names_emails_and_listing_titles_by_fragment(agent_client, shop):
+    assert found(agent_client, "wanjiku") == {shop["first"].pk}
+    assert found(agent_client, "Akinyi") == {shop["first"].pk}  # a co-guest, not the booker
+    assert found(agent_client, "example.org") == {shop["second"].pk, shop["third"].pk}
+    assert found(agent_client, "rooftop") == {shop["second"].pk, shop["third"].pk}
+
+
+def test_filters_combine_with_the_search(agent_client, shop):
+    def ids(**params):
+        response = agent_client.get("/support/", params, headers=HX)
+        assert response.status_code == 200
+        return {p.pk for p in response.context["results"].rows}
+
+    assert ids(q="rooftop", status="failed") == {shop["second"].pk}
+    assert ids(status="succeeded") == {shop["first"].pk}
+    today = timezone.localdate()
+    assert ids(date_from=today.isoformat()) == {shop["second"].pk, shop["third"].pk}
+    assert ids(date_to=(today - datetime.timedelta(days=1)).isoformat()) == {shop["first"].pk}
+    # A payment without a receipt: phone + amount + time window.
+    assert ids(q="0712345678", amount_min=4_500, amount_max=4_500, date_from=today.isoformat()) == {shop["third"].pk}
+
+
+def test_results_are_newest_first_with_masked_phones(agent_client, shop):
+    response = agent_client.get("/support/", {"q": "0712345678"})
+    assert response.status_code == 200 and b'id="today-figures"' in response.content  # works without JavaScript
+    rows = response.context["results"].rows
+    assert [p.pk for p in rows] == [shop["third"].pk, shop["first"].pk]
+    assert "2547•••••678" in response.content.decode() and "254712345678" not in response.content.decode()
+
+
+def test_the_search_box_searches_live_and_the_url_follows(agent_client, shop):
+    html = agent_client.get("/support/").content.decode()
+    assert 'hx-trigger="input delay:400ms, change, submit"' in html and 'hx-push-url="true"' in html
+
+
+def test_nothing_found_says_so(agent_client, shop):
+    response = agent_client.get("/support/", {"q": "Nobody Atall"}, headers=HX)
+    assert response.status_code == 200 and b"No payments match this search." in response.content
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"q": "x\x00y"}, b"Null characters are not allowed"),
+        ({"q": "a" * 101}, b"at most 100 characters"),
+        ({"date_from": "2026-13-45"}, b"valid date"),
+        ({"date_from": "2026-12-10", "date_to": "2026-12-01"}, b"end date is before"),
+        ({"amount_min": "5000", "amount_max": "10"}, b"maximum is below"),
+        ({"amount_min": "-1"}, b"greater than or equal"),
+        ({"status": "hacked"}, b"valid choice"),
+        ({"page": "0"}, b"greater than or equal"),
+    ],
+)
+def test_hostile_input_gets_a_clear_message_and_never_a_500(agent_client, shop, params, message):
+    response = agent_client.get("/support/", params, headers=HX)
+    assert response.status_code == 422 and message in response.content, response.content
+    assert agent_client.get("/support/", params).status_code == 422
+
+
+@pytest.mark.parametrize("text", ["'; DROP TABLE mpesa_payment; --", "%", "_", "ws_CO_' OR 1=1", "NX-<>", "+254"])
+def test_odd_text_is_just_text(agent_client, shop, text):
+    response = agent_client.get("/support/", {"q": text}, headers=HX)
+    assert response.status_code == 200
+
+
+def test_pages_go_back_in_time(agent_client, shop, settings, monkeypatch):
+    monkeypatch.setattr("mpesa.support_selectors.PAGE_SIZE", 2)
+    first = agent_client.get("/support/").context["results"]
+    second = agent_client.get("/support/", {"page": 2}).context["results"]
+    assert first.has_next and not second.has_next and second.has_previous
+    assert [p.pk for p in first.rows + second.rows] == [shop["third"].pk, shop["second"].pk, shop["first"].pk]
+
+
+def test_todays_figures(agent_client, shop):
+    today = agent_client.get("/support/").context["today"]
+    assert (today.started, today.failed, today.pending, today.succeeded) == (2, 1, 1, 0)
+
+
+def _many(make_user, host, hold, pending_payment, count):
+    for _ in range(count):
+        n = next(_numbers)
+        user = make_user(email=f"kamau{n}@example.com", full_name=f"Guest Kamau {n}")
+        booking = hold(user, 3, 5, listing_obj=make_listing(host))
+        pending_payment(booking=booking, phone="254712345678")
+
+
+@pytest.mark.parametrize("query", [{}, {"q": "0712345678"}, {"q": "Kamau"}, {"status": "pending"}])
+def test_the_search_page_costs_the_same_queries_for_any_number_of_payments(
+    agent_client, make_user, host, hold, pending_payment, django_assert_num_queries, query
+):
+    _many(make_user, host, hold, pending_payment, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert agent_client.get("/support/", query).status_code == 200
+    expected = len(few)  # the log is cleared by every later request
+    _many(make_user, host, hold, pending_payment, 12)
+    with django_assert_num_queries(expected):
+        response = agent_client.get("/support/", query)
+    assert len(response.context["results"].rows) >= 12
+    with CaptureQueriesContext(connection) as fragment:
+        agent_client.get("/support/", query, headers=HX)
+    assert len(fragment) < expected
