@@ -743,3 +743,19 @@ def availability_month(
         previous_month=_add_months(month, -1) if month > earliest else None,
         next_month=_add_months(month, 1) if month < latest else None,
     )
+
+
+HOST_DASHBOARD_BOOKINGS = 5
+
+
+def host_upcoming_bookings(*, host: User, now: datetime.datetime) -> list:
+    """The next few stays on the host's listings that still hold their nights, soonest first, in one query."""
+    from reservations.selectors import bookings_blocking
+
+    today = timezone.localdate(now)
+    return list(
+        bookings_blocking(now=now)
+        .filter(listing__host=host, check_out__gt=today)
+        .select_related("listing")
+        .order_by("check_in", "created_at")[:HOST_DASHBOARD_BOOKINGS]
+    )

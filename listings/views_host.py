@@ -22,6 +22,7 @@ from listings.forms import CalendarEditForm, ListingForm, PhotoCaptionForm, Phot
 from listings.models import Listing
 from listings.selectors import (
     host_calendar_month,
+    host_upcoming_bookings,
     listing_get_for_host,
     listing_photo_get_for_host,
     listing_photos_for_host,
@@ -53,7 +54,11 @@ CALENDAR_TEMPLATE = "listings/host_calendar.html"
 @require_GET
 @login_required
 def host_dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "listings/host_dashboard.html", {"rows": listings_for_host(host=request.user)})
+    context = {
+        "rows": listings_for_host(host=request.user),
+        "bookings": host_upcoming_bookings(host=request.user, now=timezone.now()),
+    }
+    return render(request, "listings/host_dashboard.html", context)
 
 
 @require_http_methods(["GET", "POST"])
