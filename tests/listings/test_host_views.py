@@ -505,3 +505,20 @@ def test_another_host_cannot_publish_or_unpublish(other_client, host):
     assert other_client.get(f"/host/listings/{listing.slug}/publish/", headers=HX).status_code == 404
     listing.refresh_from_db()
     assert listing.is_published
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_on_photo_and_publish_endpoints_never_500(host_client, draft, value):
+    photo = add_photo(draft)
+    base = f"/host/listings/{draft.slug}"
+    requests = [
+        (f"{base}/photos/{photo.pk}/", {"caption": value}),
+        (f"{base}/photos/{photo.pk}/move/", {"direction": value}),
+        (f"{base}/photos/", {"caption": value, "image": value}),
+        (f"{base}/publish/", {"action": value}),
+    ]
+    for path, data in requests:
+        for headers in (HX, {}):
+            response = host_client.post(path, data, headers=headers)
+            assert response.status_code in (200, 302, 422), (path, headers, response.status_code)
+    assert host_client.get(f"{base}/calendar/", {"month": value}).status_code == 200
