@@ -72,6 +72,10 @@ def test_search_book_for_two_and_pay_the_panel_confirms_without_a_reload(live_se
     expect(panel).to_contain_text("Check your phone (2547•••••001)")
     expect(panel.locator('[data-payment-state="confirmed"]')).to_be_visible(timeout=20_000)
     expect(panel).to_contain_text("is confirmed")
+    # The rest of the trip page follows the panel: status, arrival details, activity.
+    expect(page.locator("#trip-status")).to_contain_text("Confirmed.")
+    expect(page.locator("[data-private-details]")).to_be_visible()
+    expect(page.locator("[data-timeline]")).to_contain_text("Paid and confirmed.")
     assert page.url == trip_url
     assert_no_horizontal_scroll(page)
 
