@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.utils import timezone
 
 from mpesa.client import new_token
@@ -56,7 +57,8 @@ def paid_payment(pending_payment):  # noqa: F811 - the fixture imported above
         from mpesa.client import StkQueryAnswer
         from mpesa.services import payment_settle_query
 
-        payment = pending_payment(**kwargs)
+        with transaction.atomic():  # the helper locks rows; transactional tests have no outer transaction
+            payment = pending_payment(**kwargs)
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VERIFYING, receipt=receipt)
         return payment_settle_query(
             payment_id=payment.pk, answer=StkQueryAnswer(final=True, result_code="0", result_desc="ok")
