@@ -64,7 +64,7 @@ def host_dashboard(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def host_listing_new(request: HtmxHttpRequest) -> HttpResponse:
-    form = ListingForm(request.POST or None)
+    form = ListingForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -94,7 +94,7 @@ def _edit_context(listing: Listing, **extra) -> dict:
 @login_required
 def host_listing_edit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     listing = listing_get_for_host(host=request.user, slug=slug)
-    form = ListingForm(request.POST or None, instance=listing)
+    form = ListingForm(request.POST if request.method == "POST" else None, instance=listing)
     if request.method == "POST":
         if form.is_valid():
             try:

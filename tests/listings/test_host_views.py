@@ -522,3 +522,10 @@ def test_hostile_values_on_photo_and_publish_endpoints_never_500(host_client, dr
             response = host_client.post(path, data, headers=headers)
             assert response.status_code in (200, 302, 422), (path, headers, response.status_code)
     assert host_client.get(f"{base}/calendar/", {"month": value}).status_code == 200
+
+
+def test_an_empty_post_shows_the_required_fields(host_client, draft):
+    for path in ("/host/listings/new/", f"/host/listings/{draft.slug}/edit/"):
+        response = host_client.post(path, {})
+        assert response.status_code == 422
+        assert "This field is required." in response.content.decode()
