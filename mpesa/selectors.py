@@ -34,6 +34,15 @@ class PaymentPanel:
         return self.state in ("waiting_for_pin", "verifying")
 
 
+def _check_due(payment: Payment, *, now: datetime.datetime, waited: bool = False) -> bool:
+    """Whether the panel should ask M-Pesa now: pending long enough, and not asked too recently."""
+    after = datetime.timedelta(seconds=settings.MPESA_QUERY_AFTER_SECONDS)
+    every = datetime.timedelta(seconds=settings.MPESA_QUERY_EVERY_SECONDS)
+    if not waited and now - payment.created_at < after:
+        return False
+    return payment.last_query_at is None or now - payment.last_query_at >= every
+
+
 def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> PaymentPanel:
     """One query for the latest payment; everything else comes from the booking row."""
     now = now or timezone.now()
@@ -61,10 +70,9 @@ def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> 
             **base,
         )
     if payment and payment.status in (Payment.Status.STARTING, Payment.Status.PENDING):
-        query_after = datetime.timedelta(seconds=settings.MPESA_QUERY_AFTER_SECONDS)
-        return PaymentPanel(state="waiting_for_pin", check_due=now - payment.created_at >= query_after, **base)
+        return PaymentPanel(state="waiting_for_pin", check_due=_check_due(payment, now=now), **base)
     if payment and payment.status == Payment.Status.VERIFYING:
-        return PaymentPanel(state="verifying", check_due=True, **base)
+        return PaymentPanel(state="verifying", check_due=_check_due(payment, now=now, waited=True), **base)
     if booking.status in (Booking.Status.EXPIRED, Booking.Status.CANCELLED) or not booking.holds_nights(now=now):
         return PaymentPanel(state="closed", message=_("This booking is no longer waiting for payment."), **base)
     if payment and payment.status == Payment.Status.UNKNOWN:

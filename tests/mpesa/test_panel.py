@@ -128,3 +128,14 @@ def test_the_poll_costs_the_same_queries_whatever_the_history(
     second = pending_payment(check_in=5, check_out=8)
     with django_assert_num_queries(5):
         client.get(urls(second.booking)["status"], headers=HX)
+
+
+def test_the_panel_asks_m_pesa_only_when_a_check_is_due(client, guest, pending_payment, settings):
+    payment = pending_payment()
+    client.force_login(guest)
+    url = urls(payment.booking)["status"]
+    assert "payment-check" not in client.get(url, headers=HX).content.decode()  # too soon after the push
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - datetime.timedelta(seconds=60))
+    assert "payment-check" in client.get(url, headers=HX).content.decode()
+    Payment.objects.filter(pk=payment.pk).update(last_query_at=timezone.now())
+    assert "payment-check" not in client.get(url, headers=HX).content.decode()  # asked a moment ago
