@@ -1,0 +1,92 @@
+"""The console against the Daraja emulator over real HTTP: Transaction Status and Reversal are acknowledged, and
+their results arrive later at the request's own result URL, where they settle the request."""
+
+import pytest
+
+from mpesa.emulator import dispatcher
+from mpesa.models import Payment, Refund, StatusRequest
+from mpesa.services import payment_start
+from mpesa.support_services import SupportError, payment_query_status, payment_query_stk, refund_approve, refund_request
+from reservations.models import Booking
+from tests.mpesa.test_payments_emulated import booking_for, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _emulated_daraja(settings, live_server):
+    settings.MPESA_ENV = "emulator"
+    settings.MPESA_BASE_URL = live_server.url + "/daraja"
+    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+    settings.MPESA_CONSUMER_KEY = settings.MPESA_CONSUMER_SECRET = ""
+    settings.MPESA_SHORTCODE = settings.MPESA_PASSKEY = ""
+    settings.MPESA_INITIATOR_NAME = settings.MPESA_SECURITY_CREDENTIAL = ""
+    settings.MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = 0.2
+    settings.MPESA_EMULATOR_RESULT_DELAY_SECONDS = 0.2
+    settings.MPESA_EMULATOR_QUERY_NOT_FOUND_SECONDS = 0
+    settings.MPESA_QUERY_AFTER_SECONDS = 0
+    settings.MPESA_QUERY_EVERY_SECONDS = 0
+    settings.MPESA_PUSHES_PER_PHONE = 100
+    yield
+    dispatcher.stop()
+
+
+@pytest.fixture
+def people(make_user):
+    return make_user(email="wanjiku@example.com", full_name="Wanjiku Kamau"), make_user(
+        email="host@example.com", full_name="Otieno Host"
+    )
+
+
+def test_a_payment_without_a_callback_is_settled_by_the_agents_query(people, agent):
+    guest, host = people
+    booking = booking_for(guest, host)
+    payment = payment_start(booking=booking, user=guest, phone="254700000005")  # succeeds, never calls back
+    payment = wait_for(lambda: _settled_by_query(agent, payment))
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+
+
+def _settled_by_query(agent, payment):
+    settled = payment_query_stk(actor=agent, payment_id=payment.pk, reason="Caller says paid", key=_key())
+    return settled if settled.status == Payment.Status.SUCCEEDED else None
+
+
+_keys = iter(range(10**6))
+
+
+def _key() -> str:
+    return f"emulated-{next(_keys):06d}"
+
+
+def test_status_and_reversal_round_trip_through_the_emulator(people, agent, lead, settings):
+    settings.SUPPORT_REFUND_APPROVAL_KES = 20_000
+    guest, host = people
+    booking = booking_for(guest, host)  # KES 30,000 and more
+    payment = payment_start(booking=booking, user=guest, phone="254700000001")
+    wait_for(lambda: Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED)
+    payment.refresh_from_db()
+
+    request = payment_query_status(
+        actor=agent, payment_id=payment.pk, receipt=payment.receipt, reason="Caller asks", key=_key()
+    )
+    request = wait_for(lambda: StatusRequest.objects.filter(pk=request.pk, status="answered").first())
+    assert request.result_code == "0"
+
+    refund = refund_request(
+        actor=agent,
+        payment_id=payment.pk,
+        amount_kes=payment.amount_kes,
+        method="reversal",
+        reason="Host cancelled",
+        key=_key(),
+    )
+    assert refund.status == Refund.Status.REQUESTED
+    refund = refund_approve(actor=lead, refund_id=refund.pk, reason="Checked", key=_key())
+    assert refund.status == Refund.Status.SENT and refund.conversation_id.startswith("AG_")
+    refund = wait_for(lambda: Refund.objects.filter(pk=refund.pk, status=Refund.Status.SUCCEEDED).first())
+    assert refund.reversal_receipt and refund.result_code == "0"
+    assert Booking.objects.get(pk=booking.pk).refunded_kes == payment.amount_kes
+
+    with pytest.raises(SupportError, match="At most KES 0"):
+        refund_request(actor=agent, payment_id=payment.pk, amount_kes=1, method="reversal", reason="More", key=_key())
