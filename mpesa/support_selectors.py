@@ -211,11 +211,13 @@ def _payment_reasons(payment: Payment) -> list[str]:
 @dataclass(frozen=True)
 class Attention:
     items: list[AttentionItem]
-    refunds_in_flight: bool
+    refunds_in_flight: bool  # sent to M-Pesa, result not yet in
+    refunds_awaiting_approval: bool
 
     @property
     def polling(self) -> bool:
-        return self.refunds_in_flight
+        """The list refreshes itself while a refund waits on someone else: the approver or M-Pesa."""
+        return self.refunds_in_flight or self.refunds_awaiting_approval
 
 
 def attention_items() -> Attention:
@@ -261,8 +263,9 @@ def attention_items() -> Attention:
         .select_related("booking", "requested_by")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
-    in_flight = False
+    in_flight = awaiting = False
     for refund in refunds:
+        awaiting = awaiting or refund.status == Refund.Status.REQUESTED
         if refund.status == Refund.Status.SENT:
             in_flight = True
             continue  # on its way: it needs nobody unless it fails
@@ -283,7 +286,7 @@ def attention_items() -> Attention:
             AttentionItem("unmatched", event.pk, event.created_at, ["Callback with an unknown token"], event=event)
         )
     items.sort(key=lambda item: item.created_at, reverse=True)
-    return Attention(items=items, refunds_in_flight=in_flight)
+    return Attention(items=items, refunds_in_flight=in_flight, refunds_awaiting_approval=awaiting)
 
 
 # ---------------------------------------------------------------------------------------------------------------

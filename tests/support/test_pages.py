@@ -55,7 +55,9 @@ def test_attention_lists_each_item_with_why(
     assert "Approve refund" not in html  # the agent may not approve
 
 
-def test_attention_polls_only_while_a_refund_is_on_its_way(agent_client, agent, paid_payment, daraja, post_result):
+def test_attention_polls_only_while_a_refund_waits_for_approval_or_m_pesa(
+    agent_client, agent, paid_payment, daraja, post_result
+):
     response = agent_client.get("/support/attention/", headers=HX)
     assert response.status_code == 286 and b"hx-trigger" not in response.content
     payment = paid_payment()
@@ -63,9 +65,14 @@ def test_attention_polls_only_while_a_refund_is_on_its_way(agent_client, agent, 
         actor=agent, payment_id=payment.pk, amount_kes=500, method="reversal", reason="Due", key="k" * 9
     )
     response = agent_client.get("/support/attention/", headers=HX)
-    assert response.status_code == 200 and b'hx-trigger="every 2s"' in response.content
+    assert response.status_code == 200 and b'hx-trigger="every 3s"' in response.content
     post_result(refund.result_token, reversal_success(500))
     assert agent_client.get("/support/attention/", headers=HX).status_code == 286
+    big = refund_request(
+        actor=agent, payment_id=payment.pk, amount_kes=25_000, method="reversal", reason="Due", key="m" * 9
+    )
+    assert big.status == "requested"
+    assert agent_client.get("/support/attention/", headers=HX).status_code == 200
 
 
 def test_a_cancelled_booking_with_a_refund_due_leaves_attention_when_the_reversal_result_arrives(
