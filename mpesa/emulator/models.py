@@ -60,6 +60,12 @@ class StkPush(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "settle_at"], name="emu_push_status_settle")]
+        constraints = [
+            # One open prompt per phone: a second push is "Unable to lock subscriber", even in a race.
+            models.UniqueConstraint(
+                fields=["phone"], condition=Q(status="pending"), name="emu_one_pending_push_per_phone"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.checkout_request_id
@@ -73,7 +79,7 @@ class PlannedOutcome(models.Model):
     """An outcome set through the test hook for the next push to a number."""
 
     phone = models.CharField(max_length=12, db_index=True)
-    result_code = models.CharField(max_length=20)
+    result_code = models.CharField(max_length=20, blank=True)  # blank: wait for the virtual phone
     delay_seconds = models.FloatField(null=True, blank=True)
     callbacks = models.PositiveSmallIntegerField(default=1)
     callback_delay_seconds = models.FloatField(null=True, blank=True)

@@ -234,14 +234,19 @@ def _hook_body(request: HttpRequest) -> dict | None:
 
 def _outcome_args(body: dict) -> dict | str:
     """The outcome fields of a hook request, or a message saying what is wrong."""
-    code = str(body.get("ResultCode", ""))
-    if code not in wire.CALLBACK_DESC:
-        return f"ResultCode must be one of {', '.join(wire.CALLBACK_DESC)}."
+    if body.get("wait_for_phone") is True:
+        code = ""
+    else:
+        code = str(body.get("ResultCode", ""))
+        if code not in wire.CALLBACK_DESC:
+            return f"ResultCode must be one of {', '.join(wire.CALLBACK_DESC)} (or wait_for_phone: true)."
     args = {"code": code}
     for key, name in (("delay_s", "delay"), ("callback_delay_s", "callback_delay")):
         value = body.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
-            return f"{key} must be a number of seconds, 0 or more."
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 86_400
+        ):
+            return f"{key} must be a number of seconds from 0 to 86400."
         args[name] = float(value) if value is not None else None
     callbacks = body.get("callbacks", 1)
     if isinstance(callbacks, bool) or not isinstance(callbacks, int) or not 0 <= callbacks <= 10:
@@ -336,7 +341,8 @@ def hook_log(request: HttpRequest) -> HttpResponse:
 @loopback_only
 @require_POST
 def hook_push_outcome(request: HttpRequest, checkout_request_id: str) -> HttpResponse:
-    """{"ResultCode": 1032, "delay_s": 3, "callbacks": 1, "callback_delay_s": 0} for a pending push."""
+    """{"ResultCode": 1032, "delay_s": 3, "callbacks": 1, "callback_delay_s": 0} for a pending push;
+    {"wait_for_phone": true} makes it wait for the virtual phone."""
     body = _hook_body(request)
     args = _outcome_args(body) if body is not None else "The body must be a JSON object."
     if isinstance(args, str):

@@ -461,6 +461,20 @@ def test_a_hook_outcome_for_the_next_push_to_a_number(client, post):
     }
 
 
+def test_a_hook_can_make_any_number_wait_for_the_virtual_phone(client, post):
+    response = client.post(
+        "/daraja/__emulator/phone/254711222333/outcome", data={"wait_for_phone": True}, content_type="application/json"
+    )
+    assert response.status_code == 201
+    checkout_request_id = _push(post, "254711222333")
+    _settle_all_after(60)
+    assert StkPush.objects.get().status == "pending"
+    page = client.get("/daraja/phone/?number=0711222333")
+    assert checkout_request_id.encode() in page.content
+    response = client.post(f"/daraja/phone/{checkout_request_id}/approve/", {"pin": "0000"})
+    assert response.status_code == 302 and StkPush.objects.get().result_code == "0"
+
+
 def test_the_number_table_wins_over_hooks(client, post):
     response = client.post(
         "/daraja/__emulator/phone/254700000001/outcome", data={"ResultCode": 1032}, content_type="application/json"
@@ -474,7 +488,18 @@ def test_the_number_table_wins_over_hooks(client, post):
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"ResultCode": 42}, {"ResultCode": 0, "delay_s": -1}, {"ResultCode": 0, "callbacks": 99}, [1], "x"]
+    "body",
+    [
+        {},
+        {"ResultCode": 42},
+        {"ResultCode": 0, "delay_s": -1},
+        {"ResultCode": 0, "delay_s": 1e309},
+        {"ResultCode": 0, "callback_delay_s": "1"},
+        {"ResultCode": 0, "callbacks": 99},
+        {"wait_for_phone": "yes"},
+        [1],
+        "x",
+    ],
 )
 def test_hooks_refuse_bad_outcomes(client, post, body):
     checkout_request_id = _push(post, "254711222333")
@@ -629,3 +654,85 @@ def test_hostile_ids_in_urls_never_give_a_server_error(client, bad_id):
     assert client.post(hook, data={"ResultCode": 0}, content_type="application/json").status_code in {404, 409}
     assert client.get(f"/daraja/__emulator/?checkout_request_id={bad_id}&phone=%00").status_code == 200
     assert client.get(f"/daraja/phone/?number={bad_id}").status_code == 422
+
+
+# -- the virtual phone's pages -------------------------------------------------------------------------------------
+
+
+def test_the_phone_page_is_in_our_layout_and_its_fragment_stands_alone(client, post):
+    checkout_request_id = _push(post)
+    page = client.get("/daraja/phone/")
+    assert page.status_code == 200 and b"<html" in page.content and b'id="main"' in page.content
+    assert (
+        checkout_request_id.encode() in page.content
+        and b"KES 4,500" in page.content
+        and b"BK2611200042" in page.content
+    )
+    fragment = client.get("/daraja/phone/", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and b"<html" not in fragment.content
+    assert (
+        fragment.content.lstrip().startswith(b'<section id="phone-prompts"')
+        and b'hx-trigger="every 2s"' in fragment.content
+    )
+    assert b"<script" not in page.content.split(b"</head>")[1]  # no inline scripts in the body (CSP)
+
+
+def test_polling_with_nothing_new_answers_204_so_a_half_typed_pin_stays(client, post):
+    checkout_request_id = _push(post)
+    seen = client.get(f"/daraja/phone/?seen={checkout_request_id}", headers={"HX-Request": "true"})
+    assert seen.status_code == 204
+    assert client.get("/daraja/phone/?seen=", headers={"HX-Request": "true"}).status_code == 200
+
+
+def test_the_phone_filters_by_number(client, post):
+    checkout_request_id = _push(post)
+    assert checkout_request_id.encode() in client.get("/daraja/phone/?number=+254 708 374 149").content
+    assert checkout_request_id.encode() not in client.get("/daraja/phone/?number=0712345678").content
+    bad = client.get("/daraja/phone/?number=12345")
+    assert bad.status_code == 422 and b"Enter a Kenyan mobile number" in bad.content
+
+
+@pytest.mark.parametrize("pin", ["", "12", "12345", "abcd", "١٢٣٤"])
+def test_approving_needs_a_4_digit_pin(client, post, pin):
+    checkout_request_id = _push(post)
+    response = client.post(
+        f"/daraja/phone/{checkout_request_id}/approve/", {"pin": pin}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422 and b"Enter a 4-digit M-Pesa PIN." in response.content
+    assert StkPush.objects.get().status == "pending"
+
+
+def test_answering_twice_or_too_late_says_so(client, post, settings):
+    checkout_request_id = _push(post)
+    assert client.post(f"/daraja/phone/{checkout_request_id}/cancel/").status_code == 302
+    again = client.post(
+        f"/daraja/phone/{checkout_request_id}/approve/", {"pin": "1234"}, headers={"HX-Request": "true"}
+    )
+    assert again.status_code == 200 and b"already been answered" in again.content
+    assert StkPush.objects.get().result_code == "1032"
+    settings.MPESA_EMULATOR_PROMPT_TIMEOUT_SECONDS = 5
+    late_id = _push(post)
+    with time_machine.travel(datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(seconds=6)):
+        late = client.post(f"/daraja/phone/{late_id}/approve/", {"pin": "1234"}, headers={"HX-Request": "true"})
+    assert b"timed out" in late.content
+    assert StkPush.objects.get(checkout_request_id=late_id).result_code == "1037"
+
+
+def test_the_phone_page_makes_the_same_queries_for_one_prompt_or_many(client, post):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _push(post)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/daraja/phone/")
+    for n in range(8):
+        client.post(
+            f"/daraja/__emulator/phone/2547112{n:05d}/outcome",
+            data={"wait_for_phone": True},
+            content_type="application/json",
+        )
+        _push(post, f"2547112{n:05d}")
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/daraja/phone/")
+    assert page.content.count(b"data-prompt=") == 9
+    assert len(many.captured_queries) == len(one.captured_queries)

@@ -339,3 +339,30 @@ def test_two_senders_never_send_the_same_delivery_twice(receiver):
     time.sleep(0.3)
     assert sorted(int(r["path"][1:]) for r in receiver.received) == list(range(30))
     assert Delivery.objects.filter(status="sent").count() == 30
+
+
+def test_simultaneous_pushes_to_one_phone_open_one_prompt(live_server, receiver):
+    base = live_server.url + "/daraja"
+    token = requests.get(OAUTH.replace("/daraja", base, 1), headers={"Authorization": BASIC}, timeout=5).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def push():
+        barrier.wait()
+        response = requests.post(
+            base + "/mpesa/stkpush/v1/processrequest",
+            json=for_phone("254708374149", receiver.url + "/cb"),
+            headers=bearer,
+            timeout=10,
+        )
+        answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=push) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(status for status, _ in answers) == [200, 500, 500, 500]
+    assert {body.get("errorCode") for status, body in answers if status == 500} == {"500.001.1001"}
+    assert StkPush.objects.filter(status="pending").count() == 1

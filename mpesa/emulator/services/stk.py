@@ -5,7 +5,7 @@ import json
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from core.money import MPESA_MAX_PAYMENT_KES
 
@@ -131,13 +131,13 @@ def _apply_planned_outcome(push: StkPush, now: datetime.datetime) -> PlannedOutc
 
 
 def _plan_from_hook(push, *, now, code: str, delay: float | None, callbacks: int, callback_delay: float | None):
-    push.awaits_phone = False
-    push.planned_result_code = code
-    push.planned_result_desc = ""
+    """A hook's outcome; an empty code means: wait for the virtual phone, as 254708374149 does."""
+    default_delay = "MPESA_EMULATOR_PROMPT_TIMEOUT_SECONDS" if not code else "MPESA_EMULATOR_CALLBACK_DELAY_SECONDS"
+    push.awaits_phone = not code
+    push.planned_result_code = code or "1037"
+    push.planned_result_desc = "" if code else wire.NO_RESPONSE_DESC
     push.planned_callbacks = callbacks
-    push.settle_at = now + (
-        datetime.timedelta(seconds=delay) if delay is not None else seconds("MPESA_EMULATOR_CALLBACK_DELAY_SECONDS")
-    )
+    push.settle_at = now + (datetime.timedelta(seconds=delay) if delay is not None else seconds(default_delay))
     push.callback_not_before = (
         push.settle_at + datetime.timedelta(seconds=callback_delay) if callback_delay is not None else None
     )
@@ -157,13 +157,23 @@ def stk_push_accept(*, body: dict) -> StkPush:
     )
     phone = fields["phone"]
     _settle_overdue(StkPush.objects.filter(phone=phone))
+    try:
+        return _push_create(phone=phone, fields=fields)
+    except IntegrityError:
+        # Another push to this phone won the race (one pending push per phone is a database constraint).
+        raise _subscriber_locked()
+
+
+def _subscriber_locked() -> DarajaFault:
+    return DarajaFault(
+        500, "500.001.1001", "Unable to lock subscriber, a transaction is already in process for the current subscriber"
+    )
+
+
+def _push_create(*, phone: str, fields: dict) -> StkPush:
     with transaction.atomic():
         if StkPush.objects.select_for_update().filter(phone=phone, status=StkPush.Status.PENDING).exists():
-            raise DarajaFault(
-                500,
-                "500.001.1001",
-                "Unable to lock subscriber, a transaction is already in process for the current subscriber",
-            )
+            raise _subscriber_locked()
         now = emulator_now()
         checkout_moment = now
         while StkPush.objects.filter(checkout_request_id=ids.checkout_request_id(checkout_moment, phone)).exists():
