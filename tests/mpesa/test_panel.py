@@ -139,3 +139,15 @@ def test_the_panel_asks_m_pesa_only_when_a_check_is_due(client, guest, pending_p
     assert "payment-check" in client.get(url, headers=HX).content.decode()
     Payment.objects.filter(pk=payment.pk).update(last_query_at=timezone.now())
     assert "payment-check" not in client.get(url, headers=HX).content.decode()  # asked a moment ago
+
+
+@pytest.mark.parametrize("value", ["", "\x00", "x" * 10_000, "<script>alert(1)</script>", "😀" * 30, "0" * 40, "-1"])
+def test_hostile_values_in_the_panel_forms_never_give_a_500(client, guest, hold, value):
+    booking = hold(guest, 10, 13)
+    client.force_login(guest)
+    for name, field in (("pay", "phone"), ("code", "code")):
+        response = client.post(urls(booking)[name], {field: value}, headers=HX)
+        assert response.status_code in (200, 422)
+        response = client.post(urls(booking)[name], {field: [value, value]})
+        assert response.status_code < 500
+    assert not Payment.objects.exists()
