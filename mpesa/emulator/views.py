@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.phone import normalise_phone
 
-from . import services, wire
+from . import selectors, services, wire
 from .models import ApiCall, AsyncRequest, Delivery, StkPush
 from .wire import DarajaFault
 
@@ -148,7 +148,7 @@ def _phone_filter(raw: str) -> tuple[str, str]:
 
 
 def _phone_context(*, number: str, number_error: str = "", notice: str = "", errors: dict | None = None) -> dict:
-    prompts = list(services.prompts_pending(phone=number or None))
+    prompts = list(selectors.prompts_pending(phone=number or None))
     for prompt in prompts:
         prompt.pin_error = (errors or {}).get(prompt.checkout_request_id, "")
     return {

@@ -264,15 +264,6 @@ def stk_query(*, body: dict) -> tuple[int, dict]:
 # -- the virtual phone --------------------------------------------------------------------------------------
 
 
-def prompts_pending(*, phone: str | None = None):
-    """Prompts waiting on the virtual phone (timed-out ones are settled first), oldest first."""
-    queryset = StkPush.objects.filter(awaits_phone=True)
-    if phone:
-        queryset = queryset.filter(phone=phone)
-    _settle_overdue(queryset)
-    return queryset.filter(status=StkPush.Status.PENDING).order_by("created_at", "pk")
-
-
 def prompt_answer(*, checkout_request_id: str, approve: bool) -> StkPush:
     """The payer approved (with a PIN) or cancelled a prompt. Raises PromptError when it is no longer open."""
     push = StkPush.objects.filter(checkout_request_id=wire.printable(checkout_request_id), awaits_phone=True).first()
