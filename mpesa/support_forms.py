@@ -107,6 +107,10 @@ class ActionForm(forms.Form):
 
 
 class QueryForm(ActionForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "query-%s")  # two action forms share a page: their ids must differ
+        super().__init__(*args, **kwargs)
+
     kind = forms.ChoiceField(
         choices=[("stk", _("STK Query")), ("status", _("Transaction Status by receipt"))],
         widget=forms.RadioSelect,
@@ -130,6 +134,10 @@ class QueryForm(ActionForm):
 
 
 class RefundForm(ActionForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "refund-%s")
+        super().__init__(*args, **kwargs)
+
     amount_kes = forms.IntegerField(
         label=_("Amount (KES)"),
         min_value=1,

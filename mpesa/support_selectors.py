@@ -355,7 +355,7 @@ def payment_detail(*, payment_id: int) -> PaymentDetail:
             message=event.message,
             body=event.body,
             raw_body=event.raw_body,
-            meta={"ip": event.source_ip or "", "http_status": event.http_status, "id": event.pk},
+            meta={"kind": event.kind, "ip": event.source_ip or "", "http_status": event.http_status, "id": event.pk},
         )
         for event in events
     ]

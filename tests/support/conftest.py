@@ -21,6 +21,17 @@ def with_second_factor(user):
     return user
 
 
+def support_user(make_user, *, email: str, full_name: str, approves: bool = False):
+    """A member of the support group (all console permissions but approving refunds), with TOTP set up."""
+    group, _ = Group.objects.get_or_create(name="support")
+    group.permissions.set(Permission.objects.filter(content_type__app_label="mpesa", codename__in=AGENT_PERMISSIONS))
+    user = make_user(email=email, full_name=full_name)
+    user.groups.add(group)
+    if approves:
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="mpesa", codename="approve_refund"))
+    return with_second_factor(user)
+
+
 @pytest.fixture
 def support_group(db):
     group, _ = Group.objects.get_or_create(name="support")
@@ -29,18 +40,13 @@ def support_group(db):
 
 
 @pytest.fixture
-def agent(make_user, support_group):
-    user = make_user(email="agent@example.com", full_name="Sam Agent")
-    user.groups.add(support_group)
-    return with_second_factor(user)
+def agent(make_user):
+    return support_user(make_user, email="agent@example.com", full_name="Sam Agent")
 
 
 @pytest.fixture
-def lead(make_user, support_group):
-    user = make_user(email="lead@example.com", full_name="Linet Lead")
-    user.groups.add(support_group)
-    user.user_permissions.add(Permission.objects.get(content_type__app_label="mpesa", codename="approve_refund"))
-    return with_second_factor(user)
+def lead(make_user):
+    return support_user(make_user, email="lead@example.com", full_name="Linet Lead", approves=True)
 
 
 @pytest.fixture
