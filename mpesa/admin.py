@@ -1,7 +1,15 @@
 from django.contrib import admin
 
 from core.admin_readonly import ReadOnlyAdmin, ReadOnlyTabularInline
-from mpesa.models import Payment, PaymentEvent
+from mpesa.models import (
+    AttentionResolution,
+    Payment,
+    PaymentEvent,
+    Refund,
+    StatusRequest,
+    SupportAction,
+    UnmatchedCallbackLink,
+)
 
 
 class PaymentEventInline(ReadOnlyTabularInline):
@@ -23,3 +31,33 @@ class PaymentEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "payment", "kind", "message", "source_ip"]
     list_filter = ["kind"]
     search_fields = ["payment__booking__ref", "path_token", "raw_body"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "payment", "amount_kes", "method", "status", "requested_by", "approved_by"]
+    list_filter = ["status", "method"]
+    search_fields = ["payment__receipt", "booking__ref", "reversal_receipt", "manual_reference"]
+
+
+@admin.register(StatusRequest)
+class StatusRequestAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "payment", "receipt", "status", "result_code"]
+    list_filter = ["status"]
+
+
+@admin.register(SupportAction)
+class SupportActionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "kind", "payment", "reason"]
+    list_filter = ["kind"]
+    search_fields = ["actor__email", "reason"]
+
+
+@admin.register(AttentionResolution)
+class AttentionResolutionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "object_id", "resolved_by", "note"]
+
+
+@admin.register(UnmatchedCallbackLink)
+class UnmatchedCallbackLinkAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "event", "payment", "linked_by", "note"]

@@ -148,3 +148,14 @@ def test_unknown_ids_are_404(agent_client):
     assert agent_client.get("/support/payments/999999/").status_code == 404
     assert agent_client.post("/support/payments/999999/query/", {"kind": "stk"}).status_code == 404
     assert agent_client.get("/support/payments/99999999999999999999999/").status_code == 404
+
+
+def test_superusers_see_refunds_and_staff_actions_read_only_in_the_admin(client, make_user, world):
+    admin_user = make_user(email="root@example.com", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    for model in ["refund", "supportaction", "statusrequest", "attentionresolution", "unmatchedcallbacklink"]:
+        assert client.get(f"/admin/mpesa/{model}/").status_code == 200, model
+        assert client.get(f"/admin/mpesa/{model}/add/").status_code == 403, model
+    response = client.post(f"/admin/mpesa/refund/{world['refund'].pk}/change/", {"amount_kes": 1})
+    assert response.status_code == 403
+    assert Refund.objects.get(pk=world["refund"].pk).amount_kes == 25_000

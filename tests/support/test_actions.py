@@ -394,3 +394,15 @@ def test_a_result_for_an_unknown_token_is_recorded_and_changes_nothing(
     assert post_result(refund.result_token, None, raw=b"\x00not json").status_code == 200
     refund.refresh_from_db()
     assert refund.status == Refund.Status.SENT
+
+
+@pytest.mark.postgres
+def test_the_audit_trail_cannot_be_edited_or_deleted(agent, pending_payment, daraja):
+    from django.db import DatabaseError, transaction
+
+    payment = pending_payment()
+    payment_query_stk(actor=agent, payment_id=payment.pk, reason="Checking", key=key())
+    for change in (lambda q: q.update(reason="Nothing happened"), lambda q: q.delete()):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            change(SupportAction.objects.all())
+    assert SupportAction.objects.get().reason == "Checking"
