@@ -354,6 +354,7 @@ def main() -> None:
     health_queries, _ = queries_per_page("/healthz")
     connection.close()
 
+    load_before = os.getloadavg()[0]
     port = free_port()
     server = start_gunicorn(port)
     try:
@@ -368,7 +369,8 @@ def main() -> None:
     figures[path]["queries"] = search_queries
     print(
         f"gunicorn 2 workers x 4 threads, {options.clients} clients, {options.seconds:.0f} s each; "
-        f"the search finds {found} places in {BENCH_COUNTY.title()}"
+        f"the search finds {found} places in {BENCH_COUNTY.title()}; {os.cpu_count()} CPUs, "
+        f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after"
     )
     print(f"{'page':<72} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7} {'queries':>7} {'errors':>6}")
     for page, f in figures.items():
