@@ -736,3 +736,35 @@ def test_the_phone_page_makes_the_same_queries_for_one_prompt_or_many(client, po
         page = client.get("/daraja/phone/")
     assert page.content.count(b"data-prompt=") == 9
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+# -- business rules ------------------------------------------------------------------------------------------------
+
+
+def _outcome_of(post, phone: str, amount: int) -> str:
+    _push_amount = post(PUSH, for_phone(phone, CALLBACK, Amount=amount))
+    assert _push_amount.status_code == 200, _push_amount.content
+    _settle_all_after(300)
+    return StkPush.objects.get(checkout_request_id=_push_amount.json()["CheckoutRequestID"]).result_code
+
+
+def test_more_than_250000_in_one_payment_ends_in_code_3(post):
+    assert _outcome_of(post, "254711000001", 250_001) == "3"
+    assert _outcome_of(post, "254711000002", 250_000) == "0"
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"), [(4501, "1"), (4532, "1032"), (4537, "1037"), (4519, "1019"), (4521, "2001"), (4500, "0")]
+)
+def test_amount_rules_are_a_switch(post, settings, amount, code):
+    assert _outcome_of(post, "254711000001", amount) == "0"
+    settings.MPESA_EMULATOR_AMOUNT_RULES = True
+    assert _outcome_of(post, "254711000002", amount) == code
+
+
+def test_the_rule_limited_switch_refuses_the_same_amount_again_within_two_minutes(post, settings):
+    assert _outcome_of(post, "254711000001", 4500) == "0"
+    assert _outcome_of(post, "254711000001", 4500) == "0"  # off by default: a retry after a cancel goes through
+    settings.MPESA_EMULATOR_RULE_LIMITED = True
+    assert _outcome_of(post, "254711000001", 4500) == "17"
+    assert _outcome_of(post, "254711000001", 4600) == "0"

@@ -25,6 +25,10 @@ NUMBER_OUTCOMES = {
     "254700000006": {"code": "0", "callbacks": 3},
     "254700000007": {"code": "0", "late": True},
 }
+# Switches (off by default, so that retrying after a cancel is not refused): outcomes by the amount's last two
+# digits, and code 17 for the same amount from the same payer within two minutes.
+AMOUNT_RULES = {"01": "1", "32": "1032", "37": "1037", "19": "1019", "21": "2001"}
+RULE_LIMITED_WINDOW = datetime.timedelta(seconds=120)
 
 
 def _check_merchant(*, shortcode: str, password: str, stamp: str) -> None:
@@ -106,9 +110,21 @@ def _plan(*, phone: str, amount_kes: int, now: datetime.datetime) -> dict:
         if rule.get("late"):
             plan["callback_not_before"] = now + seconds("MPESA_EMULATOR_LATE_CALLBACK_SECONDS")
         return plan
+    code = "0"
     if amount_kes > MPESA_MAX_PAYMENT_KES:
-        return {"settle_at": now + delay, "planned_result_code": "3"}
-    return {"settle_at": now + delay, "planned_result_code": "0"}
+        code = "3"
+    elif settings.MPESA_EMULATOR_AMOUNT_RULES and f"{amount_kes % 100:02d}" in AMOUNT_RULES:
+        code = AMOUNT_RULES[f"{amount_kes % 100:02d}"]
+    elif (
+        settings.MPESA_EMULATOR_RULE_LIMITED
+        and StkPush.objects.filter(
+            phone=phone, amount_kes=amount_kes, created_at__gte=now - RULE_LIMITED_WINDOW
+        ).exists()
+    ):
+        code = "17"
+    if code in {"1037", "1019"}:
+        delay = seconds("MPESA_EMULATOR_TIMEOUT_SECONDS")
+    return {"settle_at": now + delay, "planned_result_code": code}
 
 
 def _apply_planned_outcome(push: StkPush, now: datetime.datetime) -> PlannedOutcome | None:
