@@ -136,6 +136,33 @@ def test_month_marks_blocked_past_and_priced_nights(host):
     assert month.next_month == datetime.date(2027, 1, 1)
 
 
+def test_month_shows_nights_held_by_bookings_as_unavailable(host, monkeypatch):
+    from django.db.models import CharField, DateField, Value
+
+    from listings import selectors
+    from listings.models import CalendarDay
+
+    listing = make_listing(host)
+    carrier = set_night(listing, d(1), note="carrier")
+
+    def taken(*, start, end, now):
+        # A stand-in for the Reservations issue's rows: one booking of the nights of 10 and 11 Dec.
+        return (
+            CalendarDay.objects.filter(pk=carrier.pk)
+            .annotate(
+                check_in=Value(d(10), output_field=DateField()),
+                check_out=Value(d(12), output_field=DateField()),
+                ref=Value("NX-4KQ7", output_field=CharField()),
+            )
+            .values("listing_id", "check_in", "check_out", "ref")
+        )
+
+    monkeypatch.setattr(selectors, "nights_taken_by_bookings", taken)
+    month = availability_month(listing=listing, month=d(1), now=NOW)
+    nights = {n.date: n.available for week in month.weeks for n in week if n.in_month}
+    assert (nights[d(9)], nights[d(10)], nights[d(11)], nights[d(12)]) == (True, False, False, True)
+
+
 # --- the same number of queries whatever the size ---------------------------------------------------------------
 
 
