@@ -255,3 +255,13 @@ def test_a_signed_in_guest_adds_only_the_session_and_user_queries(host, make_use
             assert client.get(url, params, headers=headers).status_code == 200
         sql = [q["sql"][:120] for q in queries.captured_queries]
         assert len(sql) == EXPECTED_QUERIES["search with dates"] + 2, sql
+
+
+@pytest.mark.postgres
+def test_place_names_have_trigram_indexes_on_postgresql(host):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'listings_listing'")
+        indexes = dict(cursor.fetchall())
+    assert "gin_trgm_ops" in indexes["listing_town_upper_trgm"]
+    assert "upper((town)::text)" in indexes["listing_town_upper_trgm"]
+    assert "upper((title)::text)" in indexes["listing_title_upper_trgm"]
