@@ -667,3 +667,24 @@ def test_trip_page_queries_do_not_grow_with_guests(client, guest, host, settings
     expected = _queries(client, f"/trips/{small.ref}/")
     with django_assert_num_queries(expected):
         client.get(f"/trips/{large.ref}/")
+
+
+def test_booking_page_and_its_fragments_queries_do_not_grow_with_guests(guest_client, host, django_assert_num_queries):
+    place = make_listing(host, max_guests=30)
+
+    def count(method, url, data=None, headers=None) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = getattr(guest_client, method)(url, data, headers=headers or {})
+            assert response.status_code == 200
+        return len(captured)
+
+    rows = [booker_row()] + [{"full_name": f"Guest {n}", "email": f"g{n}@example.com"} for n in range(1, 30)]
+    page_small = count("get", book_url(place, guests=2))
+    with django_assert_num_queries(page_small):
+        guest_client.get(book_url(place, guests=30))
+    quote_small = count("get", book_url(place, guests=2), headers=HX)
+    with django_assert_num_queries(quote_small):
+        guest_client.get(book_url(place, guests=30), headers=HX)
+    add_small = count("post", book_url(place), guest_rows(*rows[:2], action="add-guest"), headers=HX)
+    with django_assert_num_queries(add_small):
+        guest_client.post(book_url(place), guest_rows(*rows[:29], action="add-guest"), headers=HX)
