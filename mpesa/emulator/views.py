@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.money import format_kes
 from core.phone import normalise_phone
 
 from . import selectors, services, wire
@@ -158,6 +159,7 @@ def _phone_context(*, number: str, number_error: str = "", notice: str = "", err
         "seen": ",".join(p.checkout_request_id for p in prompts),
         "notice": notice,
         "virtual_number": services.VIRTUAL_PHONE_NUMBER,
+        "business_name": services.BUSINESS_NAME,
     }
 
 
@@ -194,9 +196,12 @@ def phone_answer(request: HtmxHttpRequest, checkout_request_id: str, action: str
             notice = str(error)
         else:
             if push.result_code == "0":
-                notice = f"{push.receipt} Confirmed. KES {push.amount_kes:,} paid to {push.account_reference}."
+                notice = (
+                    f"{push.receipt} Confirmed. {format_kes(push.amount_kes)} sent to {services.BUSINESS_NAME} "
+                    f"for account {push.account_reference}."
+                )
             else:
-                notice = f"You cancelled the payment of KES {push.amount_kes:,} to {push.account_reference}."
+                notice = f"You cancelled the payment of {format_kes(push.amount_kes)} to {services.BUSINESS_NAME}."
     if not is_fragment_request(request) and not errors:
         return redirect(_phone_url(number))
     context = _phone_context(number=number, notice=notice, errors=errors)

@@ -65,7 +65,8 @@ def test_a_prompt_appears_and_approving_it_sends_the_success_callback(live_serve
     pin.fill("1234")
     prompt.get_by_role("button", name="Approve").click()
 
-    expect(page.locator("[data-phone-notice]")).to_contain_text("Confirmed. KES 4,500 paid")
+    notice = page.locator("[data-phone-notice]")
+    expect(notice).to_contain_text("Confirmed. KES 4,500 sent to NEXUS STAYS for account BK2611200042.")
     expect(prompt).to_have_count(0)
     (delivered,) = receiver.wait_for(1)
     callback = json.loads(delivered["raw"])["Body"]["stkCallback"]
@@ -73,7 +74,7 @@ def test_a_prompt_appears_and_approving_it_sends_the_success_callback(live_serve
     assert (callback["CheckoutRequestID"], callback["ResultCode"]) == (checkout_request_id, 0)
     items = {item["Name"]: item.get("Value") for item in callback["CallbackMetadata"]["Item"]}
     assert items["Amount"] == 4500 and items["PhoneNumber"] == 254708374149
-    assert items["MpesaReceiptNumber"] in page.locator("[data-phone-notice]").inner_text()
+    assert notice.inner_text().startswith(items["MpesaReceiptNumber"] + " Confirmed.")
 
 
 def test_cancelling_a_prompt_sends_1032(live_server, receiver, page):

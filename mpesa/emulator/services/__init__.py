@@ -1,6 +1,7 @@
 """Every state change of the emulator: tokens, pushes and their outcomes, result requests, deliveries."""
 
 from .base import (
+    BUSINESS_NAME,
     PromptError,
     _unique_receipt,
     api_call_record,
@@ -28,6 +29,7 @@ from .stk import (
 )
 
 __all__ = [
+    "BUSINESS_NAME",
     "NUMBER_OUTCOMES",
     "VIRTUAL_PHONE_NUMBER",
     "PromptError",

@@ -14,6 +14,9 @@ from ..models import AccessToken, ApiCall, AsyncRequest, Clock, Delivery, Planne
 from ..wire import DarajaFault
 
 TOKEN_LIFETIME = datetime.timedelta(seconds=3600)
+# Names the emulator gives the parties, as M-Pesa shows them in prompts and results.
+BUSINESS_NAME = "NEXUS STAYS"
+CUSTOMER_NAME = "MPESA CUSTOMER"
 
 
 class PromptError(Exception):

@@ -8,10 +8,8 @@ from django.db import IntegrityError, transaction
 
 from .. import ids, wire
 from ..models import AsyncRequest, Delivery, StkPush
-from .base import _unique_receipt, _wake_dispatcher, emulator_now, seconds
+from .base import BUSINESS_NAME, CUSTOMER_NAME, _unique_receipt, _wake_dispatcher, emulator_now, seconds
 
-BUSINESS_NAME = "NEXUS STAYS"
-CUSTOMER_NAME = "MPESA CUSTOMER"
 QUEUE_TIMEOUT_REFERENCE = "https://internalsandbox.safaricom.co.ke/mpesa/reversalresults/v1/submit"
 
 
