@@ -61,6 +61,7 @@ class Payment(TimeStampedModel):
             models.Index(fields=["phone", "created_at"], name="payment_phone_created"),
             models.Index(fields=["created_at"], name="payment_created"),
             models.Index(fields=["amount_kes", "created_at"], name="payment_amount_created"),
+            models.Index(fields=["guest_code"], name="payment_guest_code", condition=~Q(guest_code="")),
         ]
 
     def __str__(self) -> str:
