@@ -57,8 +57,9 @@ def _run() -> None:
             close_old_connections()
             next_due = run_due()
         except Exception:
+            # Counted as idle, so a thread that cannot reach the database ends instead of spinning.
             logger.exception("Daraja emulator: dispatching failed")
-            next_due = POLL_SECONDS
+            next_due = None
         finally:
             connection.close()
         wait = POLL_SECONDS if next_due is None else min(max(next_due, 0.05), POLL_SECONDS)

@@ -768,3 +768,16 @@ def test_the_rule_limited_switch_refuses_the_same_amount_again_within_two_minute
     settings.MPESA_EMULATOR_RULE_LIMITED = True
     assert _outcome_of(post, "254711000001", 4500) == "17"
     assert _outcome_of(post, "254711000001", 4600) == "0"
+
+
+@pytest.mark.parametrize(
+    "field", ["Initiator", "SecurityCredential", "CommandID", "TransactionID", "PartyA", "IdentifierType", "ResultURL"]
+)
+def test_transaction_status_fields_are_checked_with_its_own_code(post, field):
+    body = vector("transaction_status_request") | {field: ""}
+    response = post(STATUS, body)
+    assert response.status_code == 400
+    assert (response.json()["errorCode"], response.json()["errorMessage"]) == (
+        "400.003.02",
+        f"Bad Request - Invalid {field}",
+    )
