@@ -44,6 +44,34 @@
     paint(root);
   });
 
+  // Moving to another month swaps the whole grid; the nights chosen so far come along, so that a range can
+  // start in one month and end in the next.
+  let carried = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const source = event.detail.elt;
+    const root = source && source.closest && source.closest("[data-host-calendar]");
+    if (!root || event.detail.requestConfig.verb !== "get") {
+      carried = null;
+      return;
+    }
+    const { first, last } = inputs(root);
+    carried = first && first.value ? { first: first.value, last: last.value } : null;
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    const root = document.querySelector("[data-host-calendar]");
+    if (carried && root) {
+      const { first, last } = inputs(root);
+      if (first && !first.value) {
+        first.value = carried.first;
+        last.value = carried.last;
+      }
+      paint(root);
+    }
+    carried = null;
+  });
+
   document.addEventListener("change", function (event) {
     const root = event.target.closest && event.target.closest("[data-host-calendar]");
     if (root && (event.target.name === "first_night" || event.target.name === "last_night")) {

@@ -122,3 +122,30 @@ def test_host_uploads_a_photo_and_publishes(live_server, sized_page, browser, ma
     assert response.status == 200
     expect(guest_page.get_by_role("heading", level=1)).to_have_text("Tiwi Rock Pool Bungalow")
     guest.close()
+
+
+def test_host_chooses_a_range_across_two_months_by_tapping(live_server, sized_page, make_user):
+    page = sized_page
+    host = make_user("zawadi@example.com", full_name="Zawadi Mwangi")
+    listing = make_listing(host, title="Baobab Beach Cottage", county="kwale", town="Diani", max_guests=4)
+    later = timezone.localdate() + datetime.timedelta(days=40)
+    next_month = (later.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    last_day = next_month - datetime.timedelta(days=1)
+
+    sign_in(page, live_server, host.email)
+    page.goto(f"{live_server.url}/host/listings/{listing.slug}/calendar/?month={later:%Y-%m}")
+    calendar = page.locator("#host-calendar")
+    calendar.locator(f'[data-night="{last_day}"]').click()
+    calendar.get_by_role("link", name=re.compile("→")).click()
+    expect(calendar).to_contain_text(f"{next_month:%B %Y}")
+    expect(calendar.get_by_label("First night")).to_have_value(last_day.isoformat())
+    calendar.locator(f'[data-night="{next_month}"]').click()
+    expect(calendar.get_by_label("Last night")).to_have_value(next_month.isoformat())
+    expect(calendar.locator(f'[data-night="{next_month}"]')).to_have_attribute("aria-pressed", "true")
+    calendar.get_by_label("Price per night (KES)").fill("12500")
+    calendar.get_by_role("button", name="Set price").click()
+
+    expect(calendar.get_by_role("status")).to_have_text("Set the price of 2 nights.")
+    assert list(
+        CalendarDay.objects.filter(listing=listing).order_by("date").values_list("date", "price_override_kes")
+    ) == [(last_day, 12_500), (next_month, 12_500)]
