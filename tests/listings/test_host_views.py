@@ -470,6 +470,7 @@ def test_publish_and_unpublish(host_client, draft):
     draft.refresh_from_db()
     assert draft.is_published
     assert 'value="unpublish"' in response.content.decode()
+    assert f'href="/listings/{draft.slug}/"' in response.content.decode()
 
     response = host_client.post(f"/host/listings/{draft.slug}/publish/", {"action": "unpublish"}, headers=HX)
     assert response.status_code == 200
