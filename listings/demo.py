@@ -206,7 +206,7 @@ DEMO_LISTINGS = [
         "Galu beach villa with pool",
         "villa",
         "kwale",
-        "Galu",
+        "Galu Beach, Diani",
         "beach",
         8,
         4,
