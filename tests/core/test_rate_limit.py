@@ -56,12 +56,13 @@ def two_worker_processes(transactional_db):
         servers.append((process, f"http://127.0.0.1:{port}"))
     try:
         for process, url in servers:
-            for _ in range(100):
+            # A loaded machine can take many seconds to start a server: wait up to a minute.
+            for _ in range(300):
                 try:
-                    if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
                         break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
+                except requests.RequestException:
+                    time.sleep(0.2)
             else:
                 process.kill()
                 pytest.fail(f"server at {url} did not start: {process.stderr.read().decode()[-2000:]}")
