@@ -30,6 +30,7 @@ from reservations.models import Booking, BookingEvent, BookingGuest
 NAIROBI = ZoneInfo("Africa/Nairobi")
 PAGE_SIZE = 25
 ATTENTION_LIMIT = 50
+SENT_WITHOUT_RESULT = "10 minutes"
 RECEIPT_SHAPE = re.compile(r"^(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{10}$")
 REF_SHAPE = re.compile(r"^NX-?([0-9A-Z]{6})$")
 
@@ -293,11 +294,23 @@ def attention_items() -> Attention:
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
     in_flight = awaiting = False
+    stale = timezone.now() - datetime.timedelta(minutes=10)
     for refund in refunds:
         awaiting = awaiting or refund.status == Refund.Status.REQUESTED
         if refund.status == Refund.Status.SENT:
             in_flight = True
-            continue  # on its way: it needs nobody unless it fails
+            if refund.sent_at and refund.sent_at > stale:
+                continue  # on its way: it needs nobody unless it fails or its result never comes
+            items.append(
+                AttentionItem(
+                    "refund",
+                    refund.pk,
+                    refund.created_at,
+                    [f"Refund of {refund.amount_kes:,} KES sent to M-Pesa; no result after {SENT_WITHOUT_RESULT}"],
+                    refund=refund,
+                )
+            )
+            continue
         reason = (
             f"Refund of {refund.amount_kes:,} KES awaiting a second agent's approval"
             if refund.status == Refund.Status.REQUESTED

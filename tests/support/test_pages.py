@@ -171,3 +171,17 @@ def test_unknown_payment_ids_and_old_dates_are_fine(agent_client, pending_paymen
     payment = pending_payment()
     Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - datetime.timedelta(days=400))
     assert agent_client.get(f"/support/payments/{payment.pk}/").status_code == 200
+
+
+def test_a_refund_whose_result_never_comes_needs_attention(agent_client, agent, paid_payment, daraja):
+    from mpesa.models import Refund
+
+    payment = paid_payment()
+    refund = refund_request(
+        actor=agent, payment_id=payment.pk, amount_kes=500, method="reversal", reason="Due", key="k" * 9
+    )
+    item = f'data-item="refund-{refund.pk}"'
+    assert item not in agent_client.get("/support/attention/").content.decode()
+    Refund.objects.filter(pk=refund.pk).update(sent_at=timezone.now() - datetime.timedelta(minutes=11))
+    html = agent_client.get("/support/attention/").content.decode()
+    assert item in html and "no result after 10 minutes" in html
