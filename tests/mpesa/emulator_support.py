@@ -91,7 +91,7 @@ def for_phone(phone: str, callback_url: str, **overrides) -> dict:
 class Receiver:
     """A throwaway HTTP server in a thread that records every POST it gets and answers 200."""
 
-    def __init__(self, status: int = 200):
+    def __init__(self, status: int = 200, answer_after: float = 0.0):
         self.received: list[dict] = []
         self._condition = threading.Condition()
         receiver = self
@@ -105,6 +105,7 @@ class Receiver:
                         {"path": self.path, "headers": dict(self.headers.items()), "raw": raw, "at": time.monotonic()}
                     )
                     receiver._condition.notify_all()
+                time.sleep(answer_after)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

@@ -354,7 +354,7 @@ def test_simultaneous_pushes_to_one_phone_open_one_prompt(live_server, receiver)
             base + "/mpesa/stkpush/v1/processrequest",
             json=for_phone("254708374149", receiver.url + "/cb"),
             headers=bearer,
-            timeout=10,
+            timeout=30,
         )
         answers.append((response.status_code, response.json()))
 
@@ -366,3 +366,18 @@ def test_simultaneous_pushes_to_one_phone_open_one_prompt(live_server, receiver)
     assert sorted(status for status, _ in answers) == [200, 500, 500, 500]
     assert {body.get("errorCode") for status, body in answers if status == 500} == {"500.001.1001"}
     assert StkPush.objects.filter(status="pending").count() == 1
+
+
+def test_the_push_is_answered_without_waiting_for_its_callback(daraja, settings, transactional_db):
+    settings.MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = 0
+    slow = Receiver(answer_after=3)
+    try:
+        started = time.monotonic()
+        _push(daraja, "254700000001", slow.url + "/cb")
+        answered = time.monotonic() - started
+        slow.wait_for(1)
+        assert answered < 2.5  # the slow receiver holds its answer for 3 s: the push did not wait for it
+        assert Delivery.objects.get().attempted_at is not None
+    finally:
+        dispatcher.stop()
+        slow.close()
