@@ -24,7 +24,7 @@ from mpesa.models import (
     SupportAction,
     UnmatchedCallbackLink,
 )
-from mpesa.support_services import refundable_kes
+from mpesa.support_services import refundable_kes, unknown_token_callbacks
 from reservations.models import Booking, BookingEvent, BookingGuest
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -318,15 +318,18 @@ def attention_items() -> Attention:
         )
         items.append(AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund))
     events = (
-        PaymentEvent.objects.filter(kind=PaymentEvent.Kind.UNMATCHED)
+        PaymentEvent.objects.filter(unknown_token_callbacks())
         .exclude(Exists(UnmatchedCallbackLink.objects.filter(event=OuterRef("pk"))))
         .exclude(pk__in=_unresolved("unmatched"))
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
     for event in events:
-        items.append(
-            AttentionItem("unmatched", event.pk, event.created_at, ["Callback with an unknown token"], event=event)
+        why = (
+            "Callback with an unknown token"
+            if event.kind == PaymentEvent.Kind.UNMATCHED
+            else "Result callback with an unknown token"
         )
+        items.append(AttentionItem("unmatched", event.pk, event.created_at, [why], event=event))
     items.sort(key=lambda item: item.created_at, reverse=True)
     return Attention(items=items, refunds_in_flight=in_flight, refunds_awaiting_approval=awaiting)
 

@@ -13,7 +13,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -525,6 +525,12 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
 # Attention items and unmatched callbacks.
 
 
+def unknown_token_callbacks() -> Q:
+    """STK callbacks for no known payment, and results whose token names none of the console's requests."""
+    known = Refund.objects.values("result_token").union(StatusRequest.objects.values("result_token"))
+    return Q(kind=PaymentEvent.Kind.UNMATCHED) | (Q(kind=PaymentEvent.Kind.RESULT) & ~Q(path_token__in=known))
+
+
 def attention_resolve(*, actor: User, kind: str, object_id: int, note: str, key: str) -> AttentionResolution:
     """Mark an attention item as dealt with, with a note. Raises SupportError."""
     note, key = clean_reason(note), _check_key(key)
@@ -560,7 +566,7 @@ def callback_link(*, actor: User, event_id: int, payment_id: int, note: str, key
     note, key = clean_reason(note), _check_key(key)
     try:
         with transaction.atomic():
-            event = PaymentEvent.objects.filter(pk=event_id, kind=PaymentEvent.Kind.UNMATCHED).first()
+            event = PaymentEvent.objects.filter(unknown_token_callbacks(), pk=event_id).first()
             payment = Payment.objects.filter(pk=payment_id).first()
             if event is None:
                 raise SupportError(_("There is no such unmatched callback."))

@@ -185,3 +185,26 @@ def test_a_refund_whose_result_never_comes_needs_attention(agent_client, agent, 
     Refund.objects.filter(pk=refund.pk).update(sent_at=timezone.now() - datetime.timedelta(minutes=11))
     html = agent_client.get("/support/attention/").content.decode()
     assert item in html and "no result after 10 minutes" in html
+
+
+def test_a_result_callback_for_no_request_of_ours_needs_attention_and_can_be_linked(
+    agent_client, agent, paid_payment, daraja, post_result
+):
+    from mpesa.models import PaymentEvent, UnmatchedCallbackLink
+    from mpesa.support_services import callback_link
+
+    payment = paid_payment()
+    ours = refund_request(
+        actor=agent, payment_id=payment.pk, amount_kes=500, method="reversal", reason="Due", key="k" * 9
+    )
+    post_result(ours.result_token, reversal_success(500))
+    post_result("0" * 32, reversal_success(700))
+    stranger = PaymentEvent.objects.get(kind=PaymentEvent.Kind.RESULT, path_token="0" * 32)
+    html = agent_client.get("/support/attention/").content.decode()
+    assert f'data-item="unmatched-{stranger.pk}"' in html and "Result callback with an unknown token" in html
+    assert html.count('data-item="unmatched-') == 1  # our own refund's result is not a stranger
+    callback_link(actor=agent, event_id=stranger.pk, payment_id=payment.pk, note="Reversal done by phone", key="l" * 9)
+    assert UnmatchedCallbackLink.objects.filter(event=stranger, payment=payment).exists()
+    assert f'data-item="unmatched-{stranger.pk}"' not in agent_client.get("/support/attention/").content.decode()
+    timeline = agent_client.get(f"/support/payments/{payment.pk}/").context["detail"].timeline
+    assert any(entry.meta.get("id") == stranger.pk for entry in timeline)
