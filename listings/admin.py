@@ -1,12 +1,19 @@
 from django.contrib import admin
 
+from core.admin_readonly import ReadOnlyAdmin
 from listings.models import Amenity, CalendarDay, Listing, ListingPhoto
 
 
 class ListingPhotoInline(admin.TabularInline):
+    """Photos arrive only through the host's upload, which checks them and strips their EXIF."""
+
     model = ListingPhoto
     extra = 0
     fields = ["image", "caption", "order"]
+    readonly_fields = ["image"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Listing)
@@ -21,7 +28,9 @@ class ListingAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ReadOnlyAdmin):
+    """Read-only: the host's calendar editor changes nights under the listing lock, never past a booking."""
+
     list_display = ["listing", "date", "blocked", "price_override_kes", "min_nights_override", "note"]
     list_filter = ["blocked"]
     date_hierarchy = "date"

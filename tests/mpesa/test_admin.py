@@ -42,3 +42,10 @@ def test_ledger_entries_cannot_be_deleted(superuser_client, pending_payment, pos
     event = PaymentEvent.objects.first()
     assert superuser_client.post(f"/admin/mpesa/paymentevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert PaymentEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_listing_photos_and_calendar_nights_are_not_added_in_the_admin(superuser_client, listing):
+    assert superuser_client.get(f"/admin/listings/listing/{listing.pk}/change/").status_code == 200
+    assert superuser_client.get("/admin/listings/calendarday/add/").status_code == 403
+    html = superuser_client.get(f"/admin/listings/listing/{listing.pk}/change/").content.decode()
+    assert 'name="photos-__prefix__-image"' not in html
