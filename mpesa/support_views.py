@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -200,11 +201,17 @@ def _attention_context(request, *, forms: dict | None = None, error: str = "", e
             item.link_form = forms.get(("link", item.key)) or LinkForm(initial={"event_id": item.object_id})
         if item.kind == "refund":
             item.approve_form = forms.get(("approve", item.key)) or ActionForm()
+    keys = {item.key for item in attention.items}
+    # A refused form whose item is no longer listed still needs its message shown.
+    general_error = ""
+    if any(item_key not in keys for _action, item_key in forms):
+        general_error = error or _("This item is no longer in the list, or the form was not valid.")
     return {
         "attention": attention,
         "perms_console": _perms(request.user),
         "error": error,
         "error_key": error_key,
+        "general_error": general_error,
     }
 
 

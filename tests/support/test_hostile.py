@@ -49,6 +49,8 @@ def test_other_actions_with_bad_input_are_refused(agent_client, paid_payment, ur
     paid_payment()  # payment 1 in a fresh database; unknown ids are a 404 anyway
     response = agent_client.post(url, form, headers=HX)
     assert response.status_code in (404, 422), response.status_code
+    if response.status_code == 422 and "attention" in url:
+        assert b"data-error" in response.content or b"text-red-700" in response.content
     assert not SupportAction.objects.exists()
 
 
