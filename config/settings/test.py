@@ -19,3 +19,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 STATIC_ROOT = None  # nothing is collected in tests; static files come from the finders
 WHITENOISE_USE_FINDERS = True
+# The emulator's tests call back throwaway receivers and the vectors' example hosts.
+MPESA_EMULATOR_CALLBACK_HOSTS = ["*"]

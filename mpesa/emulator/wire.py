@@ -9,6 +9,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http.request import validate_host
 
 from . import ids
 
@@ -160,7 +161,8 @@ def _local_host(host: str) -> bool:
 
 
 def callback_url(value) -> str | None:
-    """An absolute https URL with a lower-case host; plain http on a loopback or private host unless strict."""
+    """An absolute https URL with a lower-case host on this site (MPESA_EMULATOR_CALLBACK_HOSTS, else ALLOWED_HOSTS);
+    plain http on a loopback or private host unless strict."""
     if not isinstance(value, str) or not value or len(value) > 2000:
         return None
     if any(c.isspace() or not c.isprintable() for c in value):
@@ -173,6 +175,9 @@ def callback_url(value) -> str | None:
     host = parts.hostname or ""
     raw_host = parts.netloc.rsplit("@", 1)[-1]
     if not host or "@" in parts.netloc or raw_host != raw_host.lower():
+        return None
+    # A public demo must not become a way to make this server POST anywhere: callbacks go to our own site.
+    if not validate_host(host, settings.MPESA_EMULATOR_CALLBACK_HOSTS or settings.ALLOWED_HOSTS):
         return None
     if parts.scheme == "https":
         return value
