@@ -60,7 +60,11 @@ class SearchForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
     def clean_q(self) -> str:
-        return " ".join(_no_nul(self.cleaned_data["q"]).split())
+        q = " ".join(_no_nul(self.cleaned_data["q"]).split())
+        if 0 < len(q) < 3:
+            # Fewer letters than a trigram would make PostgreSQL read every name.
+            raise forms.ValidationError(_("Type at least 3 characters of a name, or a receipt, phone or reference."))
+        return q
 
     def clean(self):
         data = super().clean()
