@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -105,10 +105,16 @@ def _filter_text(payments: QuerySet[Payment], text: str) -> QuerySet[Payment]:
     bookings = _matching_bookings(text)
     if connection.vendor != "postgresql":
         return payments.filter(booking_id__in=bookings)
-    # As an array computed once, PostgreSQL reads payments newest first and stops at the page's end, instead of
-    # joining every matching booking's payments and sorting them.
-    sql, params = bookings.query.sql_with_params()
-    return payments.extra(where=[f'"mpesa_payment"."booking_id" = ANY(ARRAY({sql}))'], params=params)
+    # As an array computed once, PostgreSQL reads only the matching payments instead of joining every booking.
+    return payments.filter(EqualsAnyOf(F("booking_id"), Subquery(bookings)))
+
+
+class EqualsAnyOf(Func):
+    """value = ANY(ARRAY(subquery)) on PostgreSQL."""
+
+    arg_joiner = " = ANY(ARRAY"
+    template = "%(expressions)s)"
+    output_field = BooleanField()
 
 
 def payment_search(*, filters: SearchFilters) -> QuerySet[Payment]:
@@ -145,10 +151,12 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
     a next page, so no COUNT over the whole table)."""
     page = max(page, 1)
     start = (page - 1) * PAGE_SIZE
+    # The page's ids first, then their bookings, listings and bookers: the joins are made for one page only.
+    page_ids = payment_search(filters=filters).values("pk")[start : start + PAGE_SIZE + 1]
     rows = list(
-        payment_search(filters=filters).select_related("booking", "booking__listing", "booking__booker")[
-            start : start + PAGE_SIZE + 1
-        ]
+        Payment.objects.filter(pk__in=page_ids)
+        .select_related("booking", "booking__listing", "booking__booker")
+        .order_by("-created_at", "-id")
     )
     return SearchPage(rows=rows[:PAGE_SIZE], number=page, has_next=len(rows) > PAGE_SIZE)
 
