@@ -255,7 +255,8 @@ def _items(callback: dict) -> dict:
     return found
 
 
-def _whole_shillings(value) -> int | None:
+def whole_shillings(value) -> int | None:
+    """An amount M-Pesa reported ("4500", 4500.0, "4500.00") as whole shillings; None for fractions or garbage."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -319,7 +320,7 @@ def _callback_success(payment: Payment, callback: dict) -> bool:
     """Check a success callback against the request. Returns True when a query must now confirm it."""
     items = _items(callback)
     receipt = str(items.get("MpesaReceiptNumber") or "").strip().upper()[:20]
-    amount = _whole_shillings(items.get("Amount"))
+    amount = whole_shillings(items.get("Amount"))
     phone = _phone_or_blank(items.get("PhoneNumber"))
     if payment.status == Status.SUCCEEDED:
         if receipt and not payment.receipt and not Payment.objects.filter(receipt=receipt).exists():
@@ -463,7 +464,7 @@ def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: dateti
     payment.settled_at = now
     payment.save(update_fields=["status", "result_code", "result_desc", "settled_at", "updated_at"])
     _decide(payment, "Verified by M-Pesa's query: paid.", receipt=payment.receipt or "")
-    _count(payment, now=now)
+    payment_count_verified(payment, now=now)
     return payment
 
 
@@ -478,8 +479,10 @@ def _mark_unknown(payment: Payment, reason: str) -> None:
     )
 
 
-def _count(payment: Payment, *, now: datetime.datetime) -> None:
-    """Add a verified payment to its booking exactly once; money the booking cannot keep becomes a refund due."""
+def payment_count_verified(payment: Payment, *, now: datetime.datetime) -> None:
+    """Add a verified payment to its booking exactly once; money the booking cannot keep becomes a refund due.
+
+    The caller holds the locks (listing, booking, payment) and has marked the payment succeeded."""
     if payment.counted_kes or payment.refund_due_kes:
         return
     booking = Booking.objects.select_for_update().get(pk=payment.booking_id)

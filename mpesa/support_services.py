@@ -477,7 +477,7 @@ def _status_result(*, request_id: int, event: PaymentEvent) -> None:
 def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) -> None:
     """M-Pesa confirmed a receipt: fill in a missing receipt, and settle an unsettled payment when it matches."""
     receipt = str(parameters.get("ReceiptNo") or request.receipt).strip().upper()[:20]
-    amount = payment_services._whole_shillings(parameters.get("Amount"))
+    amount = payment_services.whole_shillings(parameters.get("Amount"))
     debit_party = str(parameters.get("DebitPartyName") or "").split(" - ")[0]
     try:
         phone = normalise_phone(debit_party)
@@ -515,7 +515,7 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
         fields += ["status", "result_code", "settled_at"]
         payment.save(update_fields=fields)
         _ledger(payment, PaymentEvent.Kind.DECISION, f"Verified by Transaction Status: paid, receipt {receipt}.")
-        payment_services._count(payment, now=now)
+        payment_services.payment_count_verified(payment, now=now)
         return
     payment.save(update_fields=fields)
     _ledger(payment, PaymentEvent.Kind.DECISION, f"Transaction Status confirms receipt {receipt}; receipt recorded.")

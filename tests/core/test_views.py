@@ -145,3 +145,15 @@ def test_htmx_request_with_a_stale_csrf_token_refreshes_the_page(db, user):
     plain = client.post(reverse("profile"), {"full_name": "X"})
     assert plain.status_code == 403
     assert "This page had expired" in plain.content.decode()
+
+
+def test_the_support_console_link_shows_only_with_the_permission(client, make_user):
+    from django.contrib.auth.models import Permission
+
+    agent = make_user(email="agent@example.com")
+    agent.user_permissions.add(Permission.objects.get(codename="view_transactions"))
+    guest = make_user(email="plain@example.com")
+    client.force_login(guest)
+    assert "Support console" not in client.get("/").content.decode()
+    client.force_login(agent)
+    assert 'href="/support/"' in client.get("/").content.decode()
