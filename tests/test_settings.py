@@ -103,16 +103,20 @@ def test_a_deployed_emulator_is_a_deployment_warning_and_a_banner():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_prod_env(MPESA_ENV="emulator"))
     assert result.returncode != 0
     assert "mpesa.W001" in result.stderr + result.stdout
-    script = (
-        "from django.template.loader import render_to_string; from django.test import RequestFactory;"
-        "from django.contrib.auth.models import AnonymousUser;"
-        "rq = RequestFactory().get('/'); rq.user = AnonymousUser();"
-        "print('Demo payments' in render_to_string('404.html', request=rq))"
-    )
+    script = "from core.context_processors import site; print(site(None)['DEMO_PAYMENTS'])"
     shown = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env(MPESA_ENV="emulator"))
     assert shown.stdout.strip() == "True", shown.stderr
     hidden = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env(MPESA_ENV="sandbox"))
     assert hidden.stdout.strip() == "False", hidden.stderr
+
+
+def test_the_demo_banner_shows_on_every_page_when_demo_payments_are_on(client, db, settings):
+    settings.DEBUG = False
+    settings.MPESA_ENV = "emulator"
+    for url in ("/", "/accounts/login/", "/no-such-page/"):
+        assert "Demo payments — no real money moves" in client.get(url).content.decode()
+    settings.MPESA_ENV = "sandbox"
+    assert "Demo payments" not in client.get("/").content.decode()
 
 
 def test_daraja_routes_exist_only_with_the_emulator():
