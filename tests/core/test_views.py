@@ -154,6 +154,6 @@ def test_the_support_console_link_shows_only_with_the_permission(client, make_us
     agent.user_permissions.add(Permission.objects.get(codename="view_transactions"))
     guest = make_user(email="plain@example.com")
     client.force_login(guest)
-    assert "Support console" not in client.get("/").content.decode()
+    assert "support console" not in client.get("/accounts/profile/").content.decode()
     client.force_login(agent)
-    assert 'href="/support/"' in client.get("/").content.decode()
+    assert 'href="/support/"' in client.get("/accounts/profile/").content.decode()
