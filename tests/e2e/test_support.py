@@ -84,8 +84,8 @@ def test_an_agent_finds_a_payment_live_reads_its_callback_and_settles_a_pending_
     page.evaluate("window.notReloaded = true")
     page.get_by_label("Search").fill(done.receipt)
     result = page.locator(f'[data-payment="{done.pk}"]')
-    expect(result).to_be_visible()
-    expect(page.locator("[data-results] li")).to_have_count(1)
+    expect(result).to_be_visible(timeout=15_000)
+    expect(page.locator("[data-results] li")).to_have_count(1, timeout=15_000)
     expect(page).to_have_url(re.compile(rf"q={done.receipt}"))
     assert page.evaluate("window.notReloaded") is True  # swapped in by htmx, no reload
     assert_no_horizontal_scroll(page)
@@ -155,8 +155,9 @@ def test_a_refund_for_a_cancelled_booking_is_approved_by_the_lead_and_leaves_att
     waiting.get_by_role("button", name="Approve refund").click()
     expect(waiting).to_have_count(0)
 
-    # The agent's list updates by itself: the item goes once the emulator's reversal result has arrived.
-    expect(item).to_have_count(0)
+    # The agent's list updates by itself: the item goes once the emulator's reversal result has arrived
+    # (a 2 s delay, then the list's next 3 s refresh).
+    expect(item).to_have_count(0, timeout=20_000)
     booking.refresh_from_db()
     assert (booking.refund_due_kes, booking.refunded_kes) == (0, due)
     agent_context.close()
