@@ -16,7 +16,15 @@ from core.models import User
 from listings.models import Listing
 from listings.selectors import Stay, stay_quote
 from reservations.models import Booking
-from reservations.services import BookingError, GuestData, _move, booking_cancel, booking_confirm, booking_hold
+from reservations.services import (
+    BookingError,
+    GuestData,
+    booking_cancel,
+    booking_hold,
+    booking_lock,
+    booking_payment_started,
+    booking_record_payment,
+)
 
 DAY = datetime.timedelta(days=1)
 DEMO_GUEST = "guest@nexus.test"
@@ -145,16 +153,16 @@ def _book(
     )
     if demo.outcome == "held":
         return booking
-    # The M-Pesa issue records the payment; the demo stands in for it with the amount and the status it sets.
-    _move(
-        booking,
-        Booking.Status.AWAITING_PAYMENT,
-        action="payment_started",
-        message="M-Pesa payment requested (demo).",
-        actor_kind="mpesa",
-    )
-    Booking.objects.filter(pk=booking.pk).update(paid_kes=booking.total_kes)
-    booking = booking_confirm(booking_id=booking.pk, details={"demo": True}, now=at + datetime.timedelta(minutes=3))
+    # Paid as M-Pesa pays: the prompt is started, then the whole amount is recorded, which confirms the booking.
+    paid_at = at + datetime.timedelta(minutes=3)
+    with transaction.atomic():
+        booking = booking_lock(booking_id=booking.pk)
+        booking_payment_started(
+            booking=booking, blocks_until=paid_at, details={"demo": True, "amount_kes": booking.total_kes}
+        )
+        booking = booking_record_payment(
+            booking=booking, amount_kes=booking.total_kes, details={"demo": True}, now=paid_at
+        )
     if demo.outcome == "cancelled":
         booking = booking_cancel(booking=booking, user=booker, reason=demo.cancel_reason)
     return booking

@@ -8,6 +8,7 @@ from mpesa.models import Payment, Refund, StatusRequest
 from mpesa.services import payment_start
 from mpesa.support_services import SupportError, payment_query_status, payment_query_stk, refund_approve, refund_request
 from reservations.models import Booking
+from tests.daraja import use_emulator
 from tests.mpesa.test_payments_emulated import booking_for, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,18 +16,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _emulated_daraja(settings, live_server):
-    settings.MPESA_ENV = "emulator"
-    settings.MPESA_BASE_URL = live_server.url + "/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
-    settings.MPESA_CONSUMER_KEY = settings.MPESA_CONSUMER_SECRET = ""
-    settings.MPESA_SHORTCODE = settings.MPESA_PASSKEY = ""
-    settings.MPESA_INITIATOR_NAME = settings.MPESA_SECURITY_CREDENTIAL = ""
-    settings.MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = 0.2
-    settings.MPESA_EMULATOR_RESULT_DELAY_SECONDS = 0.2
-    settings.MPESA_EMULATOR_QUERY_NOT_FOUND_SECONDS = 0
-    settings.MPESA_QUERY_AFTER_SECONDS = 0
-    settings.MPESA_QUERY_EVERY_SECONDS = 0
-    settings.MPESA_PUSHES_PER_PHONE = 100
+    use_emulator(
+        settings,
+        live_server,
+        MPESA_INITIATOR_NAME="",
+        MPESA_SECURITY_CREDENTIAL="",
+        MPESA_EMULATOR_RESULT_DELAY_SECONDS=0.2,
+        MPESA_QUERY_AFTER_SECONDS=0,
+        MPESA_QUERY_EVERY_SECONDS=0,
+        MPESA_PUSHES_PER_PHONE=100,
+    )
     yield
     dispatcher.stop()
 
