@@ -43,6 +43,8 @@ def configure(database_url: str, **env: str) -> None:
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
+    # As the deployed build does: production settings serve static files from the collected manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 @contextlib.contextmanager
