@@ -1,6 +1,7 @@
 """Reads of payments, scoped to who may see them."""
 
 import datetime
+import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -11,6 +12,16 @@ from core.money import MPESA_MAX_PAYMENT_KES
 from core.phone import mask_phone
 from mpesa.models import Payment
 from reservations.models import Booking
+
+
+def payment_for_callback_token(token: str) -> Payment | None:
+    """The payment a callback URL's token names, compared in constant time; None for a token we do not know."""
+    if "\x00" in token:
+        return None
+    payment = Payment.objects.filter(callback_token=token).first()
+    if payment and hmac.compare_digest(payment.callback_token.encode(), token.encode()):
+        return payment
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """Every change to a payment. Network calls to Daraja happen only outside transactions that hold locks."""
 
 import datetime
-import hmac
 import json
 import logging
 from decimal import Decimal, InvalidOperation
@@ -197,15 +196,6 @@ def _headers_kept(headers: dict) -> dict:
     return {name: str(value)[:200] for name, value in headers.items() if name.lower() in RECORDED_HEADERS}
 
 
-def _find_payment(token: str) -> Payment | None:
-    if "\x00" in token:
-        return None
-    payment = Payment.objects.filter(callback_token=token).first()
-    if payment and hmac.compare_digest(payment.callback_token.encode(), token.encode()):
-        return payment
-    return None
-
-
 def _without_nul(value):
     """PostgreSQL text cannot hold NUL: keep what arrived, with NUL shown as U+FFFD."""
     if isinstance(value, str):
@@ -231,10 +221,12 @@ def _received(raw_body: bytes, headers: dict) -> dict:
     }
 
 
-def callback_record(*, token: str, raw_body: bytes, source_ip: str | None, headers: dict) -> PaymentEvent:
-    """Keep exactly what arrived, before anything else. Unknown tokens are kept too, for staff."""
+def callback_record(
+    *, payment: Payment | None, token: str, raw_body: bytes, source_ip: str | None, headers: dict
+) -> PaymentEvent:
+    """Keep exactly what arrived, before anything else: one INSERT, committed on its own before any processing.
+    Callbacks for a token we do not know (`payment` None) are kept too, for staff."""
     with transaction.atomic(durable=True):
-        payment = _find_payment(token)
         return _event(
             payment,
             Kind.CALLBACK if payment else Kind.UNMATCHED,
@@ -277,20 +269,22 @@ def _decide(payment: Payment, message: str, **details) -> None:
     _event(payment, Kind.DECISION, message, body=details or None)
 
 
-def callback_process(*, event_id: int) -> None:
+def callback_process(*, event: PaymentEvent) -> None:
     """Apply a recorded STK callback. Duplicates and contradictions change nothing but are recorded."""
-    event = PaymentEvent.objects.get(pk=event_id)
     if event.payment_id is None:
         return
-    callback = (event.body or {}).get("Body", {}).get("stkCallback") if isinstance(event.body, dict) else None
+    body = event.body.get("Body") if isinstance(event.body, dict) else None
+    callback = body.get("stkCallback") if isinstance(body, dict) else None
     if not isinstance(callback, dict) or "ResultCode" not in callback:
-        with transaction.atomic():
-            _decide(event.payment, "Not an STK callback: nothing changed.", event_id=event.pk)
+        _decide(event.payment, "Not an STK callback: nothing changed.", event_id=event.pk)
         return
     code = str(callback.get("ResultCode")).strip()
     verify = False
     with transaction.atomic():
-        booking_lock(booking_id=event.payment.booking_id)
+        if code != "0":
+            # A failure may release the booking's nights: take the locks in the one order (listing, booking,
+            # payment). A success only moves the payment to verifying; its row lock is enough.
+            booking_lock(booking_id=event.payment.booking_id)
         payment = Payment.objects.select_for_update().get(pk=event.payment_id)
         checkout_id = str(callback.get("CheckoutRequestID", ""))
         if payment.checkout_request_id and checkout_id != payment.checkout_request_id:

@@ -14,7 +14,7 @@ from django_htmx.http import trigger_client_event
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from mpesa.forms import GuestCodeForm, PayForm
 from mpesa.models import Payment
-from mpesa.selectors import payment_panel
+from mpesa.selectors import payment_for_callback_token, payment_panel
 from mpesa.services import (
     PaymentError,
     callback_process,
@@ -150,15 +150,17 @@ def stk_callback(request, token: str) -> HttpResponse:
     """Daraja's STK callback. Recorded raw first; answered without a 500 whatever arrives."""
     ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
     allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
-    known = "\x00" not in token and Payment.objects.filter(callback_token=token).exists()
-    if not known and _unmatched_limit_reached(ip):
+    payment = payment_for_callback_token(token)
+    if payment is None and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
-    event = callback_record(token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers))
+    event = callback_record(
+        payment=payment, token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers)
+    )
     if allowed and ip not in allowed:
         logger.warning("STK callback from %s, which is not on MPESA_CALLBACK_ALLOWED_IPS; recorded only", ip)
         return JsonResponse(ACCEPTED)
     try:
-        callback_process(event_id=event.pk)
+        callback_process(event=event)
     except Exception:  # recorded already; staff see it on the payment's timeline
         logger.exception("STK callback %s could not be processed", event.pk)
     return JsonResponse(ACCEPTED)
