@@ -51,6 +51,8 @@ class StkPush(models.Model):
     planned_result_desc = models.CharField(max_length=200, blank=True)
     planned_callbacks = models.PositiveSmallIntegerField(default=1)
     callback_not_before = models.DateTimeField(null=True, blank=True)
+    # Deliver the callbacks from MPESA_EMULATOR_SPOOFED_SOURCE_IP instead of the usual address (test hook).
+    planned_spoofed_source = models.BooleanField(default=False)
     # The result, once settled.
     result_code = models.CharField(max_length=20, blank=True)
     result_desc = models.CharField(max_length=200, blank=True)
@@ -83,6 +85,7 @@ class PlannedOutcome(models.Model):
     delay_seconds = models.FloatField(null=True, blank=True)
     callbacks = models.PositiveSmallIntegerField(default=1)
     callback_delay_seconds = models.FloatField(null=True, blank=True)
+    spoofed_source = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     used_by = models.OneToOneField(StkPush, null=True, blank=True, on_delete=models.SET_NULL)
 
@@ -143,6 +146,9 @@ class Delivery(models.Model):
     url = models.TextField()
     headers = models.JSONField(default=dict)
     body = models.TextField()
+    # Set for a spoofed delivery: the local address the POST is sent from instead of the usual one. Text, not an
+    # address field, so that a mistyped setting fails the delivery (recorded) rather than the settling.
+    source_address = models.CharField(max_length=64, blank=True)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status, default=Status.SCHEDULED)
     attempted_at = models.DateTimeField(null=True, blank=True)
@@ -155,6 +161,10 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} -> {self.url} ({self.status})"
+
+    @property
+    def spoofed(self) -> bool:
+        return bool(self.source_address)
 
 
 class ApiCall(models.Model):

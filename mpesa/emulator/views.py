@@ -257,6 +257,10 @@ def _outcome_args(body: dict) -> dict | str:
     if isinstance(callbacks, bool) or not isinstance(callbacks, int) or not 0 <= callbacks <= 10:
         return "callbacks must be a whole number from 0 to 10."
     args["callbacks"] = callbacks
+    spoofed_source = body.get("spoofed_source", False)
+    if not isinstance(spoofed_source, bool):
+        return "spoofed_source must be true or false."
+    args["spoofed_source"] = spoofed_source
     return args
 
 
@@ -276,6 +280,7 @@ def _push_json(push: StkPush) -> dict:
         "result_desc": push.result_desc,
         "receipt": push.receipt,
         "completed_at": push.completed_at.isoformat() if push.completed_at else None,
+        "spoofed_source": push.planned_spoofed_source,
     }
 
 
@@ -290,6 +295,8 @@ def _delivery_json(delivery: Delivery) -> dict:
         "body": json.loads(delivery.body),
         "due_at": delivery.due_at.isoformat(),
         "status": delivery.status,
+        "spoofed_source": delivery.spoofed,
+        "source_address": delivery.source_address or None,
         "attempted_at": delivery.attempted_at.isoformat() if delivery.attempted_at else None,
         "response_status": delivery.response_status,
         "error": delivery.error,
@@ -346,8 +353,9 @@ def hook_log(request: HttpRequest) -> HttpResponse:
 @loopback_only
 @require_POST
 def hook_push_outcome(request: HttpRequest, checkout_request_id: str) -> HttpResponse:
-    """{"ResultCode": 1032, "delay_s": 3, "callbacks": 1, "callback_delay_s": 0} for a pending push;
-    {"wait_for_phone": true} makes it wait for the virtual phone."""
+    """{"ResultCode": 1032, "delay_s": 3, "callbacks": 1, "callback_delay_s": 0, "spoofed_source": false} for a
+    pending push; {"wait_for_phone": true} makes it wait for the virtual phone. "spoofed_source": true sends its
+    callbacks from MPESA_EMULATOR_SPOOFED_SOURCE_IP, a source the merchant's allow-list does not name."""
     body = _hook_body(request)
     args = _outcome_args(body) if body is not None else "The body must be a JSON object."
     if isinstance(args, str):
@@ -374,7 +382,10 @@ def hook_phone_outcome(request: HttpRequest, phone_number: str) -> HttpResponse:
         outcome = services.outcome_set_for_phone(phone=number, **args)
     except services.PromptError as error:
         return JsonResponse({"error": str(error)}, status=409)
-    return JsonResponse({"phone": outcome.phone, "ResultCode": outcome.result_code}, status=201)
+    return JsonResponse(
+        {"phone": outcome.phone, "ResultCode": outcome.result_code, "spoofed_source": outcome.spoofed_source},
+        status=201,
+    )
 
 
 @loopback_only

@@ -89,7 +89,8 @@ def for_phone(phone: str, callback_url: str, **overrides) -> dict:
 
 
 class Receiver:
-    """A throwaway HTTP server in a thread that records every POST it gets and answers 200."""
+    """A throwaway HTTP server in a thread that records every POST it gets (and the address it came from) and
+    answers 200."""
 
     def __init__(self, status: int = 200, answer_after: float = 0.0):
         self.received: list[dict] = []
@@ -102,7 +103,13 @@ class Receiver:
                 raw = self.rfile.read(length)
                 with receiver._condition:
                     receiver.received.append(
-                        {"path": self.path, "headers": dict(self.headers.items()), "raw": raw, "at": time.monotonic()}
+                        {
+                            "path": self.path,
+                            "headers": dict(self.headers.items()),
+                            "raw": raw,
+                            "at": time.monotonic(),
+                            "client": self.client_address[0],
+                        }
                     )
                     receiver._condition.notify_all()
                 time.sleep(answer_after)

@@ -1,11 +1,13 @@
 """Delivering callbacks and results: each claimed by one sender, POSTed once, the answer recorded and ignored."""
 
 import datetime
+import ipaddress
 
 import requests
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from .. import wire
 from ..models import Delivery, StkPush
@@ -29,10 +31,51 @@ def _claim_due(now: datetime.datetime) -> list[Delivery]:
         return claimed
 
 
-def delivery_send(*, delivery: Delivery) -> Delivery:
-    """POST once and record what happened; the receiver's answer changes nothing and nothing is retried."""
+class _SourceAddressAdapter(HTTPAdapter):
+    """Connections bound to one local address, so the receiver sees the POST coming from there."""
+
+    def __init__(self, source_address: str):
+        self._source_address = source_address  # read by init_poolmanager, which HTTPAdapter's __init__ calls
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self._source_address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _session(delivery: Delivery) -> requests.Session:
+    """A session for one delivery; a spoofed one is bound to its source address. Raises ValueError when that
+    is not an IP address."""
     session = requests.Session()
     session.trust_env = False  # callbacks go straight to the merchant, never through a proxy from the environment
+    if not delivery.source_address:
+        return session
+    try:
+        address = str(ipaddress.ip_address(delivery.source_address))
+    except ValueError:
+        session.close()
+        raise ValueError(
+            f"MPESA_EMULATOR_SPOOFED_SOURCE_IP {delivery.source_address!r} is not an IP address; not sent."
+        ) from None
+    adapter = _SourceAddressAdapter(address)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def delivery_send(*, delivery: Delivery) -> Delivery:
+    """POST once and record what happened; the receiver's answer changes nothing and nothing is retried.
+
+    A spoofed delivery leaves from its source_address: on Linux every 127.0.0.0/8 address is this machine, so it
+    reaches a loopback CallBackURL from an address the merchant's allow-list does not name. It cannot reach a
+    non-loopback host (the connection fails and the failure is recorded)."""
+    try:
+        session = _session(delivery)
+    except ValueError as error:
+        delivery.status = Delivery.Status.FAILED
+        delivery.error = wire.printable(str(error)[:2000])
+        Delivery.objects.filter(pk=delivery.pk).update(status=delivery.status, error=delivery.error)
+        return delivery
     try:
         response = session.post(
             delivery.url,

@@ -142,17 +142,29 @@ def _apply_planned_outcome(push: StkPush, now: datetime.datetime) -> PlannedOutc
             delay=outcome.delay_seconds,
             callbacks=outcome.callbacks,
             callback_delay=outcome.callback_delay_seconds,
+            spoofed_source=outcome.spoofed_source,
         )
     return outcome
 
 
-def _plan_from_hook(push, *, now, code: str, delay: float | None, callbacks: int, callback_delay: float | None):
-    """A hook's outcome; an empty code means: wait for the virtual phone, as 254708374149 does."""
+def _plan_from_hook(
+    push,
+    *,
+    now,
+    code: str,
+    delay: float | None,
+    callbacks: int,
+    callback_delay: float | None,
+    spoofed_source: bool = False,
+):
+    """A hook's outcome; an empty code means: wait for the virtual phone, as 254708374149 does. With
+    spoofed_source the callbacks come from MPESA_EMULATOR_SPOOFED_SOURCE_IP, a source no allow-list names."""
     default_delay = "MPESA_EMULATOR_PROMPT_TIMEOUT_SECONDS" if not code else "MPESA_EMULATOR_CALLBACK_DELAY_SECONDS"
     push.awaits_phone = not code
     push.planned_result_code = code or "1037"
     push.planned_result_desc = "" if code else wire.NO_RESPONSE_DESC
     push.planned_callbacks = callbacks
+    push.planned_spoofed_source = spoofed_source
     push.settle_at = now + (datetime.timedelta(seconds=delay) if delay is not None else seconds(default_delay))
     push.callback_not_before = (
         push.settle_at + datetime.timedelta(seconds=callback_delay) if callback_delay is not None else None
@@ -237,6 +249,7 @@ def push_settle(*, push_id: int, result_code: str | None = None, result_desc: st
         push.save()
         due = max(now, push.callback_not_before or now)
         body = json.dumps(wire.stk_callback_body(push))
+        source_address = str(settings.MPESA_EMULATOR_SPOOFED_SOURCE_IP)[:64] if push.planned_spoofed_source else ""
         Delivery.objects.bulk_create(
             Delivery(
                 kind=Delivery.Kind.STK_CALLBACK,
@@ -244,6 +257,7 @@ def push_settle(*, push_id: int, result_code: str | None = None, result_desc: st
                 url=push.callback_url,
                 headers=wire.stk_callback_headers(push),
                 body=body,
+                source_address=source_address,
                 due_at=due,
             )
             for _ in range(push.planned_callbacks)
@@ -300,7 +314,13 @@ def prompt_answer(*, checkout_request_id: str, approve: bool) -> StkPush:
 
 
 def outcome_set_for_push(
-    *, checkout_request_id: str, code: str, delay: float | None, callbacks: int, callback_delay: float | None
+    *,
+    checkout_request_id: str,
+    code: str,
+    delay: float | None,
+    callbacks: int,
+    callback_delay: float | None,
+    spoofed_source: bool = False,
 ) -> StkPush:
     """Change what a pending push will do. Raises PromptError when the push is unknown, settled or on the
     number table (those outcomes are a contract)."""
@@ -315,7 +335,13 @@ def outcome_set_for_push(
         if push.phone in NUMBER_OUTCOMES or push.phone == VIRTUAL_PHONE_NUMBER:
             raise PromptError("This number's outcome is fixed by the number table.")
         _plan_from_hook(
-            push, now=emulator_now(), code=code, delay=delay, callbacks=callbacks, callback_delay=callback_delay
+            push,
+            now=emulator_now(),
+            code=code,
+            delay=delay,
+            callbacks=callbacks,
+            callback_delay=callback_delay,
+            spoofed_source=spoofed_source,
         )
         push.save()
         transaction.on_commit(_wake_dispatcher, robust=True)
@@ -323,11 +349,22 @@ def outcome_set_for_push(
 
 
 def outcome_set_for_phone(
-    *, phone: str, code: str, delay: float | None, callbacks: int, callback_delay: float | None
+    *,
+    phone: str,
+    code: str,
+    delay: float | None,
+    callbacks: int,
+    callback_delay: float | None,
+    spoofed_source: bool = False,
 ) -> PlannedOutcome:
     """Plan the outcome of the next push to a number. Raises PromptError for numbers on the number table."""
     if phone in NUMBER_OUTCOMES or phone == VIRTUAL_PHONE_NUMBER:
         raise PromptError("This number's outcome is fixed by the number table.")
     return PlannedOutcome.objects.create(
-        phone=phone, result_code=code, delay_seconds=delay, callbacks=callbacks, callback_delay_seconds=callback_delay
+        phone=phone,
+        result_code=code,
+        delay_seconds=delay,
+        callbacks=callbacks,
+        callback_delay_seconds=callback_delay,
+        spoofed_source=spoofed_source,
     )
