@@ -136,6 +136,35 @@ class PhotoCaptionForm(forms.Form):
     caption = forms.CharField(label=_("Caption"), max_length=140, required=False)
 
 
+class PhotoIdsField(forms.Field):
+    """A list of photo ids (the same name repeated), kept in the order sent."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("The new photo order was empty. Reload the page and try again."),
+        "invalid": _("The new photo order could not be read. Reload the page and try again."),
+    }
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        ids = []
+        for item in value:
+            # ASCII digits only: int() would also take " 7", "+7" and other scripts' digits.
+            if not (isinstance(item, str) and item.isascii() and item.isdecimal() and 0 < len(item) <= 18):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            ids.append(int(item))
+        return ids
+
+
+class PhotoOrderForm(forms.Form):
+    """The listing's photo ids in their new order, as the photo list sends them after a drag."""
+
+    photo = PhotoIdsField()
+
+
 class CalendarEditForm(forms.Form):
     """Nights chosen on the host's calendar and what to do with them."""
 

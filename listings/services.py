@@ -239,6 +239,31 @@ def listing_photo_move(*, photo: ListingPhoto, offset: int) -> list[ListingPhoto
 
 
 @transaction.atomic
+def listing_photo_reorder(*, listing: Listing, photo_ids: list[int]) -> list[ListingPhoto]:
+    """Put the listing's photos in the order given, which must name each of them once. Raises ListingError."""
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    photos = {photo.pk: photo for photo in listing.photos.all()}
+    if len(set(photo_ids)) != len(photo_ids):
+        raise ListingError(_("The new order names a photo twice. Nothing was changed; please try again."))
+    if not set(photo_ids) <= photos.keys():
+        raise ListingError(_("The new order names a photo that is not on this listing. Nothing was changed."))
+    if len(photo_ids) != len(photos):
+        # Most likely a photo was added or deleted in another window since this page was loaded.
+        raise ListingError(
+            _("The new order leaves out some of this listing's photos. Nothing was changed; please try again.")
+        )
+    ordered = [photos[pk] for pk in photo_ids]
+    changed = []
+    for position, photo in enumerate(ordered):
+        if photo.order != position:
+            photo.order = position
+            changed.append(photo)
+    if changed:
+        ListingPhoto.objects.bulk_update(changed, ["order"])
+    return ordered
+
+
+@transaction.atomic
 def listing_photo_delete(*, photo: ListingPhoto) -> None:
     """Delete a photo and, once committed, its files. A published listing keeps at least one. Raises ListingError."""
     listing = Listing.objects.select_for_update().get(pk=photo.listing_id)

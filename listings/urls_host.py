@@ -10,6 +10,7 @@ urlpatterns = [
     path("listings/<slug:slug>/edit/", views_host.host_listing_edit, name="listing-edit"),
     path("listings/<slug:slug>/publish/", views_host.host_listing_publish, name="listing-publish"),
     path("listings/<slug:slug>/photos/", views_host.host_photo_add, name="photo-add"),
+    path("listings/<slug:slug>/photos/order/", views_host.host_photo_reorder, name="photo-reorder"),
     path("listings/<slug:slug>/photos/<int:photo_id>/", views_host.host_photo_update, name="photo-update"),
     path("listings/<slug:slug>/photos/<int:photo_id>/move/", views_host.host_photo_move, name="photo-move"),
     path("listings/<slug:slug>/photos/<int:photo_id>/delete/", views_host.host_photo_delete, name="photo-delete"),

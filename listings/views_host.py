@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from core.htmx import HtmxHttpRequest, is_fragment_request
-from listings.forms import CalendarEditForm, ListingForm, PhotoCaptionForm, PhotoUploadForm
+from listings.forms import CalendarEditForm, ListingForm, PhotoCaptionForm, PhotoOrderForm, PhotoUploadForm
 from listings.models import Listing
 from listings.selectors import (
     host_calendar_month,
@@ -41,6 +41,7 @@ from listings.services import (
     listing_photo_add,
     listing_photo_delete,
     listing_photo_move,
+    listing_photo_reorder,
     listing_photo_update,
     listing_publish,
     listing_unpublish,
@@ -152,14 +153,20 @@ def host_listing_publish(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def _photos_response(
-    request: HtmxHttpRequest, listing: Listing, *, error: str = "", upload_form=None, changed: bool = True
+    request: HtmxHttpRequest,
+    listing: Listing,
+    *,
+    error: str = "",
+    upload_form=None,
+    changed: bool = True,
+    order_saved: bool = False,
 ) -> HttpResponse:
     """htmx: the photo list (and an event for the publish panel); without JavaScript: back to the edit page."""
     if not is_fragment_request(request):
         if error:
             messages.error(request, error)
         return redirect(reverse("host:listing-edit", kwargs={"slug": listing.slug}) + "#photos")
-    context = _edit_context(listing, photo_error=error)
+    context = _edit_context(listing, photo_error=error, order_saved=order_saved and not error)
     if upload_form is not None:
         context["upload_form"] = upload_form
     response = render(request, EDIT_TEMPLATE + "#photo-list", context, status=422 if error else 200)
@@ -205,7 +212,22 @@ def host_photo_move(request: HtmxHttpRequest, slug: str, photo_id: int) -> HttpR
     if direction not in ("up", "down"):
         return _photos_response(request, photo.listing, error=_("Move a photo up or down."))
     listing_photo_move(photo=photo, offset=-1 if direction == "up" else 1)
-    return _photos_response(request, photo.listing)
+    return _photos_response(request, photo.listing, order_saved=True)
+
+
+@require_POST
+@login_required
+def host_photo_reorder(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Save the order the host dragged the photos into: every photo id of the listing, once each."""
+    listing = listing_get_for_host(host=request.user, slug=slug)
+    form = PhotoOrderForm(request.POST)
+    if not form.is_valid():
+        return _photos_response(request, listing, error=form.errors["photo"][0])
+    try:
+        listing_photo_reorder(listing=listing, photo_ids=form.cleaned_data["photo"])
+    except ListingError as error:
+        return _photos_response(request, listing, error=str(error))
+    return _photos_response(request, listing, order_saved=True)
 
 
 @require_POST

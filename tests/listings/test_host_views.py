@@ -1,7 +1,9 @@
 """The host's pages: dashboard, listing form, photos and publishing."""
 
 import datetime
+import html
 import json
+import re
 from io import BytesIO
 
 import pytest
@@ -443,6 +445,206 @@ def test_edit_page_queries_do_not_grow_with_photos(host_client, draft, count, dj
     assert response.content.decode().count("data-photo=") == count
 
 
+# --- Reordering photos by dragging ----------------------------------------------------------------------------------
+
+
+def reorder_url(listing: Listing) -> str:
+    return f"/host/listings/{listing.slug}/photos/order/"
+
+
+def stored_order(listing: Listing) -> list[int]:
+    return list(listing.photos.order_by("order", "id").values_list("pk", flat=True))
+
+
+def shown_order(body: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'data-photo="(\d+)"', body)]
+
+
+@pytest.fixture
+def three_photos(draft) -> list[ListingPhoto]:
+    return [add_photo(draft, order=i, caption=f"Photo {i}") for i in range(3)]
+
+
+def test_host_reorders_photos_and_gets_the_list_in_the_saved_order(host_client, draft, three_photos):
+    first, second, third = three_photos
+
+    response = host_client.post(reorder_url(draft), {"photo": [third.pk, first.pk, second.pk]}, headers=HX)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="photo-list"')
+    assert "<html" not in body
+    assert shown_order(body) == [third.pk, first.pk, second.pk]
+    assert "Order saved" in body
+    assert "photosChanged" in json.loads(response["HX-Trigger"])
+    assert list(draft.photos.order_by("order").values_list("pk", "order")) == [
+        (third.pk, 0),
+        (first.pk, 1),
+        (second.pk, 2),
+    ]
+    # The edit page (and so the cover in search) follows the new order.
+    assert shown_order(host_client.get(f"/host/listings/{draft.slug}/edit/").content.decode()) == stored_order(draft)
+
+
+def test_the_photo_list_carries_the_reorder_form_and_each_photos_id(host_client, draft, three_photos):
+    body = host_client.get(f"/host/listings/{draft.slug}/edit/").content.decode()
+    assert f'hx-post="{reorder_url(draft)}" hx-trigger="photosReordered"' in body
+    for photo in three_photos:
+        assert f'<input type="hidden" name="photo" value="{photo.pk}" form="photo-order">' in body
+    assert "js/photo-order.js" in body
+    assert "Order saved" not in body
+
+
+def test_reorder_without_javascript_redirects_to_the_photos(host_client, draft, three_photos):
+    first, second, third = three_photos
+    response = host_client.post(reorder_url(draft), {"photo": [second.pk, third.pk, first.pk]})
+    assert response.status_code == 302
+    assert response["Location"] == f"/host/listings/{draft.slug}/edit/#photos"
+    assert stored_order(draft) == [second.pk, third.pk, first.pk]
+
+
+def test_the_same_order_again_changes_nothing_and_still_answers_the_list(host_client, draft, three_photos):
+    ids = [photo.pk for photo in three_photos]
+    response = host_client.post(reorder_url(draft), {"photo": ids}, headers=HX)
+    assert response.status_code == 200
+    assert shown_order(response.content.decode()) == ids == stored_order(draft)
+
+
+def test_up_and_down_buttons_also_confirm_the_order_is_saved(host_client, draft, three_photos):
+    response = host_client.post(
+        f"/host/listings/{draft.slug}/photos/{three_photos[1].pk}/move/", {"direction": "up"}, headers=HX
+    )
+    assert response.status_code == 200
+    assert "Order saved" in response.content.decode()
+
+
+def test_another_host_cannot_reorder_and_nothing_changes(other_client, other, draft, three_photos):
+    before = stored_order(draft)
+    reversed_ids = list(reversed(before))
+    assert other_client.post(reorder_url(draft), {"photo": reversed_ids}, headers=HX).status_code == 404
+    assert other_client.post(reorder_url(draft), {"photo": reversed_ids}).status_code == 404
+    # Nor through a listing of their own: the ids are not theirs.
+    own = make_listing(other, is_published=False)
+    add_photo(own)
+    response = other_client.post(reorder_url(own), {"photo": reversed_ids}, headers=HX)
+    assert response.status_code == 422
+    assert stored_order(draft) == before
+
+
+def test_anonymous_reorder_goes_to_sign_in_and_nothing_changes(client, draft, three_photos):
+    before = stored_order(draft)
+    reversed_ids = list(reversed(before))
+
+    response = client.post(reorder_url(draft), {"photo": reversed_ids})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+    # An htmx request is sent to sign-in as a whole page, never swapped into the list.
+    response = client.post(
+        reorder_url(draft),
+        {"photo": reversed_ids},
+        headers={**HX, "HX-Current-URL": f"http://testserver/host/listings/{draft.slug}/edit/"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/accounts/login/?next=")
+    assert stored_order(draft) == before
+
+
+@pytest.mark.parametrize(
+    ("order", "message"),
+    [
+        (lambda photos, stranger: [photos[2], photos[0], stranger], "names a photo that is not on this listing"),
+        (lambda photos, stranger: [photos[2], photos[0], photos[1], stranger], "not on this listing"),
+        (lambda photos, stranger: [photos[2], photos[0]], "leaves out some of this listing's photos"),
+        (lambda photos, stranger: [photos[2], photos[0], photos[0]], "names a photo twice"),
+        (lambda photos, stranger: [photos[2], photos[0], photos[1], photos[1]], "names a photo twice"),
+        (lambda photos, stranger: [999_999, photos[0], photos[1]], "not on this listing"),
+        (lambda photos, stranger: [], "The new photo order was empty."),
+        (lambda photos, stranger: ["abc", photos[0], photos[1]], "The new photo order could not be read."),
+        (lambda photos, stranger: [f" {photos[2]}", photos[0], photos[1]], "could not be read"),
+        (lambda photos, stranger: ["-1", photos[0], photos[1]], "could not be read"),
+        (lambda photos, stranger: ["1e3", photos[0], photos[1]], "could not be read"),
+        (lambda photos, stranger: ["٣", photos[0], photos[1]], "could not be read"),
+        (lambda photos, stranger: ["9" * 400, photos[0], photos[1]], "could not be read"),
+        (lambda photos, stranger: ["\x00", photos[0], photos[1]], "could not be read"),
+    ],
+    ids=[
+        "another-listings-photo",
+        "one-extra",
+        "one-missing",
+        "duplicate",
+        "duplicate-extra",
+        "unknown-id",
+        "empty",
+        "letters",
+        "space",
+        "negative",
+        "exponent",
+        "arabic-digit",
+        "huge",
+        "nul",
+    ],
+)
+def test_a_wrong_order_is_a_422_with_a_clear_message_and_nothing_changes(
+    host_client, host, draft, three_photos, order, message
+):
+    other_listing = make_listing(host, is_published=False)
+    stranger = add_photo(other_listing)
+    before = stored_order(draft)
+    ids = [photo.pk if isinstance(photo, ListingPhoto) else photo for photo in order(three_photos, stranger.pk)]
+
+    response = host_client.post(reorder_url(draft), {"photo": ids}, headers=HX)
+
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="photo-list"')
+    assert 'role="alert"' in body and message in html.unescape(body)
+    assert "Order saved" not in body
+    assert "HX-Trigger" not in response
+    # The list shows what is stored, so the page drops the order it tried to send.
+    assert shown_order(body) == before == stored_order(draft)
+    assert other_listing.photos.get().order == 0
+
+
+def test_a_wrong_order_without_javascript_redirects_with_the_message(host_client, draft, three_photos):
+    before = stored_order(draft)
+    response = host_client.post(reorder_url(draft), {"photo": before[:2]}, follow=True)
+    assert response.redirect_chain == [(f"/host/listings/{draft.slug}/edit/#photos", 302)]
+    assert "leaves out some of this listing&#x27;s photos" in response.content.decode()
+    assert stored_order(draft) == before
+
+
+def test_reorder_accepts_only_post(host_client, draft, three_photos):
+    assert host_client.get(reorder_url(draft)).status_code == 405
+
+
+def test_reorder_service_saves_in_one_go_or_not_at_all(draft, three_photos, monkeypatch):
+    from listings.services import ListingError, listing_photo_reorder
+
+    first, second, third = three_photos
+    photos = listing_photo_reorder(listing=draft, photo_ids=[second.pk, third.pk, first.pk])
+    assert [photo.pk for photo in photos] == [second.pk, third.pk, first.pk]
+    assert [photo.order for photo in photos] == [0, 1, 2]
+    assert stored_order(draft) == [second.pk, third.pk, first.pk]
+
+    with pytest.raises(ListingError):
+        listing_photo_reorder(listing=draft, photo_ids=[first.pk, second.pk])
+    assert stored_order(draft) == [second.pk, third.pk, first.pk]
+
+
+@pytest.mark.parametrize("count", [3, 10])
+def test_reorder_queries_do_not_grow_with_photos(host_client, draft, count, django_assert_num_queries):
+    photos = [add_photo(draft, order=i) for i in range(3)]
+    with CaptureQueriesContext(connection) as baseline:
+        host_client.post(reorder_url(draft), {"photo": [p.pk for p in reversed(photos)]}, headers=HX)
+    photos += [add_photo(draft, order=i) for i in range(3, count)]
+    new_order = [p.pk for p in photos[1:]] + [photos[0].pk]
+    with django_assert_num_queries(len(baseline)):
+        response = host_client.post(reorder_url(draft), {"photo": new_order}, headers=HX)
+    assert response.status_code == 200
+    assert stored_order(draft) == new_order
+
+
 # --- Publishing ---------------------------------------------------------------------------------------------------
 
 
@@ -515,6 +717,7 @@ def test_hostile_values_on_photo_and_publish_endpoints_never_500(host_client, dr
     requests = [
         (f"{base}/photos/{photo.pk}/", {"caption": value}),
         (f"{base}/photos/{photo.pk}/move/", {"direction": value}),
+        (f"{base}/photos/order/", {"photo": [value, photo.pk]}),
         (f"{base}/photos/", {"caption": value, "image": value}),
         (f"{base}/publish/", {"action": value}),
     ]
