@@ -266,6 +266,13 @@ class CalendarDay(models.Model):
         ]
         indexes = [
             models.Index(fields=["listing", "date"], condition=Q(blocked=True), name="calendar_day_blocked"),
+            # Search reads the blocked nights and the minimum-stay overrides of a few dates across all listings.
+            models.Index(fields=["date", "listing"], condition=Q(blocked=True), name="calendar_day_blocked_date"),
+            models.Index(
+                fields=["date", "listing", "min_nights_override"],
+                condition=Q(min_nights_override__isnull=False),
+                name="calendar_day_min_nights_date",
+            ),
         ]
 
     def __str__(self) -> str:

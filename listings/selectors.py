@@ -20,7 +20,6 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -37,6 +36,13 @@ DAY = datetime.timedelta(days=1)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Bookings: the one place listings learns which nights bookings take.
+
+
+def listing_ids_with_nights_taken(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
+    """The ids of listings where a booking holds a night in [start, end), as a subquery."""
+    from reservations.selectors import listing_ids_with_nights_taken as booked_listing_ids
+
+    return booked_listing_ids(start=start, end=end, now=now)
 
 
 def nights_taken_by_bookings(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
@@ -595,6 +601,12 @@ def listings_matching(*, query: SearchQuery, now: datetime.datetime) -> QuerySet
     return listings.order_by(*SORT_ORDERS.get(query.sort, SORT_ORDERS["price"]))
 
 
+# Up to this many nights, search tests availability set-wise: it reads the blocked nights and the bookings of the
+# stay's dates across the whole catalogue once and excludes those listings by hash. Longer stays read more nights
+# for every listing than probing each candidate listing costs, so they probe instead (bench/search.py measures).
+SET_WISE_MAX_NIGHTS = 7
+
+
 def _bookable_for(listings: QuerySet[Listing], *, stay: Stay, now: datetime.datetime) -> QuerySet[Listing]:
     nights = stay.nights
     lead_days = (stay.check_in - nairobi_today(now)).days
@@ -603,24 +615,23 @@ def _bookable_for(listings: QuerySet[Listing], *, stay: Stay, now: datetime.date
     listings = listings.filter(max_nights__gte=nights, advance_notice_days__lte=lead_days)
     if lead_days == 0:
         listings = listings.filter(same_day_cutoff_hour__gt=timezone.localtime(now, timezone=NAIROBI).hour)
-    # At most one row (listing and date are unique); no ORDER BY, or the model's ordering would join listings.
-    first_night_minimum = (
-        CalendarDay.objects.filter(listing=OuterRef("pk"), date=stay.check_in)
-        .order_by()
-        .values("min_nights_override")[:1]
+    # The minimum stay: the check-in night's override when there is one, else the listing's own minimum.
+    overrides = CalendarDay.objects.filter(date=stay.check_in, min_nights_override__isnull=False)
+    listings = listings.filter(
+        Q(min_nights__lte=nights) & ~Q(pk__in=overrides.filter(min_nights_override__gt=nights).values("listing_id"))
+        | Q(pk__in=overrides.filter(min_nights_override__lte=nights).values("listing_id"))
     )
+    if nights <= SET_WISE_MAX_NIGHTS:
+        blocked = CalendarDay.objects.filter(blocked=True, date__gte=stay.check_in, date__lt=stay.check_out)
+        booked = listing_ids_with_nights_taken(start=stay.check_in, end=stay.check_out, now=now)
+        return listings.exclude(pk__in=blocked.values("listing_id")).exclude(pk__in=booked)
     blocked = CalendarDay.objects.filter(
         listing=OuterRef("pk"), blocked=True, date__gte=stay.check_in, date__lt=stay.check_out
     )
     booked = nights_taken_by_bookings(start=stay.check_in, end=stay.check_out, now=now).filter(
         listing_id=OuterRef("pk")
     )
-    return (
-        listings.alias(stay_min_nights=Coalesce(Subquery(first_night_minimum), F("min_nights")))
-        .filter(stay_min_nights__lte=nights)
-        .exclude(Exists(blocked))
-        .exclude(Exists(booked))
-    )
+    return listings.exclude(Exists(blocked)).exclude(Exists(booked))
 
 
 @dataclass(frozen=True)

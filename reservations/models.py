@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.indexes import GistIndex
 from django.db import connections, models, router
 from django.db.models import Func, Q
 from django.utils import timezone
@@ -97,6 +98,12 @@ class Booking(TimeStampedModel):
         indexes = [
             models.Index(fields=["listing", "check_in", "check_out"], name="booking_listing_dates"),
             models.Index(fields=["status", "blocks_until"], name="booking_status_blocks_until"),
+            # Search finds the bookings that overlap a stay across all listings (PostgreSQL only: a range index).
+            GistIndex(
+                DateRange("check_in", "check_out", RangeBoundary()),
+                condition=Q(status__in=["held", "awaiting_payment", "confirmed"]),
+                name="booking_blocking_stays",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,10 @@
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.postgres.fields import RangeBoundary
 from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateRange as PostgresDateRange
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,7 +15,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.phone import mask_phone
 from listings.models import CancellationPolicy, Listing
-from reservations.models import Booking, BookingEvent, BookingGuest
+from reservations.models import Booking, BookingEvent, BookingGuest, DateRange
 
 
 def bookings_blocking(*, now: datetime.datetime) -> QuerySet[Booking]:
@@ -25,6 +28,21 @@ def bookings_blocking(*, now: datetime.datetime) -> QuerySet[Booking]:
 def bookings_overlapping(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet[Booking]:
     """Blocking bookings with at least one night in [start, end)."""
     return bookings_blocking(now=now).filter(check_in__lt=end, check_out__gt=start)
+
+
+def listing_ids_with_nights_taken(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
+    """The listings where a blocking booking holds a night in [start, end), across the whole catalogue.
+
+    On PostgreSQL the overlap is written as a range test so that the GiST index over the stays of blocking
+    bookings finds them without reading every later booking; elsewhere it is the same plain comparison."""
+    bookings = bookings_blocking(now=now)
+    if connection.vendor == "postgresql":
+        bookings = bookings.alias(stay=DateRange("check_in", "check_out", RangeBoundary())).filter(
+            stay__overlap=PostgresDateRange(start, end, "[)")
+        )
+    else:
+        bookings = bookings.filter(check_in__lt=end, check_out__gt=start)
+    return bookings.values("listing_id")
 
 
 def unpaid_holds_count(*, user: User, now: datetime.datetime) -> int:

@@ -85,30 +85,55 @@ def test_search_agrees_with_the_quote_for_every_stay(host):
     assert bookable > 100  # the grid exercises both outcomes
 
 
-def test_search_excludes_nights_that_bookings_hold(host, monkeypatch):
-    from django.db.models import F
+def _booking(listing, guest, check_in, check_out, status, blocks_until=None):
+    from reservations.models import Booking
 
-    from listings import selectors
-    from listings.models import CalendarDay
+    return Booking.objects.create(
+        listing=listing,
+        booker=guest,
+        check_in=check_in,
+        check_out=check_out,
+        guest_count=1,
+        status=status,
+        blocks_until=blocks_until,
+        idempotency_key=f"{listing.pk}-{check_in}-{status}",
+        nights_total_kes=1,
+        total_kes=1,
+        cancellation_policy="flexible",
+        check_in_at=NOW,
+    )
 
-    booked = make_listing(host, title="Booked")
-    make_listing(host, title="Free")
-    # A stand-in for the Reservations issue's rows: a booking of the nights of 20, 21 and 22 Dec.
-    for day in (20, 21, 22):
-        set_night(booked, d(day), note="NX-BOOKED")
 
-    def taken(*, start, end, now):
-        return (
-            CalendarDay.objects.filter(note="NX-BOOKED", date__gte=start, date__lt=end)
-            .annotate(check_in=F("date"), check_out=F("date"), ref=F("note"))
-            .values("listing_id", "check_in", "check_out", "ref")
+@pytest.mark.parametrize("nights", [3, 10], ids=["short stay (set-wise)", "long stay (per listing)"])
+def test_search_excludes_nights_that_bookings_hold(host, make_user, nights):
+    guest = make_user(email="guest@example.com")
+    confirmed = make_listing(host, title="Confirmed", max_nights=30)
+    held = make_listing(host, title="Held", max_nights=30)
+    lapsed = make_listing(host, title="Lapsed hold", max_nights=30)
+    cancelled = make_listing(host, title="Cancelled", max_nights=30)
+    make_listing(host, title="Free", max_nights=30)
+    _booking(confirmed, guest, d(20), d(23), "confirmed")
+    _booking(held, guest, d(22), d(24), "held", blocks_until=NOW + datetime.timedelta(minutes=5))
+    _booking(lapsed, guest, d(20), d(23), "held", blocks_until=NOW - datetime.timedelta(minutes=1))
+    _booking(cancelled, guest, d(20), d(23), "cancelled")
+
+    def titles(check_in: datetime.date) -> list[str]:
+        stay = Stay(check_in=check_in, check_out=check_in + datetime.timedelta(days=nights))
+        found = sorted(lst.title for lst in listings_matching(query=SearchQuery(stay=stay), now=NOW))
+        expected = sorted(
+            lst.title
+            for lst in (confirmed, held, lapsed, cancelled)
+            if stay_quote(listing=lst, stay=stay, guests=1, now=NOW).bookable
         )
+        assert found == sorted([*expected, "Free"])  # search and the quote agree
+        return found
 
-    monkeypatch.setattr(selectors, "nights_taken_by_bookings", taken)
-    stay = Stay(check_in=d(21), check_out=d(24))
-    assert [lst.title for lst in listings_matching(query=SearchQuery(stay=stay), now=NOW)] == ["Free"]
-    later = Stay(check_in=d(23), check_out=d(25))  # starts on the booking's check-out day
-    assert sorted(lst.title for lst in listings_matching(query=SearchQuery(stay=later), now=NOW)) == ["Booked", "Free"]
+    # The stay's last night is the 22nd: the confirmed booking and the live hold take it.
+    assert titles(d(22) - datetime.timedelta(days=nights - 1)) == ["Cancelled", "Free", "Lapsed hold"]
+    # Starting on the confirmed booking's check-out day: only the live hold (22-24 Dec) is in the way.
+    assert titles(d(23)) == ["Cancelled", "Confirmed", "Free", "Lapsed hold"]
+    # After every booking.
+    assert titles(d(24)) == ["Cancelled", "Confirmed", "Free", "Held", "Lapsed hold"]
 
 
 def test_search_cards_carry_each_listings_quote(host):
