@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mpesa.models import Payment
+from mpesa.models import Payment, Refund
 from reservations.services import GuestData
 from tests.listings.builders import make_listing
 
@@ -150,6 +150,32 @@ def test_pages_go_back_in_time(agent_client, shop, settings, monkeypatch):
 def test_todays_figures(agent_client, shop):
     today = agent_client.get("/support/").context["today"]
     assert (today.started, today.failed, today.pending, today.succeeded) == (2, 1, 1, 0)
+    assert (today.unknown, today.collected_kes, today.refunded_kes) == (0, 0, 0)
+
+
+def test_todays_money_counts_todays_successes_and_refunds_settled_today(agent_client, agent, shop):
+    now = timezone.now()
+    Payment.objects.filter(pk=shop["third"].pk).update(status=Payment.Status.SUCCEEDED, receipt="UKK4H7TQ3N")
+    Payment.objects.filter(pk=shop["second"].pk).update(status=Payment.Status.UNKNOWN)
+    first = shop["first"]  # paid three days ago: its refund settled today still counts today
+    for amount, settled_at, status in [
+        (700, now, Refund.Status.SUCCEEDED),
+        (300, now - datetime.timedelta(days=2), Refund.Status.SUCCEEDED),
+        (900, now, Refund.Status.FAILED),
+    ]:
+        Refund.objects.create(
+            payment=first,
+            booking=first.booking,
+            amount_kes=amount,
+            status=status,
+            reason="Test",
+            requested_by=agent,
+            result_token=f"token-{amount}",
+            settled_at=settled_at,
+        )
+    today = agent_client.get("/support/").context["today"]
+    assert (today.started, today.succeeded, today.failed, today.pending, today.unknown) == (2, 1, 0, 0, 1)
+    assert (today.collected_kes, today.refunded_kes) == (4_500, 700)
 
 
 def _many(make_user, host, hold, pending_payment, count):
