@@ -76,6 +76,11 @@ class SearchForm(forms.Form):
             self.add_error("amount_max", _("The maximum is below the minimum."))
         return data
 
+    def query_params(self) -> dict[str, str]:
+        """The filters given, under this form's own names: what the links to other pages and to the export carry."""
+        data = self.cleaned_data
+        return {name: str(data[name]) for name in self.fields if name != "page" and data.get(name) not in (None, "")}
+
     def filters(self) -> SearchFilters:
         data = self.cleaned_data
         return SearchFilters(

@@ -100,7 +100,7 @@ def support_home(request: HtmxHttpRequest) -> HttpResponse:
     if form.is_valid():
         filters = form.filters()
         context["results"] = payment_search_page(filters=filters, page=form.cleaned_data.get("page") or 1)
-        context["query"] = urlencode(filters.as_dict())
+        context["query"] = urlencode(form.query_params())
         context["searched"] = bool(filters.as_dict())
     else:
         status = 422

@@ -147,6 +147,19 @@ def test_pages_go_back_in_time(agent_client, shop, settings, monkeypatch):
     assert [p.pk for p in first.rows + second.rows] == [shop["third"].pk, shop["second"].pk, shop["first"].pk]
 
 
+def test_the_next_page_and_the_export_keep_every_filter(agent_client, shop, monkeypatch):
+    monkeypatch.setattr("mpesa.support_selectors.PAGE_SIZE", 1)
+    today = timezone.localdate().isoformat()
+    response = agent_client.get("/support/", {"date_from": today, "amount_min": "1", "amount_max": "9999999"})
+    assert [p.pk for p in response.context["results"].rows] == [shop["third"].pk]
+    query = f"date_from={today}&amp;amount_min=1&amp;amount_max=9999999"
+    assert f'href="/support/export.csv?{query}"'.encode() in response.content
+    assert f'href="?{query}&amp;page=2"'.encode() in response.content
+    older = agent_client.get("/support/", {"date_from": today, "amount_min": "1", "amount_max": "9999999", "page": 2})
+    assert [p.pk for p in older.context["results"].rows] == [shop["second"].pk]  # not the first: three days old
+    assert not older.context["results"].has_next
+
+
 def test_todays_figures(agent_client, shop):
     today = agent_client.get("/support/").context["today"]
     assert (today.started, today.failed, today.pending, today.succeeded) == (2, 1, 1, 0)
