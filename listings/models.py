@@ -215,6 +215,14 @@ class Listing(TimeStampedModel):
         return reverse("listings:listing-detail", kwargs={"slug": self.slug})
 
     @property
+    def property_type_label(self) -> str:
+        """The type's label, looked up directly (get_property_type_display hashes every choice on each call)."""
+        try:
+            return PropertyType(self.property_type).label
+        except ValueError:
+            return self.property_type
+
+    @property
     def area(self) -> str:
         """Where the public may know the place is: town or area and county."""
         return f"{self.town}, {COUNTY_NAMES.get(self.county, self.county)}"

@@ -2,6 +2,7 @@
 
 import calendar
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -23,8 +24,8 @@ from django.db.models import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES, percent_of
@@ -522,22 +523,10 @@ class ListingCard:
     quote: Quote | None = None
 
 
-def _card(listing: Listing, quote: Quote | None = None, cover: str = "") -> ListingCard:
-    name = cover or getattr(listing, "cover_thumbnail", "") or getattr(listing, "cover_image", "")
+def _card(listing: Listing, quote: Quote | None = None) -> ListingCard:
+    """A listing annotated by _with_cover as a card."""
+    name = listing.cover_thumbnail or listing.cover_image
     return ListingCard(listing=listing, cover_url=default_storage.url(name) if name else "", quote=quote)
-
-
-def _covers(listing_ids: list[int]) -> dict[int, str]:
-    """The first photo (thumbnail if there is one) of each listing, in one query."""
-    covers: dict[int, str] = {}
-    photos = (
-        ListingPhoto.objects.filter(listing_id__in=listing_ids)
-        .order_by("listing_id", "order", "id")
-        .values_list("listing_id", "thumbnail", "image")
-    )
-    for listing_id, thumbnail, image in photos:
-        covers.setdefault(listing_id, thumbnail or image)
-    return covers
 
 
 def listings_featured(*, limit: int = 8) -> list[ListingCard]:
@@ -567,9 +556,14 @@ class SearchQuery:
     sort: str = "price"
 
 
+@functools.cache
+def _county_names(language: str) -> tuple[tuple[str, str], ...]:
+    return tuple((value, str(label).casefold()) for value, label in County.choices)
+
+
 def counties_matching(text: str) -> list[str]:
     needle = text.casefold()
-    return [value for value, label in County.choices if needle in label.casefold() or needle in value]
+    return [value for value, name in _county_names(get_language()) if needle in name or needle in value]
 
 
 def listings_matching(*, query: SearchQuery, now: datetime.datetime) -> QuerySet[Listing]:
@@ -647,27 +641,24 @@ SEARCH_PAGE_SIZE = 12
 def listing_search(
     *, query: SearchQuery, page_number: str | int | None, now: datetime.datetime, per_page: int = SEARCH_PAGE_SIZE
 ) -> SearchResults:
-    """One page of search results as cards; with a stay, each card carries its quote. Four queries at most,
-    whatever the number of results: the matching ids, the page's listings, their cover photos and their quotes.
+    """One page of search results as cards; with a stay, each card carries its quote. Three queries at most,
+    whatever the number of results: the matching ids, the page's listings with their cover photos, their quotes.
 
     The rules are evaluated once, for the ids in result order; the count and the page are cut from that list.
     """
     ids = list(listings_matching(query=query, now=now).values_list("pk", flat=True))
     page = Paginator(ids, per_page).get_page(page_number)
-    by_id = Listing.objects.in_bulk(list(page.object_list)) if page.object_list else {}
-    listings = [by_id[pk] for pk in page.object_list if pk in by_id]
+    page_ids = list(page.object_list)
+    on_page = _with_cover(Listing.objects.filter(pk__in=page_ids)) if page_ids else []
+    by_id = {listing.pk: listing for listing in on_page}
+    listings = [by_id[pk] for pk in page_ids if pk in by_id]
     page.object_list = listings
-    covers = _covers([listing.pk for listing in listings]) if listings else {}
     quotes = (
         stay_quotes(listings=listings, stay=query.stay, guests=query.guests, now=now)
         if query.stay is not None and listings
         else {}
     )
-    return SearchResults(
-        page=page,
-        cards=[_card(lst, quotes.get(lst.pk), covers.get(lst.pk, "")) for lst in listings],
-        query=query,
-    )
+    return SearchResults(page=page, cards=[_card(lst, quotes.get(lst.pk)) for lst in listings], query=query)
 
 
 @dataclass(frozen=True)

@@ -249,9 +249,9 @@ PAGES = {
 }
 EXPECTED_QUERIES = {
     "home": 1,
-    "search": 3,  # count, page, the page's cover photos
-    "search with dates": 4,  # ... and the page's calendar rows and bookings
-    "search fragment": 4,
+    "search": 2,  # the matching ids, the page with its cover photos
+    "search with dates": 3,  # ... and the page's calendar rows and bookings
+    "search fragment": 3,
     "property page": 4,  # listing, photos, amenities, month
     "property page with a stay": 5,  # ... and the stay's calendar rows
     "calendar fragment": 2,  # listing, month
