@@ -82,7 +82,9 @@ def _key_q(text: str) -> Q | None:
 
 def _matching_bookings(text: str) -> QuerySet:
     """Bookings whose booker, one of whose guests, or whose listing matches a name, e-mail or title fragment:
-    a union of three trigram-indexed lookups (an OR across the joins would read every booking)."""
+    a union of three trigram-indexed lookups (an OR across the joins would read every booking). UNION ALL: a
+    booking found twice is harmless where the ids are used (IN, or = ANY, whose array the index scan sorts and
+    deduplicates itself), and PostgreSQL skips hashing thousands of ids."""
     people = User.objects.filter(Q(full_name__icontains=text) | Q(email__icontains=text)).values("pk")
     places = Listing.objects.filter(title__icontains=text).values("pk")
     return (
@@ -94,6 +96,7 @@ def _matching_bookings(text: str) -> QuerySet:
             .values("booking_id")
             .order_by(),
             Booking.objects.filter(listing_id__in=places).values("pk").order_by(),
+            all=True,
         )
         .order_by()
     )
