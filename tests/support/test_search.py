@@ -214,3 +214,12 @@ def test_the_search_page_costs_the_same_queries_for_any_number_of_payments(
     with CaptureQueriesContext(connection) as fragment:
         agent_client.get("/support/", query, headers=HX)
     assert len(fragment) < expected
+
+
+def test_the_name_search_indexes_exist():
+    """The bookers' bookings and the bookings' newest payments are read from these indexes alone (on SQLite too)."""
+    with connection.cursor() as cursor:
+        bookings = connection.introspection.get_constraints(cursor, "reservations_booking")
+        payments = connection.introspection.get_constraints(cursor, "mpesa_payment")
+    assert bookings["support_booking_booker_id"]["columns"] == ["booker_id", "id"]
+    assert payments["payment_booking_created"]["columns"] == ["booking_id", "created_at", "id"]
