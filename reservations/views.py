@@ -13,12 +13,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
 
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from listings.guest_forms import StayForm
@@ -76,7 +76,6 @@ def _booking_context(
         "stay": stay,
         "quote": stay_quote(listing=listing, stay=stay, guests=guests, now=now),
         "book_url": book_url,
-        "quote_url": f"{request.path}?{urlencode(dates)}",
         "calendar_url": f"{listing.get_absolute_url()}?{urlencode({**dates, 'guests': guests})}#availability-heading",
         "max_guests": listing.max_guests or 1,
         "hold_minutes": int(hold_duration().total_seconds() // 60),
@@ -178,10 +177,11 @@ def _guest_rows_changed(
         request, listing=listing, stay=stay, guests=len(rows), now=now, formset=formset, notice=notice
     )
     if is_fragment_request(request):
-        response = render(request, f"{BOOK_TEMPLATE}#guest-formset", context)
-        # After the swap, so that the quote reads the new guest count.
-        trigger_client_event(response, "guestsChanged", after="swap")
-        return response
+        rows_html = render_to_string(f"{BOOK_TEMPLATE}#guest-formset", context, request=request)
+        quote_html = render_to_string(
+            f"{BOOK_TEMPLATE}#booking-quote", {**context, "quote_out_of_band": True}, request=request
+        )
+        return HttpResponse(rows_html + quote_html)
     key = request.POST.get("idempotency_key", "")
     context["form"] = BookingForm(
         initial={"idempotency_key": key if BookingForm.key_is_valid(key) else uuid.uuid4().hex}
