@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from mpesa.client import new_token
+from mpesa.emulator import dispatcher
 from mpesa.models import Payment
 from reservations.services import booking_lock, booking_payment_started
 from tests.reservations.conftest import guest, hold, host, listing  # noqa: F401 - fixtures
@@ -78,3 +79,14 @@ def post_callback(client, django_capture_on_commit_callbacks):
             )
 
     return _post
+
+
+@pytest.fixture
+def receiver(transactional_db):
+    """A merchant's callback server on loopback, recording what the emulator POSTs to it."""
+    from tests.mpesa.emulator_support import Receiver  # it reads this module's vectors
+
+    server = Receiver()
+    yield server
+    dispatcher.stop()
+    server.close()

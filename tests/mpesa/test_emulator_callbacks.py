@@ -46,14 +46,6 @@ def _fast_emulator(settings):
 
 
 @pytest.fixture
-def receiver(transactional_db):
-    server = Receiver()
-    yield server
-    dispatcher.stop()
-    server.close()
-
-
-@pytest.fixture
 def daraja(client):
     """Calls the emulator as the client does: a token, then JSON POSTs with the Bearer header."""
     token = client.get(OAUTH, headers={"Authorization": BASIC}).json()["access_token"]

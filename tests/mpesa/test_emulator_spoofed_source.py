@@ -15,20 +15,12 @@ from mpesa.models import Payment, PaymentEvent
 from mpesa.services import payment_start, payments_reconcile
 from reservations.models import Booking
 from tests.daraja import use_emulator
-from tests.mpesa.emulator_support import BASIC, OAUTH, PUSH, Receiver, for_phone
+from tests.mpesa.emulator_support import BASIC, OAUTH, PUSH, for_phone
 from tests.mpesa.test_payments_emulated import booking_for, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = "254711222333"  # off the number table, so hooks decide its outcome
-
-
-@pytest.fixture
-def receiver(transactional_db):
-    server = Receiver()
-    yield server
-    dispatcher.stop()
-    server.close()
 
 
 @pytest.fixture
