@@ -150,4 +150,3 @@ def test_a_host_filters_bookings_by_place_and_status(live_server, sized_page, ma
     page.locator("nav[aria-label=Status]").get_by_role("link", name="Held").click()
     expect(page.locator("[data-booking]")).to_have_count(1)
     assert_no_horizontal_scroll(page)
-
