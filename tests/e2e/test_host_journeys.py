@@ -125,6 +125,44 @@ def test_host_uploads_a_photo_and_publishes(live_server, sized_page, browser, ma
     guest.close()
 
 
+def test_the_publish_panel_follows_the_last_photo_change_when_a_refresh_is_slow(live_server, page, make_user, tmp_path):
+    """A photo is uploaded, then deleted while the panel's refresh for the upload is still on its way: the panel
+    ends on the listing as it is (a photo missing), not on the answer to the upload."""
+    host = make_user("zawadi@example.com", full_name="Zawadi Mwangi")
+    listing = make_listing(host, title="Tiwi Rock Pool Bungalow", county="kwale", town="Tiwi", is_published=False)
+    sign_in(page, live_server, host.email)
+    page.goto(f"{live_server.url}/host/listings/{listing.slug}/edit/")
+    panel = page.locator("#publish-panel")
+    expect(panel.locator("[data-missing]")).to_contain_text("at least one photo")
+
+    slowed = []
+
+    def slow_first_refresh(route):
+        if route.request.method != "GET" or slowed:
+            route.continue_()
+            return
+        # The server answers at once (the photo is there); the answer reaches the page late.
+        slowed.append(route.request.url)
+        response = route.fetch()
+        page.wait_for_timeout(1_500)
+        try:
+            route.fulfill(response=response)
+        except Exception:  # the page gave up on this request while it was held back
+            pass
+
+    page.route(f"**/host/listings/{listing.slug}/publish/", slow_first_refresh)
+    page.on("dialog", lambda dialog: dialog.accept())
+    photos = page.locator("#photo-list")
+    photos.get_by_label("Add a photo").set_input_files(photo_file(tmp_path))
+    photos.get_by_role("button", name="Upload photo").click()
+    expect(photos.locator("[data-photo]")).to_have_count(1)
+    photos.get_by_role("button", name="Delete photo 1").click()
+    expect(photos.locator("[data-photo]")).to_have_count(0)
+    page.wait_for_timeout(2_000)  # the slow answer has come and gone
+    assert slowed, "the panel's first refresh was not slowed down"
+    expect(panel.locator("[data-missing]")).to_contain_text("at least one photo")
+
+
 def test_host_chooses_a_range_across_two_months_by_tapping(live_server, sized_page, make_user):
     page = sized_page
     host = make_user("zawadi@example.com", full_name="Zawadi Mwangi")
