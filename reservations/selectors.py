@@ -137,6 +137,22 @@ def booking_cancel_refusal(*, booking: Booking, user: User, now: datetime.dateti
     return ""
 
 
+def booking_host_cancel_refusal(*, booking: Booking, now: datetime.datetime) -> str:
+    """Why the host cannot cancel this booking of theirs now, in a sentence; empty when they can."""
+    if booking.status == Booking.Status.CANCELLED:
+        return _("This booking is already cancelled.")
+    if booking.status != Booking.Status.CONFIRMED:
+        return _("Only confirmed bookings can be cancelled by the host.")
+    if booking.check_out <= timezone.localdate(now):
+        return _("This stay is over and can no longer be cancelled.")
+    return ""
+
+
+def booking_host_cancel_refund_kes(*, booking: Booking) -> int:
+    """What the guests get back when the host cancels: everything paid and not yet refunded."""
+    return max(booking.paid_kes - booking.refunded_kes, 0)
+
+
 @dataclass(frozen=True)
 class TripDetail:
     """Everything the trip page shows, already cut to what this viewer may see."""
@@ -233,7 +249,6 @@ def host_booking_rows(
     page = Paginator(
         bookings_for_host(host=host, listing_slug=listing_slug, status=status), HOST_BOOKINGS_PER_PAGE
     ).get_page(page_number)
-    today = timezone.localdate(now)
     rows = []
     for booking in page.object_list:
         confirmed = booking.status == Booking.Status.CONFIRMED
@@ -246,7 +261,8 @@ def host_booking_rows(
             )
             for guest in sorted(booking.guests.all(), key=lambda g: g.position)
         ]
-        rows.append(HostBookingRow(booking=booking, guests=guests, can_cancel=confirmed and booking.check_out > today))
+        can_cancel = not booking_host_cancel_refusal(booking=booking, now=now)
+        rows.append(HostBookingRow(booking=booking, guests=guests, can_cancel=can_cancel))
     return page, rows
 
 

@@ -18,7 +18,13 @@ from listings.models import Listing
 from listings.policies import Refund, cancellation_refund, check_in_moment
 from listings.selectors import Stay, stay_quote
 from reservations.models import Booking, BookingEvent, BookingGuest
-from reservations.selectors import booking_cancel_refusal, bookings_overlapping
+from reservations.selectors import (
+    booking_cancel_refusal,
+    booking_host_cancel_refund_kes,
+    booking_host_cancel_refusal,
+    bookings_overlapping,
+    unpaid_holds_count,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +164,7 @@ def _verified_accounts(emails: list[str]) -> dict[str, User]:
 
 def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
     max_unpaid = getattr(settings, "BOOKING_MAX_UNPAID_HOLDS", 2)
-    unpaid = Booking.objects.filter(booker=booker, status__in=Booking.UNPAID, blocks_until__gt=now).count()
+    unpaid = unpaid_holds_count(user=booker, now=now)
     if unpaid >= max_unpaid:
         raise BookingError(
             _("You already have {count} unpaid bookings. Pay for one or cancel it before holding more dates.").format(
@@ -187,12 +193,13 @@ def booking_hold(
 
     A resubmitted form (same idempotency key) returns the booking it already made.
     """
-    existing = Booking.objects.filter(booker=booker, idempotency_key=idempotency_key).first()
-    if existing:
-        return existing
     now = now or timezone.now()
     # One hold per listing at a time, in the lock order listing -> booking -> payment.
     listing = Listing.objects.select_for_update().get(pk=listing_id)
+    # Looked up under the lock: a double-submitted form waits for the first request and gets its booking.
+    existing = Booking.objects.filter(booker=booker, idempotency_key=idempotency_key).first()
+    if existing:
+        return existing
     # The exclusion constraint cannot read the clock: lapsed holds must leave the blocking statuses first.
     bookings_lapse(listing=listing, now=now)
     quote = stay_quote(listing=listing, stay=stay, guests=len(guests), now=now)
@@ -331,9 +338,10 @@ def booking_host_cancel(*, booking: Booking, host: User, reason: str, now: datet
         raise BookingError(_("Tell the guest why you are cancelling."))
     if booking.status == Status.CANCELLED:
         return booking
-    if booking.status != Status.CONFIRMED:
-        raise BookingError(_("Only confirmed bookings can be cancelled by the host."))
-    refund_due = max(booking.paid_kes - booking.refunded_kes, 0)
+    refusal = booking_host_cancel_refusal(booking=booking, now=now)
+    if refusal:
+        raise BookingError(refusal)
+    refund_due = booking_host_cancel_refund_kes(booking=booking)
     booking = _move(
         booking,
         Status.CANCELLED,
@@ -359,8 +367,7 @@ def booking_confirm(*, booking_id: int, details: dict | None = None, now: dateti
     Raises BookingError when the nights were taken meanwhile (a late payment): the caller records a refund due.
     """
     now = now or timezone.now()
-    booking = Booking.objects.only("listing_id").get(pk=booking_id)
-    booking = _lock(booking)
+    booking = booking_lock(booking_id=booking_id)
     if booking.status == Status.CONFIRMED:
         return booking
     # A hold that lapsed before the money came is expired first, so that its history says so.

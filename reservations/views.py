@@ -37,6 +37,8 @@ from reservations.models import Booking
 from reservations.selectors import (
     booking_get_for_booker,
     booking_get_for_host,
+    booking_host_cancel_refund_kes,
+    booking_host_cancel_refusal,
     host_booking_rows,
     trip_detail,
     trips_for_user,
@@ -288,8 +290,12 @@ def host_booking_cancel(request: HtmxHttpRequest, ref: str) -> HttpResponse:
                 messages.success(request, _("Booking {ref} is cancelled and the guests are told.").format(ref=ref))
                 return redirect("reservations:host-bookings")
         status = 422
-    refund_kes = max(booking.paid_kes - booking.refunded_kes, 0)
-    context = {"booking": booking, "form": form, "error": error, "refund_kes": refund_kes}
-    if not error and booking.status != Booking.Status.CONFIRMED:
-        context["error"] = _("Only confirmed bookings can be cancelled by the host.")
+    refusal = booking_host_cancel_refusal(booking=booking, now=timezone.now())
+    context = {
+        "booking": booking,
+        "form": form,
+        "error": error or refusal,
+        "can_cancel": not refusal,
+        "refund_kes": booking_host_cancel_refund_kes(booking=booking),
+    }
     return render(request, "reservations/host_booking_cancel.html", context, status=status)

@@ -1,5 +1,6 @@
 """The booking form, trips and the host's bookings, through HTTP."""
 
+import datetime
 import re
 import uuid
 
@@ -13,7 +14,7 @@ from core.models import User
 from reservations.models import Booking, BookingGuest
 from reservations.services import GuestData, _move, booking_confirm
 from tests.listings.builders import make_listing, set_night
-from tests.reservations.conftest import NOW, d
+from tests.reservations.conftest import NAIROBI, NOW, d
 
 pytestmark = pytest.mark.django_db
 
@@ -589,6 +590,23 @@ def test_host_cancels_a_confirmed_booking_with_a_reason(
     booking.refresh_from_db()
     assert booking.status == "cancelled" and booking.cancel_reason == "The roof is being repaired."
     assert {address for m in mailoutbox for address in m.to} >= {"guest@example.com", "friend@example.com"}
+
+
+def test_host_cannot_cancel_a_stay_that_is_over(client, hold, guest, host):
+    booking = hold(guest, 10, 12)
+    confirm(booking)
+    client.force_login(host)
+    with time_machine.travel(datetime.datetime(2026, 12, 12, 11, 0, tzinfo=NAIROBI), tick=False):
+        listed = client.get("/host/bookings/").content.decode()
+        page = client.get(f"/host/bookings/{booking.ref}/cancel/")
+        response = client.post(f"/host/bookings/{booking.ref}/cancel/", {"reason": "Changed my mind."})
+    assert booking.ref in listed and f"/host/bookings/{booking.ref}/cancel/" not in listed
+    assert "This stay is over and can no longer be cancelled." in page.content.decode()
+    assert 'name="reason"' not in page.content.decode()
+    assert response.status_code == 422
+    assert "This stay is over and can no longer be cancelled." in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "confirmed" and booking.refund_due_kes == 0
 
 
 def test_host_cannot_cancel_a_held_booking(client, hold, guest, host):
