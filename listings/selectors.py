@@ -333,6 +333,11 @@ class Quote:
     def pays_in_instalments(self) -> bool:
         return self.total_kes > MPESA_MAX_PAYMENT_KES
 
+    @property
+    def instalment_limit_kes(self) -> int:
+        """The most M-Pesa takes in one payment: each instalment's ceiling."""
+        return MPESA_MAX_PAYMENT_KES
+
     def frozen_fields(self) -> dict:
         """What a booking keeps of its quote, so later price changes do not touch it."""
         return {

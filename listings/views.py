@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HtmxHttpRequest, is_fragment_request
-from core.money import MPESA_MAX_PAYMENT_KES
 from listings import selectors
 from listings.guest_forms import SearchForm, StayForm
 from listings.models import Listing
@@ -75,7 +74,6 @@ def _stay_context(request: HtmxHttpRequest, listing: Listing, now: datetime.date
         "guests": guests,
         "quote": stay_quote,
         "reserve_url": reserve_url,
-        "mpesa_max_kes": MPESA_MAX_PAYMENT_KES,
     }
 
 

@@ -92,10 +92,9 @@ def _booker_row(user) -> dict:
 @require_http_methods(["GET", "POST"])
 @login_required
 @verified_email_required
-@vary_on_headers("HX-Request")
 def booking_new(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """The booking form. GET shows it (or, for htmx, the quote for a guest count); POST adds or removes a guest
-    row (action=add-guest / remove-<n>) or holds the nights."""
+    """The booking form. GET shows it for the stay and guest count in the query; POST adds or removes a guest
+    row (action=add-guest / remove-<n>, answered with the rows and the quote for htmx) or holds the nights."""
     listing = listing_get_for_viewer(slug=slug, user=request.user)
     stay_form = StayForm(request.GET)
     stay = stay_form.stay() if stay_form.is_valid() else None
@@ -108,8 +107,6 @@ def booking_new(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         guests = _guest_count(stay_form, listing)
         context = _booking_context(request, listing=listing, stay=stay, guests=guests, now=now)
-        if is_fragment_request(request):
-            return render(request, f"{BOOK_TEMPLATE}#booking-quote", context)
         rows = [_booker_row(request.user)] + [{"age_group": "adult"} for _ in range(guests - 1)]
         context.update(
             form=BookingForm(initial={"idempotency_key": uuid.uuid4().hex}),
