@@ -38,7 +38,7 @@ class PaymentPanel:
     check_due: bool = False
     can_pay: bool = False
     can_send_code: bool = False
-    payment_id: int | None = None
+    payer_phone: str = ""  # the number the latest push went to: the form offers it again
 
     @property
     def polling(self) -> bool:
@@ -54,16 +54,21 @@ def _check_due(payment: Payment, *, now: datetime.datetime, waited: bool = False
     return payment.last_query_at is None or now - payment.last_query_at >= every
 
 
+def payment_latest(*, booking: Booking) -> Payment | None:
+    """The booking's most recent payment: the one the panel shows and a check or a guest's code applies to."""
+    return Payment.objects.filter(booking=booking).order_by("-created_at", "-id").first()
+
+
 def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> PaymentPanel:
     """One query for the latest payment; everything else comes from the booking row."""
     now = now or timezone.now()
-    payment = Payment.objects.filter(booking=booking).order_by("-created_at", "-id").first()
+    payment = payment_latest(booking=booking)
     due = booking.balance_due_kes
     base = {
         "paid_kes": booking.paid_kes,
         "due_kes": due,
         "next_amount_kes": min(due, MPESA_MAX_PAYMENT_KES),
-        "payment_id": payment.pk if payment else None,
+        "payer_phone": payment.phone if payment else "",
         "phone_masked": mask_phone(payment.phone) if payment else "",
     }
     if booking.status == Booking.Status.CONFIRMED:
@@ -84,8 +89,7 @@ def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> 
         return PaymentPanel(state="waiting_for_pin", check_due=_check_due(payment, now=now), **base)
     if payment and payment.status == Payment.Status.VERIFYING:
         return PaymentPanel(state="verifying", check_due=_check_due(payment, now=now, waited=True), **base)
-    if booking.status in (Booking.Status.EXPIRED, Booking.Status.CANCELLED) or not booking.holds_nights(now=now):
-        return PaymentPanel(state="closed", message=_("This booking is no longer waiting for payment."), **base)
+    # Before "closed": money may have been taken, so the guest keeps the way to send M-Pesa's code.
     if payment and payment.status == Payment.Status.UNKNOWN:
         return PaymentPanel(
             state="unknown",
@@ -96,8 +100,11 @@ def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> 
             can_send_code=not payment.guest_code,
             **base,
         )
+    if booking.status in (Booking.Status.EXPIRED, Booking.Status.CANCELLED) or not booking.holds_nights(now=now):
+        return PaymentPanel(state="closed", message=_("This booking is no longer waiting for payment."), **base)
     if booking.paid_kes:
-        return PaymentPanel(state="balance_due", can_pay=True, **base)
+        failed = payment is not None and payment.status == Payment.Status.FAILED
+        return PaymentPanel(state="balance_due", message=payment.error_message if failed else "", can_pay=True, **base)
     if payment and payment.status == Payment.Status.FAILED:
         return PaymentPanel(state="failed", message=payment.error_message, can_pay=True, **base)
     return PaymentPanel(state="ready", can_pay=True, **base)

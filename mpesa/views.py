@@ -13,8 +13,7 @@ from django_htmx.http import trigger_client_event
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from mpesa.forms import GuestCodeForm, PayForm
-from mpesa.models import Payment
-from mpesa.selectors import payment_for_callback_token, payment_panel
+from mpesa.selectors import payment_for_callback_token, payment_latest, payment_panel
 from mpesa.services import (
     PaymentError,
     callback_process,
@@ -46,8 +45,7 @@ def client_ip(request, *, trusted_proxies: int) -> str | None:
 def panel_context(*, booking, pay_form=None, code_form=None, error: str = "") -> dict:
     panel = payment_panel(booking=booking)
     if pay_form is None:
-        last_phone = booking.payments.values_list("phone", flat=True).first() if panel.payment_id else ""
-        pay_form = PayForm(initial={"phone": last_phone or booking.booker.mpesa_phone})
+        pay_form = PayForm(initial={"phone": panel.payer_phone or booking.booker.mpesa_phone})
     return {
         "booking": booking,
         "panel": panel,
@@ -59,10 +57,12 @@ def panel_context(*, booking, pay_form=None, code_form=None, error: str = "") ->
 
 def _panel_response(request, context: dict, *, status: int = 200) -> HttpResponse:
     response = render(request, PANEL_TEMPLATE, context, status=status)
-    if not context["panel"].polling and status == 200 and request.method == "GET":
-        # The fragment has no hx-trigger now, which ends polling; 286 is htmx 2's explicit stop.
-        response.status_code = HTMX_STOP_POLLING
+    if not context["panel"].polling and status == 200:
+        # A final state, reached by a poll or by the panel's own check: the rest of the trip page follows.
         trigger_client_event(response, "bookingChanged")
+        if request.method == "GET":
+            # The fragment has no hx-trigger now, which ends polling; 286 is htmx 2's explicit stop.
+            response.status_code = HTMX_STOP_POLLING
     return response
 
 
@@ -106,7 +106,7 @@ def payment_status(request: HtmxHttpRequest, ref: str) -> HttpResponse:
 def payment_check_view(request: HtmxHttpRequest, ref: str) -> HttpResponse:
     """Ask M-Pesa about the booking's pending payment (rate-limited per payment in the database)."""
     booking = booking_get_for_booker(user=request.user, ref=ref)
-    payment = Payment.objects.filter(booking=booking).order_by("-created_at", "-id").first()
+    payment = payment_latest(booking=booking)
     if payment is not None:
         payment_check(payment=payment)
         booking.refresh_from_db()
@@ -120,7 +120,7 @@ def payment_check_view(request: HtmxHttpRequest, ref: str) -> HttpResponse:
 def payment_code(request: HtmxHttpRequest, ref: str) -> HttpResponse:
     booking = booking_get_for_booker(user=request.user, ref=ref)
     form = GuestCodeForm(request.POST)
-    payment = Payment.objects.filter(booking=booking).order_by("-created_at", "-id").first()
+    payment = payment_latest(booking=booking)
     if payment is None or not form.is_valid():
         return _panel_response(request, panel_context(booking=booking, code_form=form), status=422)
     try:

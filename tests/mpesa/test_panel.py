@@ -121,12 +121,12 @@ def test_the_poll_costs_the_same_queries_whatever_the_history(
 ):
     first = pending_payment(check_in=1, check_out=3)
     client.force_login(guest)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get(urls(first.booking)["status"], headers=HX)
     for _ in range(5):
         post_callback(first, failure_callback(first, "stk_callback_cancelled_1032"))
     second = pending_payment(check_in=5, check_out=8)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get(urls(second.booking)["status"], headers=HX)
 
 
@@ -151,3 +151,37 @@ def test_hostile_values_in_the_panel_forms_never_give_a_500(client, guest, hold,
         response = client.post(urls(booking)[name], {field: [value, value]})
         assert response.status_code < 500
     assert not Payment.objects.exists()
+
+
+def test_a_check_that_finds_a_final_state_tells_the_trip_page(client, guest, pending_payment, post_callback):
+    payment = pending_payment()
+    post_callback(payment, failure_callback(payment, "stk_callback_insufficient_1"))
+    client.force_login(guest)
+    response = client.post(urls(payment.booking)["check"], headers=HX)
+    assert response.status_code == 200  # a POST answer: htmx swaps it; only the poll stops with 286
+    assert "Not enough M-Pesa balance" in response.content.decode()
+    assert "bookingChanged" in response["HX-Trigger"]
+
+
+def test_an_unknown_payment_keeps_the_code_form_after_the_hold_lapses(client, guest, pending_payment, settings):
+    from reservations.models import Booking
+
+    payment = pending_payment()
+    later = timezone.now() + datetime.timedelta(seconds=settings.MPESA_QUERY_WINDOW_SECONDS + 5)
+    payment_settle_query(payment_id=payment.pk, answer=StkQueryAnswer(final=False), now=later)
+    Booking.objects.filter(pk=payment.booking_id).update(blocks_until=timezone.now() - datetime.timedelta(minutes=1))
+    client.force_login(guest)
+    html = client.get(urls(payment.booking)["status"], headers=HX).content.decode()
+    assert "Support will check it" in html and "M-Pesa code from your SMS" in html
+
+
+def test_a_failed_instalment_says_why_beside_the_balance(client, guest, pending_payment, post_callback):
+    from reservations.models import Booking
+
+    payment = pending_payment()
+    Booking.objects.filter(pk=payment.booking_id).update(paid_kes=10_000)
+    post_callback(payment, failure_callback(payment, "stk_callback_insufficient_1"))
+    client.force_login(guest)
+    html = client.get(urls(payment.booking)["status"], headers=HX).content.decode()
+    assert 'data-payment-state="balance_due"' in html and "still to pay" in html
+    assert "Not enough M-Pesa balance" in html
