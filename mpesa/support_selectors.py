@@ -1,6 +1,7 @@
 """Reads for the support console. Every page costs the same number of queries however much data there is."""
 
 import datetime
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -318,6 +319,15 @@ class Attention:
     def polling(self) -> bool:
         """The list refreshes itself while a refund waits on someone else: the approver or M-Pesa."""
         return self.refunds_in_flight or self.refunds_awaiting_approval
+
+    @property
+    def signature(self) -> str:
+        """What the list shows, in short: a poll that finds it unchanged leaves the page (and notes being typed)."""
+        shown = [(item.key, item.reasons, item.refund.status if item.refund else "") for item in self.items] + [
+            self.refunds_in_flight,
+            self.refunds_awaiting_approval,
+        ]
+        return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
 def attention_items() -> Attention:

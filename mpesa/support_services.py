@@ -289,6 +289,15 @@ def refund_request(
     return refund
 
 
+def refund_approval_refusal(*, refund: Refund, user) -> str:
+    """Why this agent cannot approve the refund, in a sentence; empty when they can (the permission aside)."""
+    if refund.status != Refund.Status.REQUESTED:
+        return _("This refund is no longer waiting for approval.")
+    if refund.requested_by_id == user.pk:
+        return _("Another agent must approve a refund you requested.")
+    return ""
+
+
 def refund_approve(*, actor: User, refund_id: int, reason: str, key: str) -> Refund:
     """A second agent approves a large refund, which is then sent. Raises SupportError."""
     reason, key = clean_reason(reason), _check_key(key)
@@ -300,10 +309,9 @@ def refund_approve(*, actor: User, refund_id: int, reason: str, key: str) -> Ref
             refund = Refund.objects.select_for_update().get(pk=refund_id)
             if _done_before(actor=actor, key=key):
                 return refund
-            if refund.status != Refund.Status.REQUESTED:
-                raise SupportError(_("This refund is no longer waiting for approval."))
-            if refund.requested_by_id == actor.pk:
-                raise SupportError(_("Another agent must approve a refund you requested."))
+            refusal = refund_approval_refusal(refund=refund, user=actor)
+            if refusal:
+                raise SupportError(refusal)
             refund.status = Refund.Status.APPROVED
             refund.approved_by = actor
             refund.approved_at = timezone.now()

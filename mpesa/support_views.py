@@ -36,6 +36,7 @@ from mpesa.support_services import (
     export_record,
     payment_query_status,
     payment_query_stk,
+    refund_approval_refusal,
     refund_approve,
     refund_request,
 )
@@ -193,6 +194,8 @@ def support_export(request: HtmxHttpRequest) -> HttpResponse:
 def _attention_context(request, *, forms: dict | None = None, error: str = "", error_key: str = "") -> dict:
     attention = attention_items()
     forms = forms or {}
+    perms = _perms(request.user)
+    can_approve = perms["approve_refund"]
     for item in attention.items:
         item.resolve_form = forms.get(("resolve", item.key)) or ResolveForm(
             initial={"kind": item.kind, "object_id": item.object_id}
@@ -201,6 +204,7 @@ def _attention_context(request, *, forms: dict | None = None, error: str = "", e
             item.link_form = forms.get(("link", item.key)) or LinkForm(initial={"event_id": item.object_id})
         if item.kind == "refund":
             item.approve_form = forms.get(("approve", item.key)) or ActionForm()
+            item.can_approve = can_approve and not refund_approval_refusal(refund=item.refund, user=request.user)
     keys = {item.key for item in attention.items}
     # A refused form whose item is no longer listed still needs its message shown.
     general_error = ""
@@ -208,7 +212,7 @@ def _attention_context(request, *, forms: dict | None = None, error: str = "", e
         general_error = error or _("This item is no longer in the list, or the form was not valid.")
     return {
         "attention": attention,
-        "perms_console": _perms(request.user),
+        "perms_console": perms,
         "error": error,
         "error_key": error_key,
         "general_error": general_error,
@@ -231,7 +235,10 @@ def _attention_response(request, context: dict, *, status: int = 200) -> HttpRes
 @never_cache
 @vary_on_headers("HX-Request")
 def support_attention(request: HtmxHttpRequest) -> HttpResponse:
-    return _attention_response(request, _attention_context(request))
+    context = _attention_context(request)
+    if is_fragment_request(request) and request.GET.get("seen") == context["attention"].signature:
+        return HttpResponse(status=204)  # nothing new: keep the list, and any note being typed, as it is
+    return _attention_response(request, context)
 
 
 @require_POST
@@ -286,14 +293,16 @@ def _detail_context(request, payment_id: int, *, forms: dict | None = None, erro
     detail = payment_detail(payment_id=payment_id)
     forms = forms or {}
     payment = detail.payment
+    perms = _perms(request.user)
     for refund in detail.refunds:
         refund.approve_form = forms.get(("approve", refund.pk)) or ActionForm()
+        refund.can_approve = perms["approve_refund"] and not refund_approval_refusal(refund=refund, user=request.user)
     return {
         "detail": detail,
         "payment": payment,
         "booking": detail.booking,
         "phone_masked": mask_phone(payment.phone),
-        "perms_console": _perms(request.user),
+        "perms_console": perms,
         "query_form": forms.get("query") or QueryForm(initial={"receipt": payment.receipt or payment.guest_code}),
         "refund_form": forms.get("refund") or RefundForm(initial={"amount_kes": detail.refundable_kes or None}),
         "error": error,

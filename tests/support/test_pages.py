@@ -2,6 +2,7 @@
 bodies, polling stops when nothing is awaited, and the query count stays the same as data grows."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -73,6 +74,35 @@ def test_attention_polls_only_while_a_refund_waits_for_approval_or_m_pesa(
     )
     assert big.status == "requested"
     assert agent_client.get("/support/attention/", headers=HX).status_code == 200
+
+
+def test_a_poll_that_finds_the_list_unchanged_leaves_it_as_it_is(client, agent, lead, paid_payment, daraja):
+    payment = paid_payment()
+    refund_request(actor=lead, payment_id=payment.pk, amount_kes=25_000, method="reversal", reason="Due", key="n" * 9)
+    client.force_login(agent)
+    page = client.get("/support/attention/", headers=HX).content.decode()
+    seen = re.search(r'hx-get="/support/attention/\?seen=([0-9a-f]+)"', page).group(1)
+    # Nothing changed: no content, so a note being typed in the list stays.
+    assert client.get(f"/support/attention/?seen={seen}", headers=HX).status_code == 204
+    other = paid_payment(check_in=20, check_out=23, receipt="UKK4H7TQ3N")
+    refund_request(actor=lead, payment_id=other.pk, amount_kes=21_000, method="reversal", reason="More", key="o" * 9)
+    changed = client.get(f"/support/attention/?seen={seen}", headers=HX)
+    assert changed.status_code == 200 and changed.content.decode().count("data-approve") == 0  # agent: no right
+
+
+def test_the_approve_form_is_offered_only_to_another_approver(client, lead, make_user, paid_payment, daraja):
+    from tests.support.conftest import support_user
+
+    payment = paid_payment()
+    refund = refund_request(
+        actor=lead, payment_id=payment.pk, amount_kes=25_000, method="reversal", reason="Due", key="p" * 9
+    )
+    client.force_login(lead)
+    assert "data-approve" not in client.get("/support/attention/").content.decode()
+    assert "data-approve" not in client.get(f"/support/payments/{payment.pk}/").content.decode()
+    client.force_login(support_user(make_user, email="second@example.com", full_name="Second Lead", approves=True))
+    assert f"/support/refunds/{refund.pk}/approve/" in client.get("/support/attention/").content.decode()
+    assert "data-approve" in client.get(f"/support/payments/{payment.pk}/").content.decode()
 
 
 def test_a_cancelled_booking_with_a_refund_due_leaves_attention_when_the_reversal_result_arrives(
