@@ -2,7 +2,6 @@
 
 import calendar
 import datetime
-import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -24,12 +23,12 @@ from django.db.models import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES, percent_of
-from listings.models import Amenity, CalendarDay, County, Listing, ListingPhoto
+from listings.models import COUNTY_NAMES, Amenity, CalendarDay, Listing, ListingPhoto
 from listings.policies import NAIROBI
 
 DAY = datetime.timedelta(days=1)
@@ -155,7 +154,8 @@ def listing_photo_get_for_host(*, host: User, slug: str, photo_id: int) -> Listi
     )
 
 
-def listing_photos_for_host(*, listing: Listing) -> list[ListingPhoto]:
+def listing_photos(*, listing: Listing) -> list[ListingPhoto]:
+    """The listing's photos in the host's order: its gallery, and the host's photo list."""
     return list(ListingPhoto.objects.filter(listing=listing).order_by("order", "id"))
 
 
@@ -505,10 +505,6 @@ def listing_get_for_viewer(*, slug: str, user) -> Listing:
     return get_object_or_404(Listing.objects.select_related("host").filter(visible), slug=slug)
 
 
-def listing_gallery(*, listing: Listing) -> list[ListingPhoto]:
-    return list(ListingPhoto.objects.filter(listing=listing).order_by("order", "id"))
-
-
 def listing_amenities(*, listing: Listing) -> list[Amenity]:
     return list(listing.amenities.order_by("position", "id"))
 
@@ -561,14 +557,9 @@ class SearchQuery:
     sort: str = "price"
 
 
-@functools.cache
-def _county_names(language: str) -> tuple[tuple[str, str], ...]:
-    return tuple((value, str(label).casefold()) for value, label in County.choices)
-
-
 def counties_matching(text: str) -> list[str]:
     needle = text.casefold()
-    return [value for value, name in _county_names(get_language()) if needle in name or needle in value]
+    return [code for code, name in COUNTY_NAMES.items() if needle in name.casefold() or needle in code]
 
 
 def listings_matching(*, query: SearchQuery, now: datetime.datetime) -> QuerySet[Listing]:

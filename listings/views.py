@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -52,9 +53,11 @@ def listing_search(request: HtmxHttpRequest) -> HttpResponse:
     else:
         status = 422
     template_name = "listings/listing_search.html"
-    if is_fragment_request(request):
+    fragment = is_fragment_request(request)
+    if fragment:
         template_name += "#search-results"
-    return render(request, template_name, {"form": form, "results": results, "stay_query": stay_query}, status=status)
+    context = {"form": form, "results": results, "stay_query": stay_query, "heading_out_of_band": fragment}
+    return render(request, template_name, context, status=status)
 
 
 def _stay_context(request: HtmxHttpRequest, listing: Listing, now: datetime.datetime, *, quote: bool = True) -> dict:
@@ -67,7 +70,8 @@ def _stay_context(request: HtmxHttpRequest, listing: Listing, now: datetime.date
             stay_quote = selectors.stay_quote(listing=listing, stay=stay, guests=guests, now=now)
     reserve_url = ""
     if stay_quote is not None and stay_quote.bookable:
-        reserve_url = f"{listing.get_absolute_url()}book/?{_stay_query(stay, guests)}"
+        booking_page = reverse("reservations:booking-new", kwargs={"slug": listing.slug})
+        reserve_url = f"{booking_page}?{_stay_query(stay, guests)}"
     return {
         "stay_form": form,
         "stay": stay,
@@ -104,10 +108,9 @@ def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return render(request, "listings/listing_detail.html#availability-calendar", context)
     context.update(
         stay_context,
-        photos=selectors.listing_gallery(listing=listing),
+        photos=selectors.listing_photos(listing=listing),
         amenities=selectors.listing_amenities(listing=listing),
         policy_terms=policy_terms(listing.cancellation_policy),
-        is_host=request.user.is_authenticated and listing.host_id == request.user.pk,
     )
     status = 422 if stay_context["stay_form"].errors else 200
     return render(request, "listings/listing_detail.html", context, status=status)

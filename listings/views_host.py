@@ -25,7 +25,7 @@ from listings.selectors import (
     host_upcoming_bookings,
     listing_get_for_host,
     listing_photo_get_for_host,
-    listing_photos_for_host,
+    listing_photos,
     listing_publish_missing,
     listings_for_host,
     month_start,
@@ -84,7 +84,7 @@ def host_listing_new(request: HtmxHttpRequest) -> HttpResponse:
 def _edit_context(listing: Listing, **extra) -> dict:
     return {
         "listing": listing,
-        "photos": listing_photos_for_host(listing=listing),
+        "photos": listing_photos(listing=listing),
         "upload_form": PhotoUploadForm(),
         "missing": listing_publish_missing(listing=listing),
         **extra,

@@ -521,11 +521,3 @@ def refund_get(*, refund_id: int) -> Refund:
     if refund is None:
         raise Http404
     return refund
-
-
-def unmatched_unlinked(*, limit: int = 20) -> list[PaymentEvent]:
-    return list(
-        PaymentEvent.objects.filter(kind=PaymentEvent.Kind.UNMATCHED)
-        .exclude(Exists(UnmatchedCallbackLink.objects.filter(event=OuterRef("pk"))))
-        .order_by("-created_at", "-id")[:limit]
-    )

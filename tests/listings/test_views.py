@@ -150,6 +150,15 @@ def test_htmx_search_returns_only_the_results_fragment(client, host):
     assert response["Vary"] and "HX-Request" in response["Vary"]
 
 
+def test_htmx_search_brings_its_heading_and_title_along(client, host):
+    make_listing(host, title="Palm cottage")
+    html = client.get(SEARCH, {"where": "nanyuki"}, headers=HX).content.decode()
+    assert re.search(r'<h1 id="search-heading"[^>]*hx-swap-oob="true"[^>]*>Places to stay in nanyuki</h1>', html)
+    assert "<title>Places to stay in nanyuki · Nexus</title>" in html
+    page = client.get(SEARCH, {"where": "nanyuki"}).content.decode()
+    assert "hx-swap-oob" not in page and page.count('id="search-heading"') == 1
+
+
 def test_search_form_swaps_results_and_pushes_the_url(client):
     html = client.get(SEARCH).content.decode()
     form = re.search(r'<form id="search-form"[^>]*>', html).group(0)
