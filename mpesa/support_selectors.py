@@ -34,6 +34,8 @@ PAGE_SIZE = 25
 ATTENTION_LIMIT = 50
 SENT_WITHOUT_RESULT = "10 minutes"
 RECEIPT_SHAPE = re.compile(r"^(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{10}$")
+# M-Pesa receipts can be letters only ("UKPVCEVXHY"); so can a name fragment. Such a text is searched as both.
+RECEIPT_OR_WORD_SHAPE = re.compile(r"^[A-Z]{10}$")
 REF_SHAPE = re.compile(r"^NX-?([0-9A-Z]{6})$")
 
 
@@ -109,9 +111,14 @@ def _filter_text(payments: QuerySet[Payment], text: str) -> QuerySet[Payment]:
         return payments.filter(key)
     bookings = _matching_bookings(text)
     if connection.vendor != "postgresql":
-        return payments.filter(booking_id__in=bookings)
-    # As an array computed once, PostgreSQL reads only the matching payments instead of joining every booking.
-    return payments.filter(EqualsAnyOf(F("booking_id"), Subquery(bookings)))
+        by_name = payments.filter(booking_id__in=bookings)
+    else:
+        # As an array computed once, PostgreSQL reads only the matching payments instead of joining every booking.
+        by_name = payments.filter(EqualsAnyOf(F("booking_id"), Subquery(bookings)))
+    upper = text.upper()
+    if RECEIPT_OR_WORD_SHAPE.match(upper):
+        return payments.filter(Q(receipt=upper) | Q(guest_code=upper)) | by_name
+    return by_name
 
 
 class EqualsAnyOf(Func):

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.models import User
 from mpesa.models import Payment, Refund
 from reservations.services import GuestData
 from tests.listings.builders import make_listing
@@ -48,6 +49,14 @@ def found(client, query: str) -> set[int]:
 def test_a_receipt_finds_its_payment(agent_client, shop):
     assert found(agent_client, "UKK4H7TQ2M") == {shop["first"].pk}
     assert found(agent_client, " ukk4h7tq2m ") == {shop["first"].pk}
+
+
+def test_a_receipt_of_letters_only_is_found_and_so_is_a_ten_letter_name(agent_client, shop, make_user):
+    Payment.objects.filter(pk=shop["second"].pk).update(receipt="UKPVCEVXHY")
+    assert found(agent_client, "UKPVCEVXHY") == {shop["second"].pk}
+    assert found(agent_client, "ukpvcevxhy") == {shop["second"].pk}
+    User.objects.filter(pk=shop["b"].booker_id).update(full_name="Brian Ochiengwalo")
+    assert found(agent_client, "ochiengwal") == {shop["second"].pk, shop["third"].pk}
 
 
 def test_a_code_typed_by_the_guest_is_found_like_a_receipt(agent_client, shop):
