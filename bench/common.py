@@ -1,6 +1,8 @@
 """What the benchmarks share: production settings on a scratch database, and gunicorn on loopback."""
 
 import contextlib
+import http.client
+import multiprocessing
 import os
 import secrets
 import socket
@@ -73,3 +75,123 @@ def gunicorn(port: int):
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Load and what it costs: keep-alive clients on http.client (a light client leaves the CPUs to the server), and the
+# CPU time that gunicorn, PostgreSQL and the clients spent per request, read from /proc. Those figures carry over
+# between machines better than latencies do: 2 CPUs serve at most 2,000 / (CPU ms per request) requests a second.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime and stime
+
+
+def _processes(matches) -> dict[int, float]:
+    """CPU seconds so far of every process whose command line `matches`."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            if matches(command):
+                found[int(entry)] = _process_cpu_seconds(int(entry))
+        except OSError:  # the process ended meanwhile
+            continue
+    return found
+
+
+class CpuMeter:
+    """CPU time of the gunicorn serving `port`, of PostgreSQL (every server process on this machine) and of this
+    process's finished children (the load generator's pool) between start() and stop()."""
+
+    def __init__(self, port: int):
+        self.port = port
+
+    def _snapshot(self) -> tuple[dict[int, float], dict[int, float], float]:
+        bind = f"127.0.0.1:{self.port}"
+        gunicorn_processes = _processes(lambda command: "gunicorn" in command and bind in command)
+        postgres_processes = _processes(lambda command: command.startswith("postgres"))
+        times = os.times()
+        return gunicorn_processes, postgres_processes, times.children_user + times.children_system
+
+    def start(self) -> None:
+        self.before = self._snapshot()
+
+    def stop(self, requests_served: int) -> dict[str, float]:
+        """CPU milliseconds per request for gunicorn, PostgreSQL and the clients."""
+        after = self._snapshot()
+
+        def spent(kind: int) -> float:
+            return sum(seconds - self.before[kind].get(pid, 0.0) for pid, seconds in after[kind].items())
+
+        per_request = 1000 / max(requests_served, 1)
+        return {
+            "gunicorn_cpu_ms": spent(0) * per_request,
+            "postgres_cpu_ms": spent(1) * per_request,
+            "clients_cpu_ms": (after[2] - self.before[2]) * per_request,
+        }
+
+
+def _keep_alive_client(args: tuple[int, str, dict, float]) -> tuple[list[float], int]:
+    """One client: keep-alive GETs one after another until the deadline. Latencies in ms, and failures."""
+    port, path, headers, deadline = args
+    latencies, errors = [], 0
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    while time.time() < deadline:
+        started = time.perf_counter()
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            ok = response.status == 200
+        except (OSError, http.client.HTTPException):
+            ok = False
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        if ok:
+            latencies.append((time.perf_counter() - started) * 1000)
+        else:
+            errors += 1
+    conn.close()
+    return latencies, errors
+
+
+def load(port: int, path: str, *, clients: int, seconds: float, headers: dict | None = None) -> dict:
+    """`clients` concurrent keep-alive clients on `path` for `seconds`: p50, p95, requests/s, failures, and the
+    CPU milliseconds per request that gunicorn, PostgreSQL and the clients spent."""
+    headers = headers or {}
+    _keep_alive_client((port, path, headers, time.time() + 2))  # warm both workers' connections and caches
+    meter = CpuMeter(port)
+    meter.start()
+    deadline = time.time() + seconds
+    with multiprocessing.Pool(clients) as pool:
+        results = pool.map(_keep_alive_client, [(port, path, headers, deadline)] * clients)
+    latencies = [latency for result in results for latency in result[0]]
+    if not latencies:
+        sys.exit(f"no successful request to {path}")
+    return {
+        "requests": len(latencies),
+        "errors": sum(result[1] for result in results),
+        "rps": len(latencies) / seconds,
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        **meter.stop(len(latencies)),
+    }
+
+
+def cpu_line(figures: dict) -> str:
+    """The CPU cost of one request, and the throughput it allows on this machine's CPUs."""
+    total = figures["gunicorn_cpu_ms"] + figures["postgres_cpu_ms"] + figures["clients_cpu_ms"]
+    ceiling = (os.cpu_count() or 1) * 1000 / total if total else 0
+    return (
+        f"CPU per request: gunicorn {figures['gunicorn_cpu_ms']:.1f} ms, "
+        f"PostgreSQL {figures['postgres_cpu_ms']:.1f} ms, "
+        f"clients {figures['clients_cpu_ms']:.1f} ms (at most {ceiling:.0f} req/s on {os.cpu_count()} CPUs)"
+    )

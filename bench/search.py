@@ -14,13 +14,9 @@ Not part of the test suite. Run it against a scratch database:
 
 import argparse
 import datetime
-import http.client
 import json
-import multiprocessing
 import os
 import re
-import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import configure, cpu_line, free_port, gunicorn, load  # noqa: E402
 
 BENCH_COUNTY = "kwale"
 # Where the listings are: a few popular counties and a long tail, like a real catalogue.
@@ -41,25 +39,6 @@ COUNTY_WEIGHTS = {
     "kisumu": 4,
     "lamu": 3,
 }
-
-
-def configure(database_url: str) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings.prod",
-        DATABASE_URL=database_url,
-        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-        DJANGO_DEBUG="0",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        DJANGO_LOG_LEVEL="WARNING",
-    )
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        sys.exit("bench/search.py needs PostgreSQL: set DATABASE_URL=postgres://...")
 
 
 def county_array() -> str:
@@ -89,14 +68,11 @@ def _insert_select(model, expressions: dict[str, str], source: str) -> str:
 
 
 def fill(*, listings: int, nights_per_listing: int, bookings_per_listing: int) -> None:
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     from core.models import User
     from listings.models import CalendarDay, Listing
 
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("createcachetable", verbosity=0)
     existing = Listing.objects.filter(slug__startswith="bench-").count()
     if existing == listings:
         print(f"data: {existing:,} bench listings already there, not refilled")
@@ -238,95 +214,11 @@ def queries_per_page(path: str) -> tuple[int, str]:
     return len(queries), found.group(1) if found else "0"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def collect_static() -> None:
     """Production settings serve hashed static file names: the manifest must exist before a page renders."""
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True, env=os.environ
     )
-
-
-def start_gunicorn(port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    sys.exit("gunicorn did not answer /healthz within 30 s")
-
-
-def _client(args: tuple[int, str, float]) -> tuple[list[float], int]:
-    """One client: keep-alive requests one after another until the deadline. Returns latencies and errors."""
-    port, path, deadline = args
-    latencies, errors = [], 0
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    while time.time() < deadline:
-        started = time.perf_counter()
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            response.read()
-            ok = response.status == 200
-        except (OSError, http.client.HTTPException):
-            ok = False
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        if ok:
-            latencies.append(time.perf_counter() - started)
-        else:
-            errors += 1
-    conn.close()
-    return latencies, errors
-
-
-def load(port: int, path: str, *, clients: int, seconds: float) -> dict:
-    _client((port, path, time.time() + 2))  # warm up both workers' connections and caches
-    deadline = time.time() + seconds
-    with multiprocessing.Pool(clients) as pool:
-        results = pool.map(_client, [(port, path, deadline)] * clients)
-    latencies = sorted(latency for result in results for latency in result[0])
-    errors = sum(result[1] for result in results)
-    if not latencies:
-        sys.exit(f"no successful request to {path}")
-
-    def percentile(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / seconds,
-        "p50_ms": percentile(0.50),
-        "p95_ms": percentile(0.95),
-    }
 
 
 def main() -> None:
@@ -341,7 +233,7 @@ def main() -> None:
     options = parser.parse_args()
     if not options.database_url.startswith("postgres"):
         sys.exit("Set DATABASE_URL (or --database-url) to a scratch PostgreSQL database.")
-    configure(options.database_url)
+    configure(options.database_url, ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
     fill(
         listings=options.listings,
         nights_per_listing=options.nights_per_listing,
@@ -352,7 +244,6 @@ def main() -> None:
 
     from listings.selectors import nairobi_today
 
-    collect_static()
     path = search_path(nairobi_today(datetime.datetime.now(datetime.UTC)))
     search_queries, found = queries_per_page(path)
     health_queries, _ = queries_per_page("/healthz")
@@ -360,15 +251,11 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     port = free_port()
-    server = start_gunicorn(port)
-    try:
+    with gunicorn(port):
         figures = {
-            "/healthz": {**load(port, "/healthz", clients=options.clients, seconds=options.seconds)},
-            path: {**load(port, path, clients=options.clients, seconds=options.seconds)},
+            "/healthz": load(port, "/healthz", clients=options.clients, seconds=options.seconds),
+            path: load(port, path, clients=options.clients, seconds=options.seconds),
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     figures["/healthz"]["queries"] = health_queries
     figures[path]["queries"] = search_queries
     print(
@@ -379,6 +266,8 @@ def main() -> None:
     print(f"{'page':<72} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7} {'queries':>7} {'errors':>6}")
     for page, f in figures.items():
         print(f"{page:<72} {f['p50_ms']:>7.1f} {f['p95_ms']:>7.1f} {f['rps']:>7.0f} {f['queries']:>7} {f['errors']:>6}")
+    for page, f in figures.items():
+        print(f"{page.split('?')[0]:<11} {cpu_line(f)}")
     if options.json:
         print(json.dumps(figures, indent=2))
 
