@@ -108,16 +108,21 @@ def _processes(matches) -> dict[int, float]:
 
 
 class CpuMeter:
-    """CPU time of the gunicorn serving `port`, of PostgreSQL (every server process on this machine) and of this
-    process's finished children (the load generator's pool) between start() and stop()."""
+    """CPU time between start() and stop() of the gunicorn serving `port`, of the PostgreSQL backends connected to
+    this benchmark's database (their process titles name it), and of this process's finished children (the load
+    generator's pool)."""
 
     def __init__(self, port: int):
+        from django.conf import settings
+
         self.port = port
+        self.database = settings.DATABASES["default"]["NAME"]
 
     def _snapshot(self) -> tuple[dict[int, float], dict[int, float], float]:
         bind = f"127.0.0.1:{self.port}"
+        backend = f" {self.database} "
         gunicorn_processes = _processes(lambda command: "gunicorn" in command and bind in command)
-        postgres_processes = _processes(lambda command: command.startswith("postgres"))
+        postgres_processes = _processes(lambda command: command.startswith("postgres:") and backend in command)
         times = os.times()
         return gunicorn_processes, postgres_processes, times.children_user + times.children_system
 
