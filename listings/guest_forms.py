@@ -5,6 +5,7 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from listings.models import Amenity, PropertyType
@@ -114,6 +115,17 @@ class SearchForm(StayDatesMixin, forms.Form):
         if low is not None and high is not None and low > high:
             self.add_error("max_price", _("The highest price must be at least the lowest."))
         return cleaned
+
+    @cached_property
+    def options(self) -> dict[str, list[tuple[str, str, bool]]]:
+        """The sort, type and amenity choices as (value, label, chosen), labels translated once a page: rendering
+        the 30 choices straight from the fields translated each label and read each field's value per choice."""
+        lists = {}
+        for name in ("sort", "property_type", "amenities"):
+            value = self[name].value()
+            chosen = {str(v) for v in value} if isinstance(value, list | tuple) else {str(value or "")}
+            lists[name] = [(str(v), str(label), str(v) in chosen) for v, label in self.fields[name].choices]
+        return lists
 
     def search_query(self) -> SearchQuery:
         data = self.cleaned_data

@@ -116,6 +116,18 @@ def test_filters_type_price_and_amenities(client, host):
     assert titles(client.get(SEARCH, {"amenities": ["wifi", "pool"]})) == ["Pool villa"]
 
 
+def test_the_form_keeps_the_chosen_sort_type_and_amenities_also_when_the_search_is_refused(client, host):
+    make_listing(host, title="Pool villa", property_type="villa", amenities=["pool", "wifi"])
+    chosen = {"sort": "-price", "property_type": "villa", "amenities": ["pool", "wifi"]}
+    for params, status in ((chosen, 200), ({**chosen, "guests": "0"}, 422)):
+        response = client.get(SEARCH, params)
+        assert response.status_code == status
+        html = response.content.decode()
+        assert re.findall(r'<option value="([^"]*)" selected>', html) == ["-price", "villa"]
+        assert sorted(re.findall(r'name="amenities" value="([^"]+)"[^>]* checked', html)) == ["pool", "wifi"]
+        assert html.count('name="amenities"') == 18  # every amenity is offered
+
+
 def test_sort_by_price_and_newest(client, host):
     make_listing(host, title="Middle", nightly_price_kes=5_000)
     make_listing(host, title="Cheap", nightly_price_kes=2_000)
