@@ -20,6 +20,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.functions import Coalesce, NullIf
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -181,25 +182,13 @@ class HostListingRow:
 
 def listings_for_host(*, host: User) -> list[HostListingRow]:
     """The host's listings, newest first, each with its photo count and cover thumbnail, in one query."""
-    cover = ListingPhoto.objects.filter(listing=OuterRef("pk")).order_by("order", "id")
-    listings = (
-        Listing.objects.filter(host=host)
-        .annotate(
-            photo_count=Count("photos", distinct=True),
-            cover_thumbnail=Subquery(cover.values("thumbnail")[:1]),
-            cover_image=Subquery(cover.values("image")[:1]),
-        )
-        .order_by("-created_at", "-id")
-    )
-    rows = []
-    for listing in listings:
-        name = listing.cover_thumbnail or listing.cover_image
-        rows.append(
-            HostListingRow(
-                listing=listing, photo_count=listing.photo_count, cover_url=default_storage.url(name) if name else ""
-            )
-        )
-    return rows
+    listings = _with_cover(
+        Listing.objects.filter(host=host).annotate(photo_count=Count("photos", distinct=True))
+    ).order_by("-created_at", "-id")
+    return [
+        HostListingRow(listing=listing, photo_count=listing.photo_count, cover_url=_cover_url(listing))
+        for listing in listings
+    ]
 
 
 @dataclass(frozen=True)
@@ -511,11 +500,16 @@ def listing_amenities(*, listing: Listing) -> list[Amenity]:
 
 
 def _with_cover(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
-    """Annotate each listing with its first photo's file names, so a page of cards costs no extra query."""
+    """Annotate each listing with its first photo's file name (the thumbnail, else the image; None without photos),
+    so a page of cards costs no extra query."""
     cover = ListingPhoto.objects.filter(listing=OuterRef("pk")).order_by("order", "id")
-    return queryset.annotate(
-        cover_thumbnail=Subquery(cover.values("thumbnail")[:1]), cover_image=Subquery(cover.values("image")[:1])
-    )
+    name = Coalesce(NullIf("thumbnail", Value("")), "image", output_field=CharField())
+    return queryset.annotate(cover_name=Subquery(cover.annotate(name=name).values("name")[:1]))
+
+
+def _cover_url(listing: Listing) -> str:
+    """The cover of a listing annotated by _with_cover, as a URL ("" without photos)."""
+    return default_storage.url(listing.cover_name) if listing.cover_name else ""
 
 
 @dataclass(frozen=True)
@@ -532,12 +526,11 @@ def _cards(listings: list[Listing], quotes: dict[int, Quote] | None = None) -> l
     head, _, tail = reverse("listings:listing-detail", kwargs={"slug": "slug"}).rpartition("slug")
     cards = []
     for listing in listings:
-        name = listing.cover_thumbnail or listing.cover_image
         cards.append(
             ListingCard(
                 listing=listing,
                 url=f"{head}{listing.slug}{tail}",
-                cover_url=default_storage.url(name) if name else "",
+                cover_url=_cover_url(listing),
                 quote=(quotes or {}).get(listing.pk),
             )
         )
@@ -548,7 +541,7 @@ def listings_featured(*, limit: int = 8) -> list[ListingCard]:
     """Published listings with photos for the home page, newest first. One query."""
     listings = _with_cover(
         Listing.objects.filter(is_published=True, nightly_price_kes__isnull=False, max_guests__isnull=False)
-    ).filter(cover_image__isnull=False)
+    ).filter(cover_name__isnull=False)
     return _cards(list(listings.order_by("-created_at", "-id")[:limit]))
 
 

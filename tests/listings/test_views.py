@@ -57,6 +57,24 @@ def test_home_has_the_search_form_and_featured_listings(client, host):
     assert "Draft cottage" not in html
 
 
+def test_cards_show_the_first_photo_as_cover_its_thumbnail_else_the_image(client, host):
+    ordered = make_listing(host, title="Two photos", nightly_price_kes=3_000)
+    second, first = add_photo(ordered, 1), add_photo(ordered, 0)
+    no_thumbnail = make_listing(host, title="Image only", nightly_price_kes=4_000)
+    image_only = add_photo(no_thumbnail)
+    image_only.thumbnail = ""
+    image_only.save()
+    make_listing(host, title="No photos", nightly_price_kes=5_000)
+    html = client.get(SEARCH).content.decode()
+    covers = re.findall(r'<img src="([^"]+)" alt="" loading="lazy"', html)
+    assert covers == [first.thumbnail.url, image_only.image.url]
+    assert second.thumbnail.url not in html
+    assert html.count("No photo yet") == 1
+    client.force_login(host)
+    dashboard = client.get("/host/").content.decode()
+    assert first.thumbnail.url in dashboard and image_only.image.url in dashboard
+
+
 def test_header_search_goes_to_the_search_page(client):
     html = client.get("/").content.decode()
     assert re.search(rf'<form action="{SEARCH}" method="get" role="search"[^>]*>\s*<label for="site-search"', html)
