@@ -207,6 +207,12 @@ def fill(*, listings: int, guests: int, payments: int) -> None:
                     "settled_at": "b.created_at + interval '2 minutes'",
                     "last_query_at": "NULL",
                     "query_count": "0",
+                    # What mpesa.support_search writes, for these ASCII names: booker, address, title, then the
+                    # second guest (the first is the booker again, written once).
+                    "search_text": "(SELECT concat_ws(E'\\n', lower(u.full_name), lower(u.email), lower(l.title), "
+                    "(SELECT string_agg(lower(bg.full_name), E'\\n' ORDER BY bg.position) "
+                    "FROM reservations_bookingguest bg WHERE bg.booking_id = b.id AND bg.position > 1)) "
+                    "FROM core_user u, listings_listing l WHERE u.id = b.booker_id AND l.id = b.listing_id)",
                 },
                 "(SELECT b.*, (replace(b.idempotency_key, 'bench-', ''))::int AS g FROM reservations_booking b "
                 "WHERE b.idempotency_key LIKE 'bench-%') AS b",
@@ -216,11 +222,24 @@ def fill(*, listings: int, guests: int, payments: int) -> None:
     # name search would read them (autovacuum clears them in production). VACUUM cannot run inside a transaction.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    check_search_text()
     print(
         f"data: {Listing.objects.count():,} listings, {User.objects.count():,} users, "
         f"{Booking.objects.count():,} bookings, {BookingGuest.objects.count():,} guest rows, "
         f"{Payment.objects.count():,} payments in {time.perf_counter() - started:.0f} s"
     )
+
+
+def check_search_text() -> None:
+    """The fill's search column says what the application would have written (a sample of 500 payments)."""
+    from mpesa.models import Payment
+    from mpesa.support_search import booking_search_texts
+
+    sample = dict(Payment.objects.order_by("?").values_list("booking_id", "search_text")[:500])
+    expected = booking_search_texts(booking_ids=sample)
+    wrong = [booking_id for booking_id, text in sample.items() if expected[booking_id] != text]
+    if wrong:
+        sys.exit(f"search_text differs from the application's for bookings {wrong[:5]}")
 
 
 def agent_session() -> str:

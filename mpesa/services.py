@@ -18,6 +18,7 @@ from core.money import MPESA_MAX_PAYMENT_KES, format_kes
 from core.phone import normalise_phone
 from mpesa.client import DarajaClient, DarajaError, Exchange, StkQueryAnswer, new_token
 from mpesa.models import Payment, PaymentEvent
+from mpesa.support_search import booking_search_texts
 from reservations.models import Booking
 from reservations.services import (
     BookingError,
@@ -139,7 +140,12 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
             raise PaymentError(_("Nothing is left to pay on this booking."))
         _check_push_limits(user=user, phone=phone, ip=ip)
         payment = Payment.objects.create(
-            booking=booking, initiated_by=user, callback_token=new_token(), phone=phone, amount_kes=amount
+            booking=booking,
+            initiated_by=user,
+            callback_token=new_token(),
+            phone=phone,
+            amount_kes=amount,
+            search_text=booking_search_texts(booking_ids=[booking.pk]).get(booking.pk, ""),
         )
         blocks_until = now + _seconds("MPESA_PROMPT_SECONDS", 90) + _seconds("MPESA_PAYMENT_GRACE_SECONDS", 120)
         booking_payment_started(

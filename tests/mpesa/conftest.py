@@ -9,6 +9,7 @@ from django.utils import timezone
 from mpesa.client import new_token
 from mpesa.emulator import dispatcher
 from mpesa.models import Payment
+from mpesa.support_search import booking_search_texts
 from reservations.services import booking_lock, booking_payment_started
 from tests.reservations.conftest import guest, hold, host, listing  # noqa: F401 - fixtures
 
@@ -53,6 +54,7 @@ def pending_payment(hold, guest):  # noqa: F811 - fixtures shared with the reser
             status=Payment.Status.PENDING,
             checkout_request_id=checkout_id or f"ws_CO_20112026140513{Payment.objects.count():03d}708374149",
             merchant_request_id="7c1e-4b2a-9d3f-6a8e2f0b5c1d4471203",
+            search_text=booking_search_texts(booking_ids=[locked.pk])[locked.pk],
         )
         booking_payment_started(
             booking=locked,
