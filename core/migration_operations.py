@@ -25,6 +25,18 @@ class AddIndexPostgresOnly(migrations.AddIndex):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
+class RemoveIndexPostgresOnly(migrations.RemoveIndex):
+    """The counterpart of AddIndexPostgresOnly."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 class AppendOnlyTable(migrations.operations.base.Operation):
     """A trigger that rejects UPDATE and DELETE on a table: its rows are a record that cannot be edited."""
 

@@ -99,9 +99,12 @@ class Booking(TimeStampedModel):
             models.Index(fields=["listing", "check_in", "check_out"], name="booking_listing_dates"),
             models.Index(fields=["status", "blocks_until"], name="booking_status_blocks_until"),
             # Search finds the bookings that overlap a stay across all listings (PostgreSQL only: a range index).
+            # It carries every column that search reads, so the bookings come from the index alone; the stay's own
+            # columns too, as PostgreSQL reads an expression index alone only when it holds the columns themselves.
             GistIndex(
                 DateRange("check_in", "check_out", RangeBoundary()),
                 condition=Q(status__in=["held", "awaiting_payment", "confirmed"]),
+                include=["listing", "blocks_until", "check_in", "check_out"],
                 name="booking_blocking_stays",
             ),
         ]

@@ -290,3 +290,14 @@ def test_place_names_have_trigram_indexes_on_postgresql(host):
     assert "gin_trgm_ops" in indexes["listing_town_upper_trgm"]
     assert "upper((town)::text)" in indexes["listing_town_upper_trgm"]
     assert "upper((title)::text)" in indexes["listing_title_upper_trgm"]
+
+
+@pytest.mark.postgres
+def test_search_reads_overlapping_bookings_from_one_covering_range_index_on_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'reservations_booking'")
+        indexes = dict(cursor.fetchall())
+    stays = indexes["booking_blocking_stays"]
+    assert "USING gist (daterange(check_in, check_out, '[)'::text))" in stays
+    assert "INCLUDE (listing_id, blocks_until, check_in, check_out)" in stays
+    assert "WHERE ((status)::text = ANY" in stays
