@@ -66,13 +66,22 @@ def _panel_response(request, context: dict, *, status: int = 200) -> HttpRespons
     return response
 
 
+def _refused(request: HtmxHttpRequest, context: dict) -> HttpResponse:
+    """A panel form that was refused, with its errors (422): the panel for htmx, the whole trip page without it."""
+    if is_fragment_request(request):
+        return _panel_response(request, context, status=422)
+    from reservations.views import render_trip_page
+
+    return render_trip_page(request, context["booking"].ref, payment_panel=context, status=422)
+
+
 @require_POST
 @login_required
 def booking_pay(request: HtmxHttpRequest, ref: str) -> HttpResponse:
     booking = booking_get_for_booker(user=request.user, ref=ref)
     form = PayForm(request.POST)
     if not form.is_valid():
-        return _panel_response(request, panel_context(booking=booking, pay_form=form), status=422)
+        return _refused(request, panel_context(booking=booking, pay_form=form))
     try:
         payment_start(
             booking=booking,
@@ -82,7 +91,7 @@ def booking_pay(request: HtmxHttpRequest, ref: str) -> HttpResponse:
         )
     except PaymentError as error:
         booking.refresh_from_db()
-        return _panel_response(request, panel_context(booking=booking, pay_form=form, error=str(error)), status=422)
+        return _refused(request, panel_context(booking=booking, pay_form=form, error=str(error)))
     booking.refresh_from_db()
     if not is_fragment_request(request):
         return redirect(booking)
@@ -122,12 +131,12 @@ def payment_code(request: HtmxHttpRequest, ref: str) -> HttpResponse:
     form = GuestCodeForm(request.POST)
     payment = payment_latest(booking=booking)
     if payment is None or not form.is_valid():
-        return _panel_response(request, panel_context(booking=booking, code_form=form), status=422)
+        return _refused(request, panel_context(booking=booking, code_form=form))
     try:
         payment_record_guest_code(payment=payment, user=request.user, code=form.cleaned_data["code"])
     except PaymentError as error:
         form.add_error("code", str(error))
-        return _panel_response(request, panel_context(booking=booking, code_form=form), status=422)
+        return _refused(request, panel_context(booking=booking, code_form=form))
     context = panel_context(booking=booking)
     context["code_received"] = True
     if not is_fragment_request(request):

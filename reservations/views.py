@@ -207,6 +207,14 @@ def trip_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def trip_detail_page(request: HtmxHttpRequest, ref: str) -> HttpResponse:
+    return render_trip_page(request, ref)
+
+
+def render_trip_page(
+    request: HtmxHttpRequest, ref: str, *, payment_panel: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The trip page. `payment_panel` is the payment panel's context when the M-Pesa app has one already (a form
+    it refused, with its errors); otherwise the booker gets a fresh panel."""
     now = timezone.now()
     trip = trip_detail(user=request.user, ref=ref, now=now)
     context = {
@@ -218,8 +226,8 @@ def trip_detail_page(request: HtmxHttpRequest, ref: str) -> HttpResponse:
     if trip.is_booker:
         from mpesa.views import panel_context  # the payment panel belongs to the M-Pesa app
 
-        context.update(panel_context(booking=trip.booking))
-    return render(request, "reservations/trip_detail.html", context)
+        context.update(payment_panel or panel_context(booking=trip.booking))
+    return render(request, "reservations/trip_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

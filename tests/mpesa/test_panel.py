@@ -75,6 +75,27 @@ def test_a_bad_number_keeps_what_was_typed(client, guest, hold):
     assert not Payment.objects.exists()
 
 
+def test_without_javascript_a_refused_form_comes_back_inside_the_whole_trip_page(
+    client, guest, hold, pending_payment, settings
+):
+    unpaid = hold(guest, 20, 23)
+    unknown = pending_payment()
+    later = timezone.now() + datetime.timedelta(seconds=settings.MPESA_QUERY_WINDOW_SECONDS + 5)
+    payment_settle_query(payment_id=unknown.pk, answer=StkQueryAnswer(final=False), now=later)
+    client.force_login(guest)
+    for booking, name, data, kept in (
+        (unpaid, "pay", {"phone": "0712 34"}, 'value="0712 34"'),
+        (unknown.booking, "code", {"code": "12"}, 'value="12"'),
+    ):
+        response = client.post(urls(booking)[name], data)
+        html = response.content.decode()
+        assert response.status_code == 422 and html.lstrip().lower().startswith("<!doctype html>")
+        assert booking.ref in html and 'id="payment-status"' in html and kept in html
+    assert Payment.objects.get() == unknown
+    unknown.refresh_from_db()
+    assert unknown.guest_code == ""
+
+
 def test_unknown_payments_take_the_guest_code(client, guest, pending_payment, settings):
     payment = pending_payment()
     later = timezone.now() + datetime.timedelta(seconds=settings.MPESA_QUERY_WINDOW_SECONDS + 5)
