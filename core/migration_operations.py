@@ -3,7 +3,10 @@
 from django.db import migrations
 
 
-class AddConstraintPostgresOnly(migrations.AddConstraint):
+class PostgresOnly:
+    """Mixed into a migration operation: the database change is made on PostgreSQL only, while the migration state
+    changes everywhere (so SQLite and PostgreSQL agree on the models)."""
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
             super().database_forwards(app_label, schema_editor, from_state, to_state)
@@ -13,28 +16,16 @@ class AddConstraintPostgresOnly(migrations.AddConstraint):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-class AddIndexPostgresOnly(migrations.AddIndex):
+class AddConstraintPostgresOnly(PostgresOnly, migrations.AddConstraint):
+    pass
+
+
+class AddIndexPostgresOnly(PostgresOnly, migrations.AddIndex):
     """An index of a kind only PostgreSQL has (GiST over a range, say); SQLite goes without it."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-
-
-class RemoveIndexPostgresOnly(migrations.RemoveIndex):
+class RemoveIndexPostgresOnly(PostgresOnly, migrations.RemoveIndex):
     """The counterpart of AddIndexPostgresOnly."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class AppendOnlyTable(migrations.operations.base.Operation):
