@@ -186,7 +186,7 @@ def listings_for_host(*, host: User) -> list[HostListingRow]:
         Listing.objects.filter(host=host).annotate(photo_count=Count("photos", distinct=True))
     ).order_by("-created_at", "-id")
     return [
-        HostListingRow(listing=listing, photo_count=listing.photo_count, cover_url=_cover_url(listing))
+        HostListingRow(listing=listing, photo_count=listing.photo_count, cover_url=cover_url(listing.cover_name))
         for listing in listings
     ]
 
@@ -499,17 +499,22 @@ def listing_amenities(*, listing: Listing) -> list[Amenity]:
     return list(listing.amenities.order_by("position", "id"))
 
 
-def _with_cover(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
-    """Annotate each listing with its first photo's file name (the thumbnail, else the image; None without photos),
-    so a page of cards costs no extra query."""
-    cover = ListingPhoto.objects.filter(listing=OuterRef("pk")).order_by("order", "id")
+def listing_cover_name(listing_id: OuterRef) -> Subquery:
+    """The file name of a listing's cover, its first photo (the thumbnail, else the image; None without photos),
+    as a subquery for a query of listings or of rows that point at one (`listing_id` names that column)."""
+    cover = ListingPhoto.objects.filter(listing_id=listing_id).order_by("order", "id")
     name = Coalesce(NullIf("thumbnail", Value("")), "image", output_field=CharField())
-    return queryset.annotate(cover_name=Subquery(cover.annotate(name=name).values("name")[:1]))
+    return Subquery(cover.annotate(name=name).values("name")[:1])
 
 
-def _cover_url(listing: Listing) -> str:
-    """The cover of a listing annotated by _with_cover, as a URL ("" without photos)."""
-    return default_storage.url(listing.cover_name) if listing.cover_name else ""
+def cover_url(name: str | None) -> str:
+    """A cover file name from listing_cover_name as a URL ("" without photos)."""
+    return default_storage.url(name) if name else ""
+
+
+def _with_cover(queryset: QuerySet[Listing]) -> QuerySet[Listing]:
+    """Each listing with its cover's file name, so a page of cards costs no extra query."""
+    return queryset.annotate(cover_name=listing_cover_name(OuterRef("pk")))
 
 
 @dataclass(frozen=True)
@@ -530,7 +535,7 @@ def _cards(listings: list[Listing], quotes: dict[int, Quote] | None = None) -> l
             ListingCard(
                 listing=listing,
                 url=f"{head}{listing.slug}{tail}",
-                cover_url=_cover_url(listing),
+                cover_url=cover_url(listing.cover_name),
                 quote=(quotes or {}).get(listing.pk),
             )
         )

@@ -7,7 +7,7 @@ from django.contrib.postgres.fields import RangeBoundary
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateRange as PostgresDateRange
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.phone import mask_phone
 from listings.models import CancellationPolicy, Listing
+from listings.selectors import cover_url, listing_cover_name
 from reservations.models import Booking, BookingEvent, BookingGuest, DateRange
 
 
@@ -94,11 +95,12 @@ def trips_for_user(*, user: User, now: datetime.datetime | None = None) -> Trips
     bookings = (
         Booking.objects.filter(pk__in=Booking.objects.filter(_visible_to(user)).values("pk"))
         .select_related("listing")
-        .prefetch_related(Prefetch("listing__photos"))
+        .annotate(cover_name=listing_cover_name(OuterRef("listing_id")))
         .order_by("check_in", "created_at")
     )
     upcoming, past, cancelled = [], [], []
     for booking in bookings:
+        booking.cover_url = cover_url(booking.cover_name)
         if not booking.holds_nights(now=now):
             cancelled.append(booking)
         elif booking.check_out <= today:

@@ -7,10 +7,12 @@ import uuid
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.models import User
+from listings.models import ListingPhoto
 from reservations.models import Booking, BookingGuest
 from reservations.services import GuestData, _move, booking_confirm
 from tests.listings.builders import make_listing, set_night
@@ -389,6 +391,20 @@ def test_trips_lists_bookings_for_the_booker_and_linked_guests(client, hold, gue
     client.force_login(friend)
     html = client.get("/trips/").content.decode()
     assert booking.ref in html and "You are a guest" in html
+
+
+def test_trips_show_each_place_s_cover_photo(client, hold, guest, listing):
+    later, first = (ListingPhoto(listing=listing, order=order) for order in (1, 0))
+    for photo in (later, first):
+        photo.image.save(f"trip-{photo.order}.jpg", ContentFile(b"jpeg bytes"), save=False)
+        photo.thumbnail.save(f"trip-{photo.order}-thumb.jpg", ContentFile(b"jpeg bytes"), save=False)
+        photo.save()
+    hold(guest, 10, 13)
+    client.force_login(guest)
+    html = client.get("/trips/").content.decode()
+    assert f'<img src="{first.thumbnail.url}"' in html and later.thumbnail.url not in html
+    ListingPhoto.objects.all().delete()
+    assert "No photo" in client.get("/trips/").content.decode()
 
 
 def test_trips_empty_state_leads_to_search(client, make_user):
