@@ -159,3 +159,43 @@ def test_superusers_see_refunds_and_staff_actions_read_only_in_the_admin(client,
     response = client.post(f"/admin/mpesa/refund/{world['refund'].pk}/change/", {"amount_kes": 1})
     assert response.status_code == 403
     assert Refund.objects.get(pk=world["refund"].pk).amount_kes == 25_000
+
+
+def test_one_query_reads_the_same_permissions_and_second_factor_as_django(client, make_user, support_group):
+    """The console reads a user's permissions and TOTP in one query; the decisions are Django's own."""
+    from django.contrib.auth.models import Group
+
+    from core.models import User
+    from mpesa.support_views import _read_access, has_second_factor
+
+    exporters = Group.objects.create(name="exporters")
+    exporters.permissions.add(Permission.objects.get(codename="export_transactions"))
+    direct = make_user(email="direct@example.com", full_name="Direct")
+    direct.user_permissions.add(*Permission.objects.filter(codename__in=["view_transactions", "approve_refund"]))
+    both = with_second_factor(make_user(email="both@example.com", full_name="Both"))
+    both.groups.add(support_group, exporters)
+    both.user_permissions.add(Permission.objects.get(codename="approve_refund"))
+    grouped = with_second_factor(make_user(email="grouped@example.com", full_name="Grouped"))
+    grouped.groups.add(support_group)
+    nobody = make_user(email="nobody@example.com", full_name="Nobody")
+    for person in (direct, both, grouped, nobody):
+        ours, djangos = User.objects.get(pk=person.pk), User.objects.get(pk=person.pk)
+        _read_access(ours)
+        assert ours._user_perm_cache == djangos.get_user_permissions()
+        assert ours._group_perm_cache == djangos.get_group_permissions()
+        assert ours.get_all_permissions() == djangos.get_all_permissions()
+        assert has_second_factor(ours) == has_second_factor(djangos)
+        for codename in ["view_transactions", "export_transactions", "approve_refund", "query_mpesa"]:
+            assert ours.has_perm(f"mpesa.{codename}") == djangos.has_perm(f"mpesa.{codename}")
+    assert has_second_factor(User.objects.get(pk=both.pk)) and not has_second_factor(User.objects.get(pk=direct.pk))
+
+
+def test_a_console_page_costs_five_queries_and_its_fragment_four(
+    agent_client, world, settings, django_assert_num_queries
+):
+    """The session, the user, their permissions with the second factor, the page of results, today's figures."""
+    settings.DEBUG = False
+    with django_assert_num_queries(5):
+        assert agent_client.get("/support/", {"q": "UKK4H7TQ2M"}).status_code == 200
+    with django_assert_num_queries(4):
+        assert agent_client.get("/support/", {"q": "UKK4H7TQ2M"}, headers=HX).status_code == 200
