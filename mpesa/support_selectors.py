@@ -145,18 +145,21 @@ class SearchPage:
         return self.number > 1
 
 
-ROW_COLUMNS = (
-    "pk",
-    "booking__ref",
-    "booking__booker__full_name",
-    "booking__booker__email",
-    "amount_kes",
-    "status",
-    "phone",
-    "receipt",
-    "booking__listing__title",
-    "created_at",
-)
+def _rows_sql(ids_sql: str) -> str:
+    """The page's rows with their booking, booker and listing, for the ids the search's own query picks. Written
+    out: on every search, composing it through the ORM took four times as long as PostgreSQL took to answer it."""
+    payment, booking = Payment._meta.db_table, Booking._meta.db_table
+    user = Booking._meta.get_field("booker").related_model._meta.db_table
+    listing = Booking._meta.get_field("listing").related_model._meta.db_table
+    return f"""
+        SELECT p.id, b.ref, u.full_name, u.email, p.amount_kes, p.status, p.phone, p.receipt, l.title, p.created_at
+          FROM {payment} p
+          JOIN {booking} b ON b.id = p.booking_id
+          JOIN {user} u ON u.id = b.booker_id
+          JOIN {listing} l ON l.id = b.listing_id
+         WHERE p.id IN ({ids_sql})
+         ORDER BY p.created_at DESC, p.id DESC
+    """
 
 
 def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
@@ -166,7 +169,10 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
     start = (page - 1) * PAGE_SIZE
     # The page's ids first, then their bookings, listings and bookers: the joins are made for one page only.
     page_ids = payment_search(filters=filters).values("pk")[start : start + PAGE_SIZE + 1]
-    values = list(Payment.objects.filter(pk__in=page_ids).order_by("-created_at", "-id").values_list(*ROW_COLUMNS))
+    ids_sql, params = page_ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_rows_sql(ids_sql), params)
+        values = cursor.fetchall()
     labels = {value: str(label) for value, label in Payment.Status.choices}
     # One reverse() a page, not one a row (it cost as much as the rest of a row): the rows' links differ only by id.
     head, _, tail = reverse("support:payment", kwargs={"payment_id": 0}).rpartition("0")
@@ -181,7 +187,8 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
             phone=phone,
             receipt=receipt,
             listing=title,
-            created_at=created_at,
+            # SQLite hands back the stored UTC time without its zone
+            created_at=created_at if timezone.is_aware(created_at) else timezone.make_aware(created_at, datetime.UTC),
             url=f"{head}{pk}{tail}",
         )
         for pk, ref, full_name, email, amount_kes, status, phone, receipt, title, created_at in values[:PAGE_SIZE]

@@ -113,6 +113,16 @@ def test_results_are_newest_first_with_masked_phones(agent_client, shop):
     assert "2547•••••678" in response.content.decode() and "254712345678" not in response.content.decode()
 
 
+def test_each_row_shows_when_its_payment_started_in_nairobi_time(agent_client, shop):
+    first = Payment.objects.get(pk=shop["first"].pk)
+    Payment.objects.filter(pk=first.pk).update(created_at=datetime.datetime(2026, 11, 20, 21, 30, tzinfo=datetime.UTC))
+    response = agent_client.get("/support/", {"q": "UKK4H7TQ2M"})
+    (row,) = response.context["results"].rows
+    assert row.created_at == datetime.datetime(2026, 11, 20, 21, 30, tzinfo=datetime.UTC)
+    # 21:30 UTC is 00:30 the next day in Nairobi
+    assert '<time datetime="2026-11-21T00:30:00+03:00">21 Nov 2026 00:30</time>' in response.content.decode()
+
+
 def test_the_search_box_searches_live_and_the_url_follows(agent_client, shop):
     html = agent_client.get("/support/").content.decode()
     assert 'hx-trigger="input delay:400ms, change, submit"' in html and 'hx-push-url="true"' in html
