@@ -82,14 +82,13 @@ def _read_access(user) -> None:
     member = User.groups.through._meta.db_table
     granted = Group.permissions.through._meta.db_table
     sql = f"""
-        SELECT 'user', ct.app_label, p.codename
-          FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id
-         WHERE p.id IN (SELECT permission_id FROM {own} WHERE user_id = %s)
-        UNION ALL
-        SELECT 'group', ct.app_label, p.codename
-          FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id
-         WHERE p.id IN (SELECT g.permission_id FROM {granted} g JOIN {member} m ON m.group_id = g.group_id
-                         WHERE m.user_id = %s)
+        SELECT x.source, ct.app_label, p.codename
+          FROM (SELECT 'user' AS source, permission_id FROM {own} WHERE user_id = %s
+                UNION ALL
+                SELECT 'group', g.permission_id FROM {granted} g JOIN {member} m ON m.group_id = g.group_id
+                 WHERE m.user_id = %s) x
+          JOIN {permission} p ON p.id = x.permission_id
+          JOIN {content_type} ct ON ct.id = p.content_type_id
         UNION ALL
         SELECT 'totp', '', '' FROM {Authenticator._meta.db_table} WHERE user_id = %s AND type = %s
     """
