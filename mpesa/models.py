@@ -68,7 +68,9 @@ class Payment(TimeStampedModel):
             # of bookings from this index alone.
             models.Index(fields=["booking", "created_at", "id"], name="payment_booking_created"),
             models.Index(fields=["phone", "created_at"], name="payment_phone_created"),
-            models.Index(fields=["created_at"], name="payment_created"),
+            # Newest first, for dates and for the name search, which filters search_text from this index alone
+            # (PostgreSQL; SQLite leaves out INCLUDE).
+            models.Index(fields=["created_at", "id"], include=["search_text"], name="payment_created_search"),
             models.Index(fields=["amount_kes", "created_at"], name="payment_amount_created"),
             models.Index(fields=["guest_code"], name="payment_guest_code", condition=~Q(guest_code="")),
         ]

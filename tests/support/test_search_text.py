@@ -192,3 +192,12 @@ def test_the_search_column_has_a_trigram_index():
         constraints = connection.introspection.get_constraints(cursor, "mpesa_payment")
     assert constraints["payment_search_trgm"]["type"] == "gin"
     assert constraints["payment_search_trgm"]["columns"] == ["search_text"]
+
+
+def test_payments_newest_first_come_from_one_index_that_carries_the_search_column():
+    """The name search filters the entries of (created_at, id) newest first; PostgreSQL reads search_text from the
+    index itself (INCLUDE), SQLite from the table."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "mpesa_payment")
+    assert constraints["payment_created_search"]["columns"][:2] == ["created_at", "id"]
+    assert "payment_created" not in constraints
