@@ -7,10 +7,7 @@ import functools
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.views import redirect_to_login
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
-from core.models import User
 from core.phone import mask_phone
 from mpesa.models import Payment
 from mpesa.support_forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
@@ -60,48 +56,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def has_second_factor(user) -> bool:
-    """Whether the user has set up TOTP. On a console page it was read with their permissions (_read_access)."""
     from allauth.mfa.models import Authenticator
 
-    if hasattr(user, "_support_totp"):
-        return user._support_totp
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
-def _read_access(user) -> None:
-    """One query for what every console page checks: the permissions Django's ModelBackend reads in two (the user's
-    own, then their groups'), stored where it looks for them first, and whether the user has TOTP. Every decision
-    is still made by user.has_perm and has_second_factor, on the same rows; were Django to look elsewhere, it would
-    read the permissions itself again. Superusers and inactive accounts are left to Django."""
-    from allauth.mfa.models import Authenticator
-
-    if not user.is_active or user.is_superuser or hasattr(user, "_perm_cache"):
-        return
-    permission, content_type = Permission._meta.db_table, ContentType._meta.db_table
-    own = User.user_permissions.through._meta.db_table
-    member = User.groups.through._meta.db_table
-    granted = Group.permissions.through._meta.db_table
-    sql = f"""
-        SELECT x.source, ct.app_label, p.codename
-          FROM (SELECT 'user' AS source, permission_id FROM {own} WHERE user_id = %s
-                UNION ALL
-                SELECT 'group', g.permission_id FROM {granted} g JOIN {member} m ON m.group_id = g.group_id
-                 WHERE m.user_id = %s) x
-          JOIN {permission} p ON p.id = x.permission_id
-          JOIN {content_type} ct ON ct.id = p.content_type_id
-        UNION ALL
-        SELECT 'totp', '', '' FROM {Authenticator._meta.db_table} WHERE user_id = %s AND type = %s
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, user.pk, user.pk, Authenticator.Type.TOTP.value])
-        rows = cursor.fetchall()
-    found = {"user": set(), "group": set(), "totp": set()}
-    for source, app_label, codename in rows:
-        found[source].add(f"{app_label}.{codename}")
-    user._user_perm_cache = found["user"]
-    user._group_perm_cache = found["group"]
-    user._perm_cache = found["user"] | found["group"]
-    user._support_totp = bool(found["totp"])
 
 
 def support_access(permission: str):
@@ -114,7 +71,6 @@ def support_access(permission: str):
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            _read_access(user)
             if not user.has_perm(f"mpesa.{permission}"):
                 raise Http404
             if not settings.DEBUG and not has_second_factor(user):
