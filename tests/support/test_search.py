@@ -111,9 +111,6 @@ def test_results_are_newest_first_with_masked_phones(agent_client, shop):
     rows = response.context["results"].rows
     assert [p.pk for p in rows] == [shop["third"].pk, shop["first"].pk]
     assert "2547•••••678" in response.content.decode() and "254712345678" not in response.content.decode()
-    third, first = response.content.decode().split('data-payment="')[1:]
-    assert "KES 4,500 · <span data-status>Waiting for the PIN</span>" in third and "· no receipt ·" in third
-    assert "· UKK4H7TQ2M ·" in first and "Succeeded" in first
 
 
 def test_each_row_shows_when_its_payment_started_in_nairobi_time(agent_client, shop):
