@@ -3,8 +3,6 @@
 import uuid
 
 from django import forms
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from mpesa.models import Payment, Refund
@@ -19,65 +17,12 @@ def _no_nul(value: str) -> str:
     return value
 
 
-def _attrs_html(attrs: dict) -> str:
-    """As django/forms/widgets/attrs.html: True gives a bare attribute, False leaves it out."""
-    return "".join(
-        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-class _MarkupInPython:
-    """The markup of Django's own template for the widget, written without the template engine: the search form
-    is on every console page, and its six fields took longer to render than the rest of the page."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        return mark_safe(self.markup(self.get_context(name, value, attrs)["widget"]))
-
-
-class _Input(_MarkupInPython):
-    def markup(self, widget: dict) -> str:
-        value = "" if widget["value"] is None else f' value="{escape(widget["value"])}"'
-        attrs = _attrs_html(widget["attrs"])
-        return f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"{value}{attrs}>'
-
-
-class SearchTextInput(_Input, forms.TextInput):
-    pass
-
-
-class SearchDateInput(_Input, forms.DateInput):
-    pass
-
-
-class SearchNumberInput(_Input, forms.NumberInput):
-    pass
-
-
-class SearchSelect(_MarkupInPython, forms.Select):
-    def markup(self, widget: dict) -> str:
-        parts = [f'<select name="{escape(widget["name"])}"{_attrs_html(widget["attrs"])}>']
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(f'\n  <optgroup label="{escape(group_name)}">')
-            for option in options:
-                parts.append(
-                    f'\n  <option value="{escape(option["value"])}"{_attrs_html(option["attrs"])}>'
-                    f"{escape(option['label'])}</option>\n"  # the option template's own last line break
-                )
-            if group_name:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return "".join(parts)
-
-
 class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
         max_length=100,
-        widget=SearchTextInput(
+        widget=forms.TextInput(
             attrs={
                 "type": "search",
                 "class": INPUT,
@@ -90,27 +35,27 @@ class SearchForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[("", _("Any status")), *Payment.Status.choices],
-        widget=SearchSelect(attrs={"class": INPUT}),
+        widget=forms.Select(attrs={"class": INPUT}),
     )
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=SearchDateInput(attrs={"type": "date", "class": INPUT})
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": INPUT})
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=SearchDateInput(attrs={"type": "date", "class": INPUT})
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": INPUT})
     )
     amount_min = forms.IntegerField(
         label=_("Min KES"),
         required=False,
         min_value=0,
         max_value=10_000_000,
-        widget=SearchNumberInput(attrs={"class": INPUT, "inputmode": "numeric"}),
+        widget=forms.NumberInput(attrs={"class": INPUT, "inputmode": "numeric"}),
     )
     amount_max = forms.IntegerField(
         label=_("Max KES"),
         required=False,
         min_value=0,
         max_value=10_000_000,
-        widget=SearchNumberInput(attrs={"class": INPUT, "inputmode": "numeric"}),
+        widget=forms.NumberInput(attrs={"class": INPUT, "inputmode": "numeric"}),
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
