@@ -17,7 +17,6 @@ import datetime
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -212,13 +211,6 @@ def queries_per_page(path: str) -> tuple[int, str]:
         sys.exit(f"{path} answered {response.status_code}")
     found = re.search(r"(\d[\d,]*) places?\s+free", response.content.decode())
     return len(queries), found.group(1) if found else "0"
-
-
-def collect_static() -> None:
-    """Production settings serve hashed static file names: the manifest must exist before a page renders."""
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True, env=os.environ
-    )
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ Not part of the test suite. Run it against a scratch database:
 
 import argparse
 import datetime
-import multiprocessing
 import os
 import sys
 import time
@@ -24,8 +23,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import configure, free_port, gunicorn, percentile  # noqa: E402
-from bench.search import _insert_select, collect_static  # noqa: E402
+from bench.common import configure, cpu_line, free_port, gunicorn, load  # noqa: E402
+from bench.search import _insert_select  # noqa: E402
 
 FIRST_NAMES = ["Wanjiku", "Akinyi", "Otieno", "Kamau", "Njeri", "Mwangi", "Achieng", "Kiprop", "Chebet", "Mutua"]
 LAST_NAMES = ["Kamau", "Odhiambo", "Wafula", "Kariuki", "Mohamed", "Njoroge", "Omondi", "Kiptoo", "Were", "Maina"]
@@ -294,42 +293,6 @@ def queries_per_page(path: str, session_key: str) -> tuple[int, int]:
     return len(queries), response.content.decode().count("data-payment=")
 
 
-def _client(args: tuple[str, str, str, float]) -> tuple[list[float], int]:
-    import requests
-
-    base, path, session_key, deadline = args
-    session = requests.Session()
-    session.cookies.set("sessionid", session_key)
-    latencies, errors = [], 0
-    while time.time() < deadline:
-        started = time.perf_counter()
-        try:
-            ok = session.get(base + path, timeout=10, allow_redirects=False).status_code == 200
-        except requests.RequestException:
-            ok = False
-        if ok:
-            latencies.append((time.perf_counter() - started) * 1000)
-        else:
-            errors += 1
-    return latencies, errors
-
-
-def load(base: str, path: str, session_key: str, *, clients: int, seconds: float) -> dict:
-    _client((base, path, session_key, time.time() + 2))
-    deadline = time.time() + seconds
-    with multiprocessing.Pool(clients) as pool:
-        results = pool.map(_client, [(base, path, session_key, deadline)] * clients)
-    latencies = [latency for result in results for latency in result[0]]
-    if not latencies:
-        sys.exit(f"no successful request to {path}")
-    return {
-        "p50_ms": percentile(latencies, 0.50),
-        "p95_ms": percentile(latencies, 0.95),
-        "rps": len(latencies) / seconds,
-        "errors": sum(result[1] for result in results),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
@@ -343,7 +306,6 @@ def main() -> None:
         sys.exit("Set DATABASE_URL (or --database-url) to a scratch PostgreSQL database.")
     configure(options.database_url)
     fill(listings=options.listings, guests=options.guests, payments=options.payments)
-    collect_static()
     session_key = agent_session()
     paths = searches()
     counts = {name: queries_per_page(path, session_key) for name, path in paths.items()}
@@ -352,11 +314,13 @@ def main() -> None:
 
     connection.close()
     figures = {}
-    with gunicorn(free_port()) as base:
+    port = free_port()
+    signed_in = {"Cookie": f"sessionid={session_key}"}
+    with gunicorn(port):
         # The baseline on this machine: no template, one trivial query.
-        figures["/healthz baseline"] = load(base, "/healthz", session_key, clients=options.clients, seconds=5)
+        figures["/healthz baseline"] = load(port, "/healthz", clients=options.clients, seconds=5)
         for name, path in paths.items():
-            figures[name] = load(base, path, session_key, clients=options.clients, seconds=options.seconds)
+            figures[name] = load(port, path, clients=options.clients, seconds=options.seconds, headers=signed_in)
     print(f"gunicorn 2 workers x 4 threads, {options.clients} clients, {options.seconds:.0f} s per search")
     print(f"{'search':<20} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7} {'queries':>7} {'rows':>5} {'errors':>6}  path")
     for name, f in figures.items():
@@ -365,6 +329,8 @@ def main() -> None:
             f"{name:<20} {f['p50_ms']:>7.1f} {f['p95_ms']:>7.1f} {f['rps']:>7.0f} {queries:>7} {rows:>5} "
             f"{f['errors']:>6}  {paths.get(name, '/healthz')}"
         )
+    for name, f in figures.items():
+        print(f"{name:<20} {cpu_line(f)}")
     worst = max(f["p95_ms"] for name, f in figures.items() if name in paths)
     same = len({queries for queries, _ in counts.values()}) == 1
     print(f"worst p95 {worst:.1f} ms (target 100 ms); queries per page {'the same' if same else 'DIFFER'}")
