@@ -18,6 +18,17 @@ class Payment(TimeStampedModel):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Unknown")  # no verdict within the query window: support checks
 
+    # Where a payment may go from each status. Only a query (or support's Transaction Status) makes it succeeded, and
+    # nothing leaves succeeded: money received stays received, refunds are records of their own. A success callback
+    # after a failure goes back to verifying, so that a query settles it.
+    TRANSITIONS = {
+        Status.STARTING: {Status.PENDING, Status.VERIFYING, Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN},
+        Status.PENDING: {Status.VERIFYING, Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN},
+        Status.VERIFYING: {Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN},
+        Status.UNKNOWN: {Status.VERIFYING, Status.SUCCEEDED, Status.FAILED},
+        Status.FAILED: {Status.VERIFYING, Status.UNKNOWN},
+        Status.SUCCEEDED: set(),
+    }
     IN_FLIGHT = {Status.STARTING, Status.PENDING, Status.VERIFYING}
     UNSETTLED = {Status.STARTING, Status.PENDING, Status.VERIFYING, Status.UNKNOWN}
 
@@ -77,6 +88,9 @@ class Payment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.amount_kes} KES ({self.status})"
+
+    def can_move_to(self, new_status: str) -> bool:
+        return new_status in self.TRANSITIONS.get(self.status, ())
 
 
 class PaymentEvent(models.Model):

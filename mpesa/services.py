@@ -59,6 +59,19 @@ class PaymentError(Exception):
     """A payment could not be started or changed. The message is safe to show."""
 
 
+def payment_set_status(payment: Payment, to_status: str) -> None:
+    """The one way a payment's status changes: Payment.TRANSITIONS decides. The caller saves, with its own fields."""
+    if payment.status == to_status:
+        return
+    if not payment.can_move_to(to_status):
+        raise PaymentError(
+            _("Payment {id} cannot go from {old} to {new}.").format(
+                id=payment.pk, old=payment.get_status_display(), new=Payment.Status(to_status).label
+            )
+        )
+    payment.status = to_status
+
+
 def result_message(code: str) -> str:
     return _(RESULT_MESSAGES.get(code, "M-Pesa could not complete the payment. Try again."))
 
@@ -171,7 +184,7 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
         payment.push_answered_at = timezone.now()
         fields = ["merchant_request_id", "checkout_request_id", "push_answered_at", "updated_at"]
         if payment.status == Status.STARTING:  # a callback may already have answered
-            payment.status = Status.PENDING
+            payment_set_status(payment, Status.PENDING)
             fields.append("status")
         payment.save(update_fields=fields)
     return payment
@@ -184,7 +197,7 @@ def _push_failed(*, payment_id: int, error: DarajaError) -> None:
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         _exchange_event(payment, Kind.PUSH_ERROR, error.exchange, f"{error.code}: {error.message}")
         # A push that timed out may still have reached the phone: only a person can tell.
-        payment.status = Status.UNKNOWN if error.code == "timeout" else Status.FAILED
+        payment_set_status(payment, Status.UNKNOWN if error.code == "timeout" else Status.FAILED)
         payment.result_code = error.code[:20]
         payment.error_message = error.message[:300]
         payment.settled_at = timezone.now()
@@ -347,13 +360,13 @@ def _callback_success(payment: Payment, callback: dict) -> bool:
     elif Payment.objects.filter(receipt=receipt).exclude(pk=payment.pk).exists():
         payment.flag, problem = Payment.Flag.RECEIPT_REUSED, "receipt already used on another payment"
     if problem:
-        payment.status = Status.UNKNOWN
+        payment_set_status(payment, Status.UNKNOWN)
         fields += ["flag", "status"]
         payment.save(update_fields=fields)
         _decide(payment, f"Success callback not accepted: {problem}. Flagged for support; nothing confirmed.")
         return False
     payment.receipt = receipt
-    payment.status = Status.VERIFYING
+    payment_set_status(payment, Status.VERIFYING)
     payment.save(update_fields=[*fields, "receipt", "status"])
     _decide(payment, "Success callback matches the request; verifying with M-Pesa.", receipt=receipt)
     return True
@@ -370,7 +383,7 @@ def _callback_failure(payment: Payment, code: str, description: str) -> None:
 
 
 def _fail(payment: Payment, *, code: str, description: str, decision: str) -> None:
-    payment.status = Status.FAILED
+    payment_set_status(payment, Status.FAILED)
     payment.result_code = code[:20]
     payment.result_desc = description[:300]
     payment.error_message = result_message(code)
@@ -458,7 +471,7 @@ def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: dateti
     if payment.flag in (Payment.Flag.AMOUNT_MISMATCH, Payment.Flag.PHONE_MISMATCH, Payment.Flag.RECEIPT_REUSED):
         _decide(payment, "Query says paid, but the callback did not match the request: left for support.")
         return payment
-    payment.status = Status.SUCCEEDED
+    payment_set_status(payment, Status.SUCCEEDED)
     payment.result_code = "0"
     payment.result_desc = answer.result_desc[:300]
     payment.settled_at = now
@@ -469,7 +482,7 @@ def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: dateti
 
 
 def _mark_unknown(payment: Payment, reason: str) -> None:
-    payment.status = Status.UNKNOWN
+    payment_set_status(payment, Status.UNKNOWN)
     payment.save(update_fields=["status", "updated_at"])
     _decide(payment, reason + " Marked unknown; support will check.")
     booking_payment_ended(

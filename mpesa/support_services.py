@@ -517,7 +517,7 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
         return
     if payment.status in Payment.UNSETTLED:
         now = timezone.now()
-        payment.status = Payment.Status.SUCCEEDED
+        payment_services.payment_set_status(payment, Payment.Status.SUCCEEDED)
         payment.result_code = "0"
         payment.settled_at = now
         fields += ["status", "result_code", "settled_at"]

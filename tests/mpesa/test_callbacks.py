@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from mpesa.client import StkQueryAnswer
 from mpesa.models import Payment, PaymentEvent
-from mpesa.services import payment_check, payment_settle_query
+from mpesa.services import PaymentError, payment_check, payment_set_status, payment_settle_query
 from reservations.models import Booking
 from reservations.services import booking_cancel
 from tests.mpesa.conftest import failure_callback, success_callback
@@ -307,3 +307,25 @@ def test_nul_characters_are_recorded_without_a_500(pending_payment, post_callbac
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PENDING
     assert "\x00" not in payment.events.get(kind="callback").raw_body
+
+
+def test_payment_statuses_follow_the_transition_table(pending_payment, post_callback):
+    # Each service move is in the table: pending -> verifying (success callback) -> succeeded (query).
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.VERIFYING
+    payment, _ = refreshed(query_says(payment))
+    assert payment.status == Payment.Status.SUCCEEDED
+    # Nothing leaves succeeded: a failure verdict that arrives afterwards changes nothing.
+    payment_settle_query(payment_id=payment.pk, answer=StkQueryAnswer(final=True, result_code="1032"))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    with pytest.raises(PaymentError, match="cannot go from Succeeded to Failed"):
+        payment_set_status(payment, Payment.Status.FAILED)
+    assert payment.status == Payment.Status.SUCCEEDED
+    # Only a query or support decides success, so a payment never goes back to waiting for the PIN.
+    assert all(
+        Payment.Status.PENDING not in targets for status, targets in Payment.TRANSITIONS.items() if status != "starting"
+    )
+    assert set(Payment.TRANSITIONS) == set(Payment.Status)
