@@ -3,6 +3,7 @@ answered with a message (never a 500), and the same number of queries however ma
 
 import datetime
 import itertools
+import re
 
 import pytest
 from django.db import connection
@@ -244,3 +245,20 @@ def test_a_bookers_payments_are_found_from_indexes():
         payments = connection.introspection.get_constraints(cursor, "mpesa_payment")
     assert bookings["support_booking_booker_id"]["columns"] == ["booker_id", "id"]
     assert payments["payment_booking_created"]["columns"] == ["booking_id", "created_at", "id"]
+
+
+def test_the_search_form_shows_what_was_typed_and_marks_what_was_refused(agent_client, shop):
+    typed = {"q": '<b>"Wanjiku"</b>', "status": "failed", "date_from": "2026-11-01", "amount_max": "500"}
+    html = agent_client.get("/support/", typed).content.decode()
+    assert 'value="&lt;b&gt;&quot;Wanjiku&quot;&lt;/b&gt;"' in html and "<b>" not in html.split("<main")[-1]
+    assert '<option value="failed" selected>' in html and html.count(" selected>") == 1
+    assert 'name="date_from" id="id_date_from" value="2026-11-01"' in html
+    assert 'name="amount_max" id="id_amount_max" value="500"' in html
+    assert 'aria-invalid="true"' not in html
+    refused = agent_client.get("/support/", {"amount_min": "-3", "date_to": "yesterday"})
+    html = refused.content.decode()
+    assert refused.status_code == 422
+    for name in ("amount_min", "date_to"):
+        field = re.search(rf'<input type="[a-z]+" name="{name}"[^>]*>', html).group(0)
+        assert 'aria-invalid="true"' in field
+    assert 'value="yesterday"' in html and 'value="-3"' in html
