@@ -196,6 +196,12 @@ def _push_failed(*, payment_id: int, error: DarajaError) -> None:
         booking = booking_lock(booking_id=payment.booking_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         _exchange_event(payment, Kind.PUSH_ERROR, error.exchange, f"{error.code}: {error.message}")
+        if payment.status not in (Status.STARTING, Status.PENDING):
+            # The push reached the phone after all: a callback (and maybe a query) has decided since.
+            _decide(
+                payment, f"Push error ({error.code}) after M-Pesa had answered: the payment stays {payment.status}."
+            )
+            return
         # A push that timed out may still have reached the phone: only a person can tell.
         payment_set_status(payment, Status.UNKNOWN if error.code == "timeout" else Status.FAILED)
         payment.result_code = error.code[:20]

@@ -9,9 +9,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from mpesa.client import StkQueryAnswer
+from mpesa.client import DarajaError, StkQueryAnswer
 from mpesa.models import Payment, PaymentEvent
-from mpesa.services import PaymentError, payment_check, payment_set_status, payment_settle_query
+from mpesa.services import PaymentError, _push_failed, payment_check, payment_set_status, payment_settle_query
 from reservations.models import Booking
 from reservations.services import booking_cancel
 from tests.mpesa.conftest import failure_callback, success_callback
@@ -329,3 +329,16 @@ def test_payment_statuses_follow_the_transition_table(pending_payment, post_call
         Payment.Status.PENDING not in targets for status, targets in Payment.TRANSITIONS.items() if status != "starting"
     )
     assert set(Payment.TRANSITIONS) == set(Payment.Status)
+
+
+@pytest.mark.parametrize("code", ["timeout", "500.001.1001"])
+def test_a_push_error_after_m_pesa_answered_leaves_the_verdict_alone(pending_payment, post_callback, code):
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment))
+    payment, _ = refreshed(query_says(payment))
+    assert payment.status == Payment.Status.SUCCEEDED
+    _push_failed(payment_id=payment.pk, error=DarajaError("The push did not go through.", code=code))
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.SUCCEEDED and booking.status == Booking.Status.CONFIRMED
+    kinds = list(payment.events.order_by("-id").values_list("kind", flat=True)[:2])
+    assert kinds == [PaymentEvent.Kind.DECISION, PaymentEvent.Kind.PUSH_ERROR]
