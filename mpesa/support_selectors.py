@@ -14,7 +14,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from core.phone import normalise_phone
+from core.phone import mask_phone, normalise_phone
 from mpesa.models import (
     AttentionResolution,
     Payment,
@@ -131,7 +131,7 @@ class SearchRow:
 
     @property
     def phone_masked(self) -> str:
-        return f"{self.phone[:4]}•••••{self.phone[-3:]}"
+        return mask_phone(self.phone)
 
 
 @dataclass(frozen=True)
