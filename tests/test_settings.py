@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    """Settings and system checks in a fresh process; they read no date, so it needs no clock offset."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MPESA_", "RENDER_", "ALLOWED_"))}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True)
 

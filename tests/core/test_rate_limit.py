@@ -41,6 +41,7 @@ def two_worker_processes(transactional_db):
             [
                 sys.executable,
                 "-m",
+                "tests.offset_clock",  # the session's clock offset, if any
                 "gunicorn",
                 "config.wsgi:application",
                 "--bind",

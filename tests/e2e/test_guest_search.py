@@ -63,6 +63,7 @@ def test_guest_searches_diani_opens_a_place_moves_the_calendar_and_picks_dates(l
     assert_no_horizontal_scroll(page)
 
     address = page.url
+    page.wait_for_load_state()  # htmx is ready: the next click swaps the calendar instead of following the link
     calendar.get_by_role("link", name="Next month").click()
     expect(calendar).to_contain_text(f"{next_month:%B %Y}")
     assert page.url == address  # only the calendar was swapped

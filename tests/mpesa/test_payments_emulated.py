@@ -12,7 +12,6 @@ from mpesa.services import PaymentError, payment_check, payment_start, payments_
 from reservations.models import Booking
 from tests.daraja import use_emulator
 from tests.listings.builders import make_listing
-from tests.reservations.conftest import NOW  # noqa: F401 - the stays below are in December 2026
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

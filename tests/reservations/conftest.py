@@ -3,17 +3,22 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from listings.selectors import Stay
 from reservations.services import GuestData, booking_hold
 from tests.listings.builders import make_listing
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
-NOW = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=NAIROBI)
+# Stays are numbered by day from the first of a month that is always ahead of the clock the suite runs on (today,
+# or NEXUS_CLOCK_OFFSET_DAYS ahead): services that read the real clock then agree that NOW and every stay are to come.
+FIRST_DAY = (timezone.localdate() + datetime.timedelta(days=45)).replace(day=1)
+NOW = datetime.datetime.combine(FIRST_DAY, datetime.time(9, 0), tzinfo=NAIROBI)
 
 
-def d(day: int, month: int = 12, year: int = 2026) -> datetime.date:
-    return datetime.date(year, month, day)
+def d(day: int) -> datetime.date:
+    """The stay calendar's day number `day` (1 is FIRST_DAY; 31 may fall in the next month)."""
+    return FIRST_DAY + datetime.timedelta(days=day - 1)
 
 
 def stay(check_in: int, check_out: int) -> Stay:

@@ -172,10 +172,10 @@ def _confirmed_and_paid(hold, guest, django_capture_on_commit_callbacks):
 @pytest.mark.parametrize(
     ("cancelled_at", "refund_kes"),
     [
-        (datetime.datetime(2026, 12, 15, 14, 0), 30_000 + 1_500),  # exactly 5 days before 14:00 check-in
-        (datetime.datetime(2026, 12, 15, 14, 1), 15_000 + 1_500),  # just after: half the nights
-        (datetime.datetime(2026, 12, 19, 14, 0), 15_000 + 1_500),  # exactly 24 h before
-        (datetime.datetime(2026, 12, 19, 14, 1), 1_500),  # later: cleaning fee only
+        ((15, datetime.time(14, 0)), 30_000 + 1_500),  # exactly 5 days before 14:00 check-in
+        ((15, datetime.time(14, 1)), 15_000 + 1_500),  # just after: half the nights
+        ((19, datetime.time(14, 0)), 15_000 + 1_500),  # exactly 24 h before
+        ((19, datetime.time(14, 1)), 1_500),  # later: cleaning fee only
     ],
 )
 def test_cancelling_a_confirmed_stay_records_the_refund_due(
@@ -183,7 +183,8 @@ def test_cancelling_a_confirmed_stay_records_the_refund_due(
 ):
     booking = _confirmed_and_paid(hold, guest, django_capture_on_commit_callbacks)
     mail.outbox.clear()
-    at = cancelled_at.replace(tzinfo=NOW.tzinfo)
+    day, time_of_day = cancelled_at
+    at = datetime.datetime.combine(d(day), time_of_day, tzinfo=NOW.tzinfo)
     with django_capture_on_commit_callbacks(execute=True):
         booking_cancel(booking=booking, user=guest, reason="Plans changed", now=at)
     booking.refresh_from_db()

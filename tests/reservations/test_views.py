@@ -20,7 +20,7 @@ from tests.reservations.conftest import NAIROBI, NOW, d
 
 pytestmark = pytest.mark.django_db
 
-STAY = {"check_in": "2026-12-10", "check_out": "2026-12-13"}
+STAY = {"check_in": d(10).isoformat(), "check_out": d(13).isoformat()}
 TOTAL = 3 * 10_000 + 1_500
 HX = {"HX-Request": "true"}
 
@@ -117,8 +117,9 @@ def test_booking_page_without_dates_sends_back_to_the_calendar(guest_client, lis
 
 def test_booking_page_of_an_unknown_or_unpublished_listing_is_404(guest_client, host):
     draft = make_listing(host, is_published=False)
-    assert guest_client.get(f"/listings/{draft.slug}/book/?check_in=2026-12-10&check_out=2026-12-12").status_code == 404
-    assert guest_client.get("/listings/nowhere/book/?check_in=2026-12-10&check_out=2026-12-12").status_code == 404
+    dates = f"check_in={d(10)}&check_out={d(12)}"
+    assert guest_client.get(f"/listings/{draft.slug}/book/?{dates}").status_code == 404
+    assert guest_client.get(f"/listings/nowhere/book/?{dates}").status_code == 404
 
 
 def test_the_page_quotes_the_guest_count_asked_for(guest_client, listing):
@@ -288,9 +289,9 @@ def test_dates_just_taken_say_so_and_link_to_the_calendar(guest_client, listing,
     response = guest_client.post(book_url(listing), guest_rows(booker_row()))
     html = response.content.decode()
     assert response.status_code == 422
-    assert "Not available on the night of 11 Dec." in html
+    assert f"Not available on the night of {d(11):%-d %b}." in html
     assert "Choose other dates on the calendar" in html
-    assert f"{listing.get_absolute_url()}?check_in=2026-12-10" in html
+    assert f"{listing.get_absolute_url()}?check_in={d(10)}" in html
     assert Booking.objects.count() == 1
 
 
@@ -427,7 +428,7 @@ def test_trip_page_for_the_booker_while_held(client, hold, guest, listing):
     assert "Pay within <strong data-countdown-clock>15:00</strong> to keep these dates." in html
     assert 'data-countdown-seconds="900"' in html and "js/countdown.js" in html
     assert 'id="payment-status"' in html
-    assert "KES 31,500" in html and "KES 1,500" in html and "Thu 10 Dec: KES 10,000" in html
+    assert "KES 31,500" in html and "KES 1,500" in html and f"{d(10):%a %-d %b}: KES 10,000" in html
     assert "Faith Friend" in html and "254722000222" in html
     assert "Cancel this booking" in html and "cancelling now costs nothing" in html
     assert "Dates held for 3 guests" in html
@@ -573,7 +574,8 @@ def test_host_filters_by_listing_and_status_with_fragments(client, hold, guest, 
 )
 def test_host_filter_hostile_input_never_fails(client, host, query):
     client.force_login(host)
-    assert client.get(f"/host/bookings/?{query}").status_code in (200, 422)
+    # A NUL in a query string is refused before any view (tests/core/test_unstorable_characters.py).
+    assert client.get(f"/host/bookings/?{query}").status_code in ((400,) if "%00" in query else (200, 422))
 
 
 def test_host_cannot_see_other_hosts_bookings_by_filter(client, hold, guest, make_user):
@@ -610,7 +612,7 @@ def test_host_cannot_cancel_a_stay_that_is_over(client, hold, guest, host):
     booking = hold(guest, 10, 12)
     confirm(booking)
     client.force_login(host)
-    with time_machine.travel(datetime.datetime(2026, 12, 12, 11, 0, tzinfo=NAIROBI), tick=False):
+    with time_machine.travel(datetime.datetime.combine(d(12), datetime.time(11, 0), tzinfo=NAIROBI), tick=False):
         listed = client.get("/host/bookings/").content.decode()
         page = client.get(f"/host/bookings/{booking.ref}/cancel/")
         response = client.post(f"/host/bookings/{booking.ref}/cancel/", {"reason": "Changed my mind."})
