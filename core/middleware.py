@@ -1,7 +1,9 @@
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import BadRequest
+from django.http import Http404
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
@@ -44,4 +46,22 @@ class HealthCheckMiddleware:
             from core.views import healthz
 
             return healthz(request)
+        return self.get_response(request)
+
+
+class UnstorableCharactersMiddleware:
+    """A NUL in the path is a page that cannot exist (404) and in the query string a bad request (400).
+
+    PostgreSQL cannot store NUL in text, so a lookup that reached the database with one would fail; refusing it
+    here is the one rule for every URL, signed in or not.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info:
+            raise Http404("A NUL character in the path.")
+        if "\x00" in unquote_plus(request.META.get("QUERY_STRING", ""), errors="replace"):
+            raise BadRequest("A NUL character in the query string.")
         return self.get_response(request)

@@ -262,7 +262,8 @@ def test_hostile_search_parameters_never_cause_a_server_error(client, host, fiel
     make_listing(host)
     params = {"check_in": "2026-12-12", "check_out": "2026-12-14", field: value}
     response = client.get(SEARCH, params)
-    assert response.status_code in (200, 422)
+    # A NUL in a query string is refused before any view (tests/core/test_unstorable_characters.py).
+    assert response.status_code in ((400,) if "\x00" in value else (200, 422))
     assert "<script>alert(1)</script>" not in response.content.decode()
 
 

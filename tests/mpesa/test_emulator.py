@@ -652,8 +652,11 @@ def test_hostile_ids_in_urls_never_give_a_server_error(client, bad_id):
         assert client.post(url, {"pin": "1234", "number": "\x00"}).status_code < 500
     hook = f"/daraja/__emulator/stk/{bad_id}/outcome"
     assert client.post(hook, data={"ResultCode": 0}, content_type="application/json").status_code in {404, 409}
-    assert client.get(f"/daraja/__emulator/?checkout_request_id={bad_id}&phone=%00").status_code == 200
-    assert client.get(f"/daraja/phone/?number={bad_id}").status_code == 422
+    listed = client.get(f"/daraja/__emulator/?checkout_request_id={bad_id}&phone=0%2B").status_code
+    # A NUL in a query string is refused before any view (tests/core/test_unstorable_characters.py).
+    assert listed == (400 if "%00" in bad_id else 200)
+    assert client.get(f"/daraja/__emulator/?checkout_request_id={bad_id}&phone=%00").status_code == 400
+    assert client.get(f"/daraja/phone/?number={bad_id}").status_code == (400 if "%00" in bad_id else 422)
 
 
 # -- the virtual phone's pages -------------------------------------------------------------------------------------
