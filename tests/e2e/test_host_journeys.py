@@ -98,6 +98,7 @@ def test_host_uploads_a_photo_and_publishes(live_server, sized_page, browser, ma
     page.get_by_role("link", name="Edit").click()
     panel = page.locator("#publish-panel")
     expect(panel.get_by_role("heading")).to_have_text("Draft")
+    page.wait_for_load_state()  # htmx is ready: Publish swaps the panel instead of posting the whole page
     panel.get_by_role("button", name="Publish").click()
     expect(panel.get_by_role("alert")).to_have_text("To publish, add at least one photo.")
 

@@ -136,6 +136,7 @@ def test_a_refund_for_a_cancelled_booking_is_approved_by_the_lead_and_leaves_att
     item = page.locator(f'[data-item="refund_due-{booking.pk}"]')
     expect(item).to_contain_text(f"{due:,} KES due back to the guest")
     item.get_by_role("link", name=f"Payment {payment.pk}").click()
+    page.wait_for_load_state()  # htmx is ready before the refund form is sent
     refund = page.locator("#refund-form")
     refund.get_by_label("Amount (KES)").fill(str(due))
     refund.get_by_label("M-Pesa reversal to the payer").check()
