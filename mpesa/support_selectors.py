@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -328,8 +329,9 @@ def attention_items() -> Attention:
         items.append(
             AttentionItem("payment", payment.pk, payment.created_at, _payment_reasons(payment), payment=payment)
         )
+    # Cancelled by anyone, or expired with money paid (an instalment, a payment that landed late): money is owed.
     bookings = (
-        Booking.objects.filter(status=Booking.Status.CANCELLED, refund_due_kes__gt=0)
+        Booking.objects.filter(status__in=[Booking.Status.CANCELLED, Booking.Status.EXPIRED], refund_due_kes__gt=0)
         .exclude(pk__in=_unresolved("refund_due"))
         .annotate(
             payment_id=(
@@ -338,10 +340,11 @@ def attention_items() -> Attention:
                 .values("pk")[:1]
             )
         )
-        .order_by("-cancelled_at", "-id")[:ATTENTION_LIMIT]
+        .order_by(Coalesce("cancelled_at", "updated_at").desc(), "-id")[:ATTENTION_LIMIT]
     )
     for booking in bookings:
-        reason = f"Cancelled: {booking.refund_due_kes:,} KES due back to the guest"
+        why = "Cancelled" if booking.status == Booking.Status.CANCELLED else "Hold ran out"
+        reason = f"{why}: {booking.refund_due_kes:,} KES due back to the guest"
         items.append(
             AttentionItem(
                 "refund_due", booking.pk, booking.cancelled_at or booking.updated_at, [reason], booking=booking

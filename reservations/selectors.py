@@ -50,6 +50,17 @@ def unpaid_holds_count(*, user: User, now: datetime.datetime) -> int:
     return bookings_blocking(now=now).filter(booker=user, status__in=Booking.UNPAID).count()
 
 
+def booking_money_may_land(*, booking: Booking) -> bool:
+    """Whether a payment may still add money to the booking: M-Pesa has not given its verdict yet, or has said paid
+    and the payment is neither counted nor found uncountable (a refund due of its own). Read through the related
+    name: this app does not import the payments app, which imports it."""
+    payments = booking.payments
+    flags, statuses = payments.model.Flag, payments.model.Status
+    in_flight = Q(status__in=payments.model.IN_FLIGHT)
+    landing = Q(status=statuses.SUCCEEDED, counted_kes=0) & ~Q(flag__in=[flags.DATES_TAKEN, flags.OVERPAID])
+    return payments.filter(in_flight | landing).exists()
+
+
 def _visible_to(user: User) -> Q:
     return Q(booker=user) | Q(guests__user=user)
 

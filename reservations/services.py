@@ -22,6 +22,7 @@ from reservations.selectors import (
     booking_cancel_refusal,
     booking_host_cancel_refund_kes,
     booking_host_cancel_refusal,
+    booking_money_may_land,
     bookings_overlapping,
     unpaid_holds_count,
 )
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 Status = Booking.Status
 Actor = BookingEvent.Actor
 EXCLUSION_VIOLATION = "23P01"
+# The event that records what a lapse owes back; a later confirmation withdraws what it says.
+REFUND_DUE_ON_LAPSE = "refund_due_on_lapse"
 
 
 class BookingError(Exception):
@@ -130,8 +133,52 @@ def bookings_lapse(*, listing: Listing, now: datetime.datetime) -> int:
             message=_("The hold ran out before payment."),
             actor_kind=Actor.SYSTEM,
         )
+        _refund_lapsed(booking)
         count += 1
     return count
+
+
+def _refund_lapsed(booking: Booking) -> Booking:
+    """An expired booking keeps none of the money paid for it. Once no payment of it may still land, everything paid
+    and not yet refunded is recorded as due back, once; a later confirmation withdraws it. Caller holds the locks."""
+    owed = booking.paid_kes - booking.refunded_kes
+    if booking.status != Status.EXPIRED or owed <= 0:
+        return booking
+    if booking.events.filter(action=REFUND_DUE_ON_LAPSE).exists() or booking_money_may_land(booking=booking):
+        return booking
+    booking.refund_due_kes += owed
+    booking.save(update_fields=["refund_due_kes", "updated_at"])
+    _record(
+        booking,
+        action=REFUND_DUE_ON_LAPSE,
+        message=_("The hold ran out with {paid} paid: {amount} is due back to the payer.").format(
+            paid=format_kes(booking.paid_kes), amount=format_kes(owed)
+        ),
+        actor_kind=Actor.SYSTEM,
+        details={"refund_due_kes": owed, "paid_kes": booking.paid_kes, "refunded_kes": booking.refunded_kes},
+    )
+    _queue_booking_emails(booking, kind="refund_due")
+    return booking
+
+
+def _withdraw_lapse_refund(booking: Booking, *, details: dict | None) -> Booking:
+    """A lapsed booking confirmed after all keeps its money: the refund due its lapse recorded is withdrawn."""
+    recorded = booking.events.filter(action=REFUND_DUE_ON_LAPSE).values_list("details", flat=True).first()
+    amount = min((recorded or {}).get("refund_due_kes", 0), booking.refund_due_kes)
+    if amount <= 0:
+        return booking
+    booking.refund_due_kes -= amount
+    booking.save(update_fields=["refund_due_kes", "updated_at"])
+    _record(
+        booking,
+        action="refund_due_withdrawn",
+        message=_("Confirmed after the hold ran out: the {amount} due back since then is kept for the stay.").format(
+            amount=format_kes(amount)
+        ),
+        actor_kind=Actor.MPESA,
+        details={**(details or {}), "withdrawn_kes": amount, "refund_due_kes": booking.refund_due_kes},
+    )
+    return booking
 
 
 def bookings_expire_all(*, now: datetime.datetime | None = None) -> int:
@@ -289,7 +336,8 @@ def _lock(booking: Booking) -> Booking:
 
 @transaction.atomic
 def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datetime.datetime | None = None) -> Booking:
-    """The booker cancels: a hold frees its nights, a confirmed stay records the refund due. Raises BookingError."""
+    """The booker cancels: a hold frees its nights; money paid (a confirmed stay, an instalment) is owed back as the
+    frozen policy says, recorded as the refund due. Raises BookingError."""
     now = now or timezone.now()
     booking = _lock(booking)
     if booking.booker_id == user.pk and booking.status == Status.CANCELLED:
@@ -297,7 +345,7 @@ def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datet
     refusal = booking_cancel_refusal(booking=booking, user=user, now=now)
     if refusal:
         raise BookingError(refusal)
-    if booking.status == Status.HELD:
+    if booking.status == Status.HELD and not booking.paid_kes:
         return _move(
             booking,
             Status.CANCELLED,
@@ -309,7 +357,10 @@ def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datet
             cancelled_at=now,
             cancel_reason=reason[:500],
         )
+    # A confirmed stay, or a hold with an instalment paid: the frozen policy, applied to the whole stay, decides
+    # what comes back, never more than was paid. A hold also frees its nights at once.
     refund_due = booking_refund_due_on_cancel(booking=booking, now=now)
+    instalment_hold = booking.status == Status.HELD
     booking = _move(
         booking,
         Status.CANCELLED,
@@ -317,12 +368,14 @@ def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datet
         message=_("Cancelled by the guest; refund due {amount}.").format(amount=format_kes(refund_due)),
         actor_kind=Actor.USER,
         actor=user,
-        details={"refund_due_kes": refund_due, "policy": booking.cancellation_policy},
+        details={"refund_due_kes": refund_due, "policy": booking.cancellation_policy, "paid_kes": booking.paid_kes},
         cancelled_at=now,
         cancel_reason=reason[:500],
         refund_due_kes=booking.refund_due_kes + refund_due,
+        **({"blocks_until": now} if instalment_hold else {}),
     )
-    _queue_booking_emails(booking, kind="cancelled")
+    # Only the booker knew of an unconfirmed hold; a confirmed stay's guests and host are all told.
+    _queue_booking_emails(booking, kind="refund_due" if instalment_hold else "cancelled")
     return booking
 
 
@@ -375,6 +428,7 @@ def booking_confirm(*, booking_id: int, details: dict | None = None, now: dateti
         booking.refresh_from_db()
     if booking.status == Status.EXPIRED and _nights_taken_by_others(booking, now=now):
         raise BookingError(_("The payment arrived after these dates were taken by another booking."))
+    was_expired = booking.status == Status.EXPIRED
     try:
         with transaction.atomic():
             booking = _move(
@@ -391,6 +445,8 @@ def booking_confirm(*, booking_id: int, details: dict | None = None, now: dateti
         if _is_exclusion_violation(error):
             raise BookingError(_("The payment arrived after these dates were taken by another booking."))
         raise
+    if was_expired:
+        booking = _withdraw_lapse_refund(booking, details=details)
     _queue_booking_emails(booking, kind="confirmed")
     return booking
 
@@ -419,7 +475,10 @@ def booking_payment_started(*, booking: Booking, blocks_until: datetime.datetime
 
 @transaction.atomic
 def booking_payment_ended(*, booking: Booking, message: str, details: dict) -> Booking:
-    """No money came (failed or unknown): the booking waits for payment again, within its hold."""
+    """No money came (failed or unknown): the booking waits for payment again, within its hold. A booking that lapsed
+    meanwhile now owes back what was paid before. Caller holds the locks and has saved the payment's verdict."""
+    if booking.status == Status.EXPIRED:
+        return _refund_lapsed(booking)
     if booking.status != Status.AWAITING_PAYMENT:
         return booking
     return _move(booking, Status.HELD, action="payment_ended", message=message, actor_kind=Actor.MPESA, details=details)
@@ -437,7 +496,7 @@ def booking_record_payment(
     # A hold that lapsed before the money came is expired first, so that its history says so.
     if bookings_lapse(listing=booking.listing, now=now):
         booking.refresh_from_db()
-    if booking.status == Status.EXPIRED and booking.paid_kes + amount_kes < booking.total_kes:
+    if booking.status == Status.EXPIRED and booking.paid_kes - booking.refunded_kes + amount_kes < booking.total_kes:
         raise BookingError(_("The hold ran out before this instalment arrived."))
     booking.paid_kes += amount_kes
     booking.save(update_fields=["paid_kes", "updated_at"])
@@ -474,8 +533,16 @@ def booking_record_payment(
 
 
 @transaction.atomic
-def booking_record_refund_due(*, booking: Booking, amount_kes: int, reason: str, details: dict) -> Booking:
-    """Money arrived that the booking cannot keep (overpaid, dates taken): record it as due back to the payer."""
+def booking_record_refund_due(
+    *, booking: Booking, amount_kes: int, reason: str, details: dict, now: datetime.datetime | None = None
+) -> Booking:
+    """Money arrived that the booking cannot keep (overpaid, dates taken): record it as due back to the payer.
+
+    Caller holds the locks. A hold that ran out is expired here for good (the payment's own refund due is already
+    saved): what was paid before this payment is then due back too."""
+    if booking.status in Booking.UNPAID and bookings_lapse(listing=booking.listing, now=now or timezone.now()):
+        booking.refresh_from_db()
+    booking = _refund_lapsed(booking)
     booking.refund_due_kes += amount_kes
     booking.save(update_fields=["refund_due_kes", "updated_at"])
     _record(

@@ -6,11 +6,14 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from mpesa.client import new_token
+from core.money import MPESA_MAX_PAYMENT_KES
+from mpesa.client import StkQueryAnswer, new_token
 from mpesa.emulator import dispatcher
 from mpesa.models import Payment
+from mpesa.services import payment_settle_query
 from mpesa.support_search import booking_search_texts
 from reservations.services import booking_lock, booking_payment_started
+from tests.listings.builders import make_listing
 from tests.reservations.conftest import guest, hold, host, listing  # noqa: F401 - fixtures
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -92,3 +95,22 @@ def receiver(transactional_db):
     yield server
     dispatcher.stop()
     server.close()
+
+
+@pytest.fixture
+def instalment_paid(host, guest, hold, pending_payment, post_callback):  # noqa: F811 - fixtures imported above
+    """A stay of KES 278,000 (6 nights of 45,000 and 8,000 cleaning, moderate policy) held by the guest at the clock's
+    now, its first M-Pesa instalment of 250,000 paid through the callback and the verifying query: held again with a
+    fresh hold, 250,000 paid, 28,000 to pay."""
+
+    def _paid(*, check_in=20, check_out=26):
+        big_house = make_listing(host, nightly_price_kes=45_000, cleaning_fee_kes=8_000, cancellation_policy="moderate")
+        booking = hold(guest, check_in, check_out, listing_obj=big_house, now=timezone.now())
+        payment = pending_payment(booking=booking, amount=MPESA_MAX_PAYMENT_KES)
+        post_callback(payment, success_callback(payment, receipt=f"UKA{payment.pk:07d}"))
+        payment_settle_query(payment_id=payment.pk, answer=StkQueryAnswer(final=True, result_code="0"))
+        booking.refresh_from_db()
+        assert (booking.status, booking.total_kes, booking.paid_kes) == ("held", 278_000, 250_000)
+        return booking
+
+    return _paid

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from mpesa.client import new_token
 from mpesa.models import Payment, PaymentEvent
-from tests.mpesa.conftest import pending_payment, post_callback  # noqa: F401 - fixtures
+from tests.mpesa.conftest import instalment_paid, pending_payment, post_callback  # noqa: F401 - fixtures
 from tests.reservations.conftest import guest, hold, host, listing  # noqa: F401 - fixtures
 
 AGENT_PERMISSIONS = ["view_transactions", "query_mpesa", "request_refund", "resolve_exception", "export_transactions"]

@@ -139,6 +139,19 @@ def test_a_cancelled_booking_with_a_refund_due_leaves_attention_when_the_reversa
     assert item not in html and f'data-item="refund-{refund.pk}"' not in html
 
 
+def test_attention_lists_expired_and_cancelled_bookings_with_a_refund_due(agent_client, guest, instalment_paid):
+    from reservations.services import booking_cancel, bookings_expire_all
+
+    cancelled = booking_cancel(booking=instalment_paid(), user=guest, reason="Plans changed")
+    lapsed = instalment_paid()
+    bookings_expire_all(now=timezone.now() + datetime.timedelta(hours=2))
+    html = agent_client.get("/support/attention/").content.decode()
+    assert f'data-item="refund_due-{cancelled.pk}"' in html and f'data-item="refund_due-{lapsed.pk}"' in html
+    assert "Cancelled: 250,000 KES due back to the guest" in html
+    assert "Hold ran out: 250,000 KES due back to the guest" in html
+    assert f"Booking {lapsed.ref} · paid KES 250,000, refunded KES 0" in html
+
+
 def test_the_timeline_merges_mpesa_booking_and_staff_events_with_raw_bodies(
     agent_client, agent, pending_payment, post_callback, daraja
 ):
