@@ -73,3 +73,55 @@ class AppendOnlyTable(migrations.operations.base.Operation):
 
     def deconstruct(self):
         return (self.__class__.__qualname__, [], {"table": self.table})
+
+
+class RefuseTruncate(migrations.operations.base.Operation):
+    """A trigger that rejects TRUNCATE on an append-only table, as AppendOnlyTable rejects UPDATE and DELETE
+    (row triggers never see a TRUNCATE). A session that sets `nexus.allow_truncate = on` may truncate: only the test
+    settings set it, because Django empties the database between transactional tests with TRUNCATE."""
+
+    reversible = True
+
+    def __init__(self, table: str):
+        self.table = table
+
+    @property
+    def function(self) -> str:
+        return f"{self.table}_no_truncate"
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(
+            f"""
+            CREATE OR REPLACE FUNCTION {self.function}() RETURNS trigger AS $$
+            BEGIN
+                IF lower(coalesce(current_setting('nexus.allow_truncate', true), '')) = 'on' THEN
+                    RETURN NULL;
+                END IF;
+                RAISE EXCEPTION '{self.table} is append-only: TRUNCATE is not allowed'
+                    USING ERRCODE = 'insufficient_privilege';
+            END;
+            $$ LANGUAGE plpgsql;
+            CREATE TRIGGER {self.function} BEFORE TRUNCATE ON {self.table}
+                FOR EACH STATEMENT EXECUTE FUNCTION {self.function}();
+            """,
+            params=None,
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS {self.function} ON {self.table}; DROP FUNCTION IF EXISTS {self.function}();",
+            params=None,
+        )
+
+    def describe(self) -> str:
+        return f"Refuse TRUNCATE on {self.table} (PostgreSQL)"
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], {"table": self.table})

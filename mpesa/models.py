@@ -113,6 +113,10 @@ class PaymentEvent(models.Model):
     message = models.CharField(max_length=500, blank=True)
     body = models.JSONField(null=True, blank=True)
     raw_body = models.TextField(blank=True)
+    # An incoming body exactly as it arrived (its first RAW_BODY_LIMIT bytes), and how many bytes arrived:
+    # raw_size > len(raw_bytes) means the body was cut. Outgoing exchanges and decisions leave both NULL.
+    raw_bytes = models.BinaryField(null=True, blank=True)
+    raw_size = models.PositiveIntegerField(null=True, blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=dict, blank=True)

@@ -15,6 +15,7 @@ from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from mpesa.forms import GuestCodeForm, PayForm
 from mpesa.selectors import payment_for_callback_token, payment_latest, payment_panel
 from mpesa.services import (
+    RAW_BODY_LIMIT,
     PaymentError,
     callback_process,
     callback_record,
@@ -40,6 +41,18 @@ def client_ip(request, *, trusted_proxies: int) -> str | None:
     if address and address.startswith("::ffff:"):
         address = address[7:]
     return address or None
+
+
+def received_body(request) -> tuple[bytes, int]:
+    """The body's first RAW_BODY_LIMIT bytes and how many bytes arrived. Read from the stream rather than
+    `request.body`, which refuses a body past DATA_UPLOAD_MAX_MEMORY_SIZE before it could be recorded."""
+    kept = b""
+    while len(kept) < RAW_BODY_LIMIT and (chunk := request.read(RAW_BODY_LIMIT - len(kept))):
+        kept += chunk
+    size = len(kept)
+    while chunk := request.read(RAW_BODY_LIMIT):
+        size += len(chunk)
+    return kept, size
 
 
 def panel_context(*, booking, pay_form=None, code_form=None, error: str = "") -> dict:
@@ -162,8 +175,9 @@ def stk_callback(request, token: str) -> HttpResponse:
     payment = payment_for_callback_token(token)
     if payment is None and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
+    raw_body, size = received_body(request)
     event = callback_record(
-        payment=payment, token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers)
+        payment=payment, token=token, raw_body=raw_body, size=size, source_ip=ip, headers=dict(request.headers)
     )
     if allowed and ip not in allowed:
         logger.warning("STK callback from %s, which is not on MPESA_CALLBACK_ALLOWED_IPS; recorded only", ip)
@@ -184,7 +198,8 @@ def async_result(request, token: str) -> HttpResponse:
     ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
     if _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
-    event = result_record(token=token, raw_body=request.body, source_ip=ip, headers=dict(request.headers))
+    raw_body, size = received_body(request)
+    event = result_record(token=token, raw_body=raw_body, size=size, source_ip=ip, headers=dict(request.headers))
     try:
         from mpesa.support_services import support_result_received
 

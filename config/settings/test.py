@@ -14,6 +14,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The append-only tables refuse TRUNCATE unless the session allows it; Django empties the database between
+    # transactional tests with TRUNCATE. Production and dev settings never set this.
+    db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    db_options["options"] = f"{db_options.get('options', '')} -c nexus.allow_truncate=on".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: tests that start a second server process share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
