@@ -172,7 +172,9 @@ def booker_lock(*, booker_id: int) -> None:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BOOKER_LOCK_SPACE, booker_id & 0x7FFFFFFF])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)", [BOOKER_LOCK_SPACE, booker_id & 0x7FFFFFFF]
+            )
 
 
 def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
