@@ -72,3 +72,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return (self.full_name.split() or [self.email])[0]
+
+
+class RateLimitCounter(models.Model):
+    """How often one thing happened in one fixed window. Written only by core.rate_limits.rate_limit_increment."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="rate_limit_key_window")]
+        indexes = [models.Index(fields=["window_end"], name="rate_limit_window_end")]
+
+    def __str__(self) -> str:
+        return f"{self.key} from {self.window_start:%Y-%m-%d %H:%M:%S}: {self.hits}"

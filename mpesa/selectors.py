@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.money import MPESA_MAX_PAYMENT_KES
 from core.phone import mask_phone
-from mpesa.models import Payment
+from mpesa.models import Payment, Refund, StatusRequest
 from reservations.models import Booking
 
 
@@ -22,6 +22,17 @@ def payment_for_callback_token(token: str) -> Payment | None:
     if payment and hmac.compare_digest(payment.callback_token.encode(), token.encode()):
         return payment
     return None
+
+
+def result_token_known(token: str) -> bool:
+    """Whether a result URL's token names one of our Reversal or Transaction Status requests (constant-time)."""
+    if "\x00" in token:
+        return False
+    for model in (Refund, StatusRequest):
+        stored = model.objects.filter(result_token=token).values_list("result_token", flat=True).first()
+        if stored and hmac.compare_digest(stored.encode(), token.encode()):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES, format_kes
 from core.phone import normalise_phone
+from core.rate_limits import rate_limit_increment
 from mpesa.client import DarajaClient, DarajaError, Exchange, StkQueryAnswer, new_token
 from mpesa.models import Payment, PaymentEvent
 from mpesa.support_search import booking_search_texts
@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 Status = Payment.Status
 Kind = PaymentEvent.Kind
 RAW_BODY_LIMIT = 64 * 1024  # bytes of an incoming body kept; past it the body is cut, counted and not parsed
+GUEST_CODES_PER_PAYMENT = 3
+GUEST_CODES_PER_USER_A_DAY = 10
 RECORDED_HEADERS = {"content-type", "content-length", "user-agent", "x-forwarded-for", "businessshortcode"}
 
 # What a guest reads for each M-Pesa result code (decisions use the code, never M-Pesa's description).
@@ -113,7 +115,8 @@ def callback_url(token: str) -> str:
 
 
 def _check_push_limits(*, user: User, phone: str, ip: str | None) -> None:
-    """Nobody can flood a phone with PIN prompts. Counted in the shared cache, so limits hold across workers."""
+    """Nobody can flood a phone with PIN prompts. Call inside the transaction that saves the payment: the counts
+    roll back with a refusal, so they count pushes admitted, and racing pushes queue on the counters' rows."""
     limits = [
         (f"push:phone:{phone}", getattr(settings, "MPESA_PUSHES_PER_PHONE", 3)),
         (f"push:user:{user.pk}", getattr(settings, "MPESA_PUSHES_PER_USER", 5)),
@@ -121,14 +124,8 @@ def _check_push_limits(*, user: User, phone: str, ip: str | None) -> None:
     if ip:
         limits.append((f"push:ip:{ip}", getattr(settings, "MPESA_PUSHES_PER_IP", 60)))
     window = getattr(settings, "MPESA_PUSH_LIMIT_WINDOW_SECONDS", 600)
-    for key, limit in limits:
-        cache.add(key, 0, timeout=window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            count = 1
-        if count > limit:
+    for key, limit in limits:  # always in this order, so that two pushes never wait for each other's counters
+        if rate_limit_increment(key=key, window_seconds=window) > limit:
             raise PaymentError(_("Too many payment requests. Please wait a few minutes and try again."))
 
 
@@ -616,6 +613,22 @@ def payment_record_guest_code(*, payment: Payment, user: User, code: str) -> Pay
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.booking.booker_id != user.pk:
             raise PaymentError(_("Only the person who made the booking can do this."))
+        if payment.status not in Payment.UNSETTLED:
+            raise PaymentError(_("This payment is already settled: M-Pesa has told us how it ended."))
+        # Counted under the payment's lock, from the codes kept: exact however many arrive at once.
+        if payment.events.filter(kind=Kind.GUEST_CODE).count() >= GUEST_CODES_PER_PAYMENT:
+            raise PaymentError(
+                _("You have sent {count} M-Pesa codes for this payment. Support will check them.").format(
+                    count=GUEST_CODES_PER_PAYMENT
+                )
+            )
+        # Counted inside this transaction, so a refused code is not counted.
+        if rate_limit_increment(key=f"guest-codes:user:{user.pk}", window_seconds=86_400) > GUEST_CODES_PER_USER_A_DAY:
+            raise PaymentError(
+                _("You have sent {count} M-Pesa codes today. Please try again tomorrow.").format(
+                    count=GUEST_CODES_PER_USER_A_DAY
+                )
+            )
         payment.guest_code = code
         payment.save(update_fields=["guest_code", "updated_at"])
         _event(payment, Kind.GUEST_CODE, f"The guest typed the M-Pesa code {code}.", body={"code": code})

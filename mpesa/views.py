@@ -2,7 +2,6 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -12,8 +11,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
+from core.rate_limits import rate_limit_increment
 from mpesa.forms import GuestCodeForm, PayForm
-from mpesa.selectors import payment_for_callback_token, payment_latest, payment_panel
+from mpesa.selectors import payment_for_callback_token, payment_latest, payment_panel, result_token_known
 from mpesa.services import (
     RAW_BODY_LIMIT,
     PaymentError,
@@ -149,7 +149,10 @@ def payment_code(request: HtmxHttpRequest, ref: str) -> HttpResponse:
         payment_record_guest_code(payment=payment, user=request.user, code=form.cleaned_data["code"])
     except PaymentError as error:
         form.add_error("code", str(error))
-        return _refused(request, panel_context(booking=booking, code_form=form))
+        context = panel_context(booking=booking, code_form=form)
+        if not context["panel"].can_send_code:  # the form, and its error, are not on the panel: say it beside it
+            context["error"] = str(error)
+        return _refused(request, context)
     context = panel_context(booking=booking)
     context["code_received"] = True
     if not is_fragment_request(request):
@@ -158,12 +161,9 @@ def payment_code(request: HtmxHttpRequest, ref: str) -> HttpResponse:
 
 
 def _unmatched_limit_reached(ip: str | None) -> bool:
-    key = f"callback-unmatched:{ip}"
-    cache.add(key, 0, timeout=600)
-    try:
-        return cache.incr(key) > getattr(settings, "MPESA_UNMATCHED_CALLBACKS_PER_IP", 30)
-    except ValueError:
-        return False
+    """Callbacks naming no token of ours, per address in fixed windows of ten minutes. Ours are never limited."""
+    count = rate_limit_increment(key=f"callback-unmatched:ip:{ip}", window_seconds=600)
+    return count > getattr(settings, "MPESA_UNMATCHED_CALLBACKS_PER_IP", 30)
 
 
 @csrf_exempt
@@ -196,7 +196,7 @@ def async_result(request, token: str) -> HttpResponse:
     from mpesa.services import result_record
 
     ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
-    if _unmatched_limit_reached(ip):
+    if not result_token_known(token) and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
     raw_body, size = received_body(request)
     event = result_record(token=token, raw_body=raw_body, size=size, source_ip=ip, headers=dict(request.headers))

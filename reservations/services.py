@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import User
 from core.money import format_kes
+from core.rate_limits import rate_limit_increment
 from listings.models import Listing
 from listings.policies import Refund, cancellation_refund, check_in_moment
 from listings.selectors import Stay, stay_quote
@@ -34,6 +34,8 @@ Actor = BookingEvent.Actor
 EXCLUSION_VIOLATION = "23P01"
 # The event that records what a lapse owes back; a later confirmation withdraws what it says.
 REFUND_DUE_ON_LAPSE = "refund_due_on_lapse"
+# The first key of the booker's advisory lock (pg_advisory_xact_lock(int, int)); the second is the user's id.
+BOOKER_LOCK_SPACE = 1_310_001
 
 
 class BookingError(Exception):
@@ -209,7 +211,21 @@ def _verified_accounts(emails: list[str]) -> dict[str, User]:
     return {address.email.lower(): address.user for address in addresses}
 
 
+def booker_lock(*, booker_id: int) -> None:
+    """Hold the booker's advisory lock until the transaction ends: first in the lock order (booker -> listing ->
+    booking -> payment -> refund), taken wherever a rule counts one person's bookings or prompts.
+
+    A no-op on SQLite, where a writing transaction already runs alone (BEGIN IMMEDIATE).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)", [BOOKER_LOCK_SPACE, booker_id & 0x7FFFFFFF]
+            )
+
+
 def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
+    """The unpaid-holds count is exact because the caller holds the booker's lock."""
     max_unpaid = getattr(settings, "BOOKING_MAX_UNPAID_HOLDS", 2)
     unpaid = unpaid_holds_count(user=booker, now=now)
     if unpaid >= max_unpaid:
@@ -218,10 +234,10 @@ def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
                 count=unpaid
             )
         )
+    # Counted inside the hold's transaction: a hold refused later (dates just taken) rolls the count back, so only
+    # holds actually made use up the hour's allowance; what this limit stops is dates squatted again and again.
     per_hour = getattr(settings, "BOOKING_HOLDS_PER_HOUR", 10)
-    key = f"booking-holds:{booker.pk}:{now:%Y%m%d%H}"
-    cache.add(key, 0, timeout=3600)
-    if cache.incr(key) > per_hour:
+    if rate_limit_increment(key=f"booking-holds:user:{booker.pk}", window_seconds=3600, now=now) > per_hour:
         raise BookingError(_("You have held dates too many times in the last hour. Please try again later."))
 
 
@@ -241,7 +257,9 @@ def booking_hold(
     A resubmitted form (same idempotency key) returns the booking it already made.
     """
     now = now or timezone.now()
-    # One hold per listing at a time, in the lock order listing -> booking -> payment.
+    # The one lock order: booker (their unpaid holds are counted below, whichever listings they are on), then
+    # listing (one hold per listing at a time), booking, payment, refund.
+    booker_lock(booker_id=booker.pk)
     listing = Listing.objects.select_for_update().get(pk=listing_id)
     # Looked up under the lock: a double-submitted form waits for the first request and gets its booking.
     existing = Booking.objects.filter(booker=booker, idempotency_key=idempotency_key).first()

@@ -99,7 +99,7 @@ def _plain_static_storage(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache(request):
-    """Rate-limit counters live in the database cache, which test transactions do not roll back."""
+    """allauth's sign-in limits and the Daraja token live in the database cache; test transactions keep it."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db", "live_server"} & set(request.fixturenames):
         return

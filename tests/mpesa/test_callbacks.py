@@ -5,12 +5,14 @@ answer (the client itself is tested against the wire vectors, and the browser jo
 """
 
 import datetime
+import json
 
 import pytest
+import time_machine
 from django.utils import timezone
 
-from mpesa.client import DarajaError, StkQueryAnswer
-from mpesa.models import Payment, PaymentEvent
+from mpesa.client import DarajaError, StkQueryAnswer, new_token
+from mpesa.models import Payment, PaymentEvent, StatusRequest
 from mpesa.services import PaymentError, _push_failed, payment_check, payment_set_status, payment_settle_query
 from reservations.models import Booking
 from reservations.services import booking_cancel
@@ -343,3 +345,35 @@ def test_a_push_error_after_m_pesa_answered_leaves_the_verdict_alone(pending_pay
     assert payment.status == Payment.Status.SUCCEEDED and booking.status == Booking.Status.CONFIRMED
     kinds = list(payment.events.order_by("-id").values_list("kind", flat=True)[:2])
     assert kinds == [PaymentEvent.Kind.DECISION, PaymentEvent.Kind.PUSH_ERROR]
+
+
+def test_only_unknown_tokens_count_against_the_callback_limit_per_address(pending_payment, client, guest, settings):
+    settings.MPESA_UNMATCHED_CALLBACKS_PER_IP = 30
+    payment = pending_payment()
+    request = StatusRequest.objects.create(
+        payment=payment, requested_by=guest, receipt="UKK4H7TQ2M", result_token=new_token()
+    )
+    ip = "196.201.212.69"
+
+    def post(path: str) -> int:
+        return client.post(path, data=b'{"Result": {}}', content_type="application/json", REMOTE_ADDR=ip).status_code
+
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+    with time_machine.travel(start, tick=False):
+        # Genuine results first: however many arrive, they are recorded and do not use up the address's allowance.
+        assert [post(f"/payments/result/{request.result_token}/") for _ in range(31)] == [200] * 31
+        assert [post(f"/payments/timeout/{'0' * 32}/") for _ in range(31)] == [200] * 30 + [429]
+        assert post(f"/payments/result/{request.result_token}/") == 200
+        stk = client.post(
+            f"/payments/stk-callback/{payment.callback_token}/",
+            data=json.dumps(success_callback(payment)).encode(),
+            content_type="application/json",
+            REMOTE_ADDR=ip,
+        )
+        assert stk.status_code == 200
+    assert PaymentEvent.objects.filter(kind="result", path_token=request.result_token).count() == 32
+    assert PaymentEvent.objects.filter(kind="result", path_token="0" * 32).count() == 30
+    assert payment.events.filter(kind="callback").count() == 1
+    # A fixed window: ten minutes after it began, the address may send again.
+    with time_machine.travel(start + datetime.timedelta(minutes=10), tick=False):
+        assert post(f"/payments/stk-callback/{'1' * 32}/") == 200

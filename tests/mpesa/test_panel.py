@@ -3,10 +3,11 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from mpesa.client import StkQueryAnswer
-from mpesa.models import Payment
+from mpesa.models import Payment, PaymentEvent
 from mpesa.services import payment_settle_query
 from reservations.services import GuestData
 from tests.mpesa.conftest import failure_callback
@@ -206,3 +207,52 @@ def test_a_failed_instalment_says_why_beside_the_balance(client, guest, pending_
     html = client.get(urls(payment.booking)["status"], headers=HX).content.decode()
     assert 'data-payment-state="balance_due"' in html and "still to pay" in html
     assert "Not enough M-Pesa balance" in html
+
+
+def _unknown_payment(pending_payment, **kwargs) -> Payment:
+    payment = pending_payment(**kwargs)
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.UNKNOWN)
+    return payment
+
+
+@pytest.mark.parametrize("status", [Payment.Status.SUCCEEDED, Payment.Status.FAILED])
+def test_a_settled_payment_takes_no_guest_code(client, guest, pending_payment, status):
+    payment = pending_payment()
+    Payment.objects.filter(pk=payment.pk).update(status=status)
+    client.force_login(guest)
+    response = client.post(urls(payment.booking)["code"], {"code": "UKK4H7TQ2M"}, headers=HX)
+    assert response.status_code == 422 and "already settled" in response.content.decode()
+    payment.refresh_from_db()
+    assert payment.guest_code == "" and not payment.events.filter(kind="guest_code").exists()
+
+
+def test_a_payment_takes_at_most_three_guest_codes(client, guest, pending_payment):
+    payment = _unknown_payment(pending_payment)
+    client.force_login(guest)
+    for code in ("UKK4H7TQ2A", "UKK4H7TQ2B", "UKK4H7TQ2C"):
+        assert client.post(urls(payment.booking)["code"], {"code": code}, headers=HX).status_code == 200
+    refused = client.post(urls(payment.booking)["code"], {"code": "UKK4H7TQ2D"}, headers=HX)
+    assert refused.status_code == 422 and "3 M-Pesa codes for this payment" in refused.content.decode()
+    payment.refresh_from_db()
+    assert payment.guest_code == "UKK4H7TQ2C" and payment.events.filter(kind="guest_code").count() == 3
+
+
+def test_a_guest_sends_at_most_ten_codes_a_day(client, guest, pending_payment, settings):
+    settings.BOOKING_MAX_UNPAID_HOLDS = 10
+    midday = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(midday, tick=False):
+        payments = [_unknown_payment(pending_payment, check_in=2 * i + 1, check_out=2 * i + 2) for i in range(4)]
+        client.force_login(guest)
+        answers = [
+            client.post(urls(payment.booking)["code"], {"code": f"UKK4H7TQ{i}{n}"}, headers=HX)
+            for i, payment in enumerate(payments)
+            for n in range(3)
+        ]
+        assert [a.status_code for a in answers] == [200] * 10 + [422] * 2
+        assert "10 M-Pesa codes today" in answers[-1].content.decode()
+        payments[3].refresh_from_db()
+        assert payments[3].guest_code == "UKK4H7TQ30"
+        assert PaymentEvent.objects.filter(kind="guest_code").count() == 10
+    with time_machine.travel(midday + datetime.timedelta(days=1), tick=False):
+        tomorrow = client.post(urls(payments[3].booking)["code"], {"code": "UKK4H7TQ39"}, headers=HX)
+        assert tomorrow.status_code == 200

@@ -1,12 +1,16 @@
 """Payments end to end over real HTTP: our client pushes to the emulator served by the live server, the
 emulator calls our callback endpoint back, and queries settle what callbacks do not."""
 
+import gc
+import threading
 import time
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from mpesa.emulator import dispatcher
+from mpesa.emulator.models import ApiCall
 from mpesa.models import Payment
 from mpesa.services import PaymentError, payment_check, payment_start, payments_reconcile
 from reservations.models import Booking
@@ -173,3 +177,40 @@ def test_a_bad_number_is_refused_before_anything_is_sent(people, phone, words):
     with pytest.raises(PaymentError, match=words):
         payment_start(booking=booking, user=guest, phone=phone)
     assert not Payment.objects.exists() and status_of(booking) == Booking.Status.HELD
+
+
+LIMIT_MESSAGE = "Too many payment requests. Please wait a few minutes and try again."
+
+
+@pytest.mark.postgres
+def test_eight_bookings_pushing_to_one_number_at_once_admit_exactly_the_phone_limit(make_user, settings):
+    settings.MPESA_PUSHES_PER_PHONE = 3
+    host = make_user(email="host@example.com", full_name="Otieno Host")
+    guests = [make_user(email=f"payer{i}@example.com", full_name=f"Payer {i}") for i in range(8)]
+    bookings = [booking_for(guest, host) for guest in guests]
+    barrier = threading.Barrier(len(bookings))
+    outcomes: list = [None] * len(bookings)
+
+    def push(i: int) -> None:
+        try:
+            barrier.wait()
+            outcomes[i] = payment_start(booking=bookings[i], user=guests[i], phone="254700000001")
+        except Exception as error:  # judged below
+            outcomes[i] = f"{type(error).__name__}: {error}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=push, args=(i,)) for i in range(len(bookings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # Refused pushes leave their HTTP sessions in reference cycles: closed now, the live server's threads end and
+    # hold no database connection past the test.
+    gc.collect()
+
+    limited = [o for o in outcomes if o == f"PaymentError: {LIMIT_MESSAGE}"]
+    assert len(limited) == 5, outcomes
+    assert Payment.objects.filter(phone="254700000001").count() == 3
+    pushes = ApiCall.objects.filter(method="POST", path__endswith="/mpesa/stkpush/v1/processrequest")
+    assert pushes.count() == 3

@@ -1,4 +1,5 @@
-"""Twenty people press "Reserve" for overlapping stays at the same instant: exactly one gets the nights."""
+"""Holds at the same instant: twenty people on overlapping stays make exactly one booking; one account on ten
+listings makes exactly as many unpaid holds as its limit allows."""
 
 import threading
 import uuid
@@ -10,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from listings.selectors import stay_quote
 from reservations.models import Booking
 from reservations.services import BookingError, GuestData, booking_hold
+from tests.listings.builders import make_listing
 from tests.reservations.conftest import NOW, stay
 
 ATTEMPTS = 20
@@ -61,3 +63,45 @@ def test_twenty_simultaneous_overlapping_holds_make_exactly_one_booking(listing,
     assert Booking.objects.filter(status__in=Booking.BLOCKING).count() == 1
     locks = [sql for sqls in captured_sql for sql in sqls if "FOR UPDATE" in sql and '"listings_listing"' in sql]
     assert len(locks) >= ATTEMPTS
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_holds_by_one_account_on_ten_listings_make_exactly_two(host, make_user, settings):
+    settings.BOOKING_MAX_UNPAID_HOLDS = 2
+    settings.BOOKING_HOLDS_PER_HOUR = 100
+    listings = [make_listing(host) for _ in range(10)]
+    booker = make_user(email="hoarder@example.com", full_name="Hoarding Guest")
+    wanted = stay(10, 13)
+    total = stay_quote(listing=listings[0], stay=wanted, guests=1, now=NOW).total_kes
+    barrier = threading.Barrier(len(listings))
+    outcomes: list = [None] * len(listings)
+
+    def attempt(i: int) -> None:
+        try:
+            barrier.wait()
+            outcomes[i] = booking_hold(
+                booker=booker,
+                listing_id=listings[i].pk,
+                stay=wanted,
+                guests=[GuestData(full_name=booker.full_name, email=booker.email)],
+                shown_total_kes=total,
+                idempotency_key=uuid.uuid4().hex,
+                now=NOW,
+            )
+        except Exception as error:  # judged below
+            outcomes[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(listings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    bookings = [o for o in outcomes if isinstance(o, Booking)]
+    refusals = [str(o) for o in outcomes if isinstance(o, BookingError)]
+    assert len(bookings) == 2 and len(refusals) == 8, outcomes
+    assert all("2 unpaid bookings" in message for message in refusals)
+    assert Booking.objects.filter(booker=booker, status__in=Booking.UNPAID).count() == 2
