@@ -319,8 +319,18 @@ class Attention:
         return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
-def attention_items() -> Attention:
-    """Everything that needs a person, each with why. Four queries whatever the sizes (each list capped)."""
+def _only(kind: str, only: tuple[str, int] | None) -> Q:
+    """Every row of the kind, or just the one item asked about (a kind not asked about reads nothing)."""
+    if only is None:
+        return Q()
+    wanted_kind, object_id = only
+    return Q(pk=object_id) if wanted_kind == kind else Q(pk__in=[])
+
+
+def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
+    """Everything that needs a person, each with why. Four queries whatever the sizes (each list capped).
+
+    With `only` (kind, object id), the same rules read just that item: see attention_item_listed."""
     items: list[AttentionItem] = []
     payments = (
         Payment.objects.filter(
@@ -330,6 +340,7 @@ def attention_items() -> Attention:
             | (~Q(guest_code="") & Q(receipt__isnull=True))
         )
         .exclude(pk__in=_unresolved("payment"))
+        .filter(_only("payment", only))
         .select_related("booking")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
@@ -340,6 +351,7 @@ def attention_items() -> Attention:
     bookings = (
         Booking.objects.filter(status=Booking.Status.CANCELLED, refund_due_kes__gt=0)
         .exclude(pk__in=_unresolved("refund_due"))
+        .filter(_only("refund_due", only))
         .annotate(
             payment_id=(
                 Payment.objects.filter(booking=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
@@ -359,6 +371,7 @@ def attention_items() -> Attention:
     refunds = (
         Refund.objects.filter(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED, Refund.Status.SENT])
         .exclude(pk__in=_unresolved("refund"))
+        .filter(_only("refund", only))
         .select_related("booking", "requested_by")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
@@ -390,6 +403,7 @@ def attention_items() -> Attention:
         PaymentEvent.objects.filter(unknown_token_callbacks())
         .exclude(Exists(UnmatchedCallbackLink.objects.filter(event=OuterRef("pk"))))
         .exclude(pk__in=_unresolved("unmatched"))
+        .filter(_only("unmatched", only))
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
     for event in events:
@@ -401,6 +415,13 @@ def attention_items() -> Attention:
         items.append(AttentionItem("unmatched", event.pk, event.created_at, [why], event=event))
     items.sort(key=lambda item: item.created_at, reverse=True)
     return Attention(items=items, refunds_in_flight=in_flight, refunds_awaiting_approval=awaiting)
+
+
+def attention_item_listed(*, kind: str, object_id: int) -> AttentionItem | None:
+    """The item the attention list shows now under this kind and id, or None. Read through attention_items
+    itself, so that whatever the list shows, and only that, can be resolved."""
+    key = f"{kind}-{object_id}"
+    return next((item for item in attention_items(only=(kind, object_id)).items if item.key == key), None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
