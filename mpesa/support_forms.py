@@ -1,14 +1,21 @@
 """Input shapes for the support console. Rules that read other rows live in mpesa.support_services."""
 
+import datetime
 import uuid
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.phone import normalise_phone
 from mpesa.models import Payment, Refund
-from mpesa.support_selectors import SearchFilters
+from mpesa.support_selectors import SearchFilters, looks_like_phone
 
 INPUT = "w-full min-w-0 rounded-md border border-slate-300 px-3 py-2 text-sm"
+# The days a search may name (templates/support/home.html gives the date inputs the same bounds). Far dates would
+# overflow the date arithmetic of the search; no payment is older than the first or newer than the last.
+EARLIEST_DAY = datetime.date(2000, 1, 1)
+LATEST_DAY = datetime.date(2099, 12, 31)
 
 
 def _no_nul(value: str) -> str:
@@ -35,7 +42,33 @@ class SearchForm(forms.Form):
         if 0 < len(q) < 3:
             # Fewer letters than a trigram would make PostgreSQL read every name.
             raise forms.ValidationError(_("Type at least 3 characters of a name, or a receipt, phone or reference."))
+        if looks_like_phone(q):
+            try:
+                normalise_phone(q)
+            except ValidationError:
+                raise forms.ValidationError(
+                    _(
+                        "This looks like a phone number but is not a Kenyan mobile number: type it as 0712 345 678 or "
+                        "+254 712 345 678."
+                    )
+                ) from None
         return q
+
+    def _clean_day(self, name: str) -> datetime.date | None:
+        day = self.cleaned_data[name]
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise forms.ValidationError(
+                _("Choose a day between {first} and {last}.").format(
+                    first=EARLIEST_DAY.isoformat(), last=LATEST_DAY.isoformat()
+                )
+            )
+        return day
+
+    def clean_date_from(self) -> datetime.date | None:
+        return self._clean_day("date_from")
+
+    def clean_date_to(self) -> datetime.date | None:
+        return self._clean_day("date_to")
 
     def clean(self):
         data = super().clean()

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -37,6 +37,12 @@ RECEIPT_SHAPE = re.compile(r"^(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{10}$")
 # M-Pesa receipts can be letters only ("UKPVCEVXHY"); so can a name fragment. Such a text is searched as both.
 RECEIPT_OR_WORD_SHAPE = re.compile(r"^[A-Z]{10}$")
 REF_SHAPE = re.compile(r"^NX-?([0-9A-Z]{6})$")
+# Digits with the separators people read numbers out with: searched as a phone number, never as a name.
+PHONE_SHAPE = re.compile(r"[\d\s+\-().]{9,20}")
+
+
+def looks_like_phone(text: str) -> bool:
+    return PHONE_SHAPE.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -75,10 +81,10 @@ def _key_q(text: str) -> Q | None:
     ref = REF_SHAPE.match(upper.replace(" ", ""))
     if ref:
         return Q(booking__ref=f"NX-{ref.group(1)}")
-    if re.fullmatch(r"[\d\s+\-().]{9,20}", text):
+    if looks_like_phone(text):
         try:
             return Q(phone=normalise_phone(text))
-        except ValidationError:
+        except ValidationError:  # SearchForm refuses such text; a caller without the form finds nothing
             return Q(pk__in=[])
     return None
 
@@ -170,7 +176,10 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
     start = (page - 1) * PAGE_SIZE
     # The page's ids first, then their bookings, listings and bookers: the joins are made for one page only.
     page_ids = payment_search(filters=filters).values("pk")[start : start + PAGE_SIZE + 1]
-    ids_sql, params = page_ids.query.sql_with_params()
+    try:
+        ids_sql, params = page_ids.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing, such as an empty list of ids
+        return SearchPage(rows=[], number=page, has_next=False)
     with connection.cursor() as cursor:
         cursor.execute(_rows_sql(ids_sql), params)
         values = cursor.fetchall()
@@ -311,8 +320,18 @@ class Attention:
         return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
-def attention_items() -> Attention:
-    """Everything that needs a person, each with why. Four queries whatever the sizes (each list capped)."""
+def _only(kind: str, only: tuple[str, int] | None) -> Q:
+    """Every row of the kind, or just the one item asked about (a kind not asked about reads nothing)."""
+    if only is None:
+        return Q()
+    wanted_kind, object_id = only
+    return Q(pk=object_id) if wanted_kind == kind else Q(pk__in=[])
+
+
+def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
+    """Everything that needs a person, each with why. Four queries whatever the sizes (each list capped).
+
+    With `only` (kind, object id), the same rules read just that item: see attention_item_listed."""
     items: list[AttentionItem] = []
     payments = (
         Payment.objects.filter(
@@ -322,6 +341,7 @@ def attention_items() -> Attention:
             | (~Q(guest_code="") & Q(receipt__isnull=True))
         )
         .exclude(pk__in=_unresolved("payment"))
+        .filter(_only("payment", only))
         .select_related("booking")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
@@ -333,6 +353,7 @@ def attention_items() -> Attention:
     bookings = (
         Booking.objects.filter(status__in=[Booking.Status.CANCELLED, Booking.Status.EXPIRED], refund_due_kes__gt=0)
         .exclude(pk__in=_unresolved("refund_due"))
+        .filter(_only("refund_due", only))
         .annotate(
             payment_id=(
                 Payment.objects.filter(booking=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
@@ -353,6 +374,7 @@ def attention_items() -> Attention:
     refunds = (
         Refund.objects.filter(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED, Refund.Status.SENT])
         .exclude(pk__in=_unresolved("refund"))
+        .filter(_only("refund", only))
         .select_related("booking", "requested_by")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
@@ -384,6 +406,7 @@ def attention_items() -> Attention:
         PaymentEvent.objects.filter(unknown_token_callbacks())
         .exclude(Exists(UnmatchedCallbackLink.objects.filter(event=OuterRef("pk"))))
         .exclude(pk__in=_unresolved("unmatched"))
+        .filter(_only("unmatched", only))
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
     for event in events:
@@ -395,6 +418,13 @@ def attention_items() -> Attention:
         items.append(AttentionItem("unmatched", event.pk, event.created_at, [why], event=event))
     items.sort(key=lambda item: item.created_at, reverse=True)
     return Attention(items=items, refunds_in_flight=in_flight, refunds_awaiting_approval=awaiting)
+
+
+def attention_item_listed(*, kind: str, object_id: int) -> AttentionItem | None:
+    """The item the attention list shows now under this kind and id, or None. Read through attention_items
+    itself, so that whatever the list shows, and only that, can be resolved."""
+    key = f"{kind}-{object_id}"
+    return next((item for item in attention_items(only=(kind, object_id)).items if item.key == key), None)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -540,33 +540,49 @@ def unknown_token_callbacks() -> Q:
 
 
 def attention_resolve(*, actor: User, kind: str, object_id: int, note: str, key: str) -> AttentionResolution:
-    """Mark an attention item as dealt with, with a note. Raises SupportError."""
+    """Mark an item the attention list shows now as dealt with, with a note; the same form sent again returns the
+    same resolution. Raises SupportError for an item the list does not show (one not there yet included)."""
+    # Imported here: the selectors read this module's helpers.
+    from mpesa.support_selectors import attention_item_listed
+
     note, key = clean_reason(note), _check_key(key)
     if kind not in ATTENTION_KINDS:
         raise SupportError(_("There is no such attention item."))
-    payment = None
-    if kind == "payment":
-        payment = Payment.objects.filter(pk=object_id).first()
-        if payment is None:
-            raise SupportError(_("There is no such attention item."))
     try:
         with transaction.atomic():
             previous = _done_before(actor=actor, key=key)
             if previous:
-                return AttentionResolution.objects.get(kind=kind, object_id=object_id)
+                return _resolution_of(previous, kind=kind, object_id=object_id)
             if AttentionResolution.objects.filter(kind=kind, object_id=object_id).exists():
                 raise SupportError(_("Someone has already resolved this item."))
+            item = attention_item_listed(kind=kind, object_id=object_id)
+            if item is None:
+                raise SupportError(_("This item is not on the attention list now, so there is nothing to resolve."))
             resolution = AttentionResolution.objects.create(
                 kind=kind, object_id=object_id, note=note, resolved_by=actor
             )
             _audit(
-                actor=actor, key=key, kind=Kind.RESOLVE, reason=note, payment=payment, item=kind, object_id=object_id
+                actor=actor,
+                key=key,
+                kind=Kind.RESOLVE,
+                reason=note,
+                payment=item.payment,
+                item=kind,
+                object_id=object_id,
             )
             return resolution
     except _AlreadyRecorded:
-        return AttentionResolution.objects.get(kind=kind, object_id=object_id)
+        return _resolution_of(_done_before(actor=actor, key=key), kind=kind, object_id=object_id)
     except IntegrityError:
         raise SupportError(_("Someone has already resolved this item."))
+
+
+def _resolution_of(action: SupportAction, *, kind: str, object_id: int) -> AttentionResolution:
+    """The resolution an earlier submission of this form made; a key reused for anything else is refused."""
+    details = action.details or {}
+    if action.kind != Kind.RESOLVE or details.get("item") != kind or details.get("object_id") != object_id:
+        raise SupportError(_("This form has expired. Reload the page and try again."))
+    return AttentionResolution.objects.get(kind=kind, object_id=object_id)
 
 
 def callback_link(*, actor: User, event_id: int, payment_id: int, note: str, key: str) -> UnmatchedCallbackLink:

@@ -1,10 +1,13 @@
 """Settings come from the environment; production settings pass Django's deployment checks."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +25,28 @@ def _prod_env(**extra: str) -> dict:
         "DATABASE_URL": "postgres://nexus@127.0.0.1:5432/nexus",
         "ALLOWED_HOSTS": "nexus.example",
         "MPESA_ENV": "sandbox",
+        **LIVE_MPESA,
         **extra,
     }
+
+
+# What payments against Daraja need (throwaway values): without any of them check --deploy warns.
+LIVE_MPESA = {
+    "MPESA_CONSUMER_KEY": "throwaway-key",
+    "MPESA_CONSUMER_SECRET": "throwaway-secret",
+    "MPESA_PASSKEY": "throwaway-passkey",
+    "MPESA_SHORTCODE": "174379",
+    "MPESA_CALLBACK_BASE_URL": "https://nexus.example",
+    "MPESA_CALLBACK_ALLOWED_IPS": "196.201.214.200,196.201.214.206",
+}
+# The warning each one's absence raises.
+LIVE_MPESA_WARNINGS = {
+    "MPESA_CALLBACK_ALLOWED_IPS": "mpesa.W002",
+    "MPESA_CONSUMER_KEY": "mpesa.W003",
+    "MPESA_CONSUMER_SECRET": "mpesa.W003",
+    "MPESA_PASSKEY": "mpesa.W004",
+    "MPESA_CALLBACK_BASE_URL": "mpesa.W005",
+}
 
 
 def test_check_deploy_with_production_settings_prints_no_warning():
@@ -129,3 +152,66 @@ def test_daraja_routes_exist_only_with_the_emulator():
     for env, expected in (("emulator", "present"), ("sandbox", "absent"), ("production", "absent")):
         result = _run(["-c", f"import django; django.setup()\n{script}"], **_prod_env(MPESA_ENV=env))
         assert result.stdout.strip() == expected, (env, result.stderr)
+
+
+@pytest.mark.parametrize("env", ["sandbox", "production"])
+def test_check_deploy_reports_each_missing_daraja_setting(env):
+    nothing = {name: "" for name in LIVE_MPESA}
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_prod_env(MPESA_ENV=env, **nothing))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    expected = {"mpesa.W002", "mpesa.W003", "mpesa.W004", "mpesa.W005"} | (
+        {"mpesa.W006"} if env == "production" else set()
+    )
+    assert expected == set(re.findall(r"mpesa\.W00[2-9]", output)), output
+    for name in ["MPESA_CALLBACK_ALLOWED_IPS", "MPESA_CONSUMER_KEY", "MPESA_PASSKEY", "MPESA_CALLBACK_BASE_URL"]:
+        assert f"Set {name}" in output, name
+
+
+def _mpesa_warnings() -> set[str]:
+    from django.core.checks import run_checks
+
+    return {message.id for message in run_checks(include_deployment_checks=True) if message.id.startswith("mpesa.W")}
+
+
+@pytest.mark.parametrize("env", ["sandbox", "production"])
+@pytest.mark.parametrize("name", sorted(LIVE_MPESA_WARNINGS))
+def test_each_missing_daraja_setting_is_its_own_deploy_warning(settings, env, name):
+    settings.MPESA_ENV = env
+    for setting, value in LIVE_MPESA.items():
+        setattr(settings, setting, value.split(",") if setting == "MPESA_CALLBACK_ALLOWED_IPS" else value)
+    assert _mpesa_warnings() == set()
+    setattr(settings, name, [] if name == "MPESA_CALLBACK_ALLOWED_IPS" else "")
+    assert _mpesa_warnings() == {LIVE_MPESA_WARNINGS[name]}
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://nexus.example",
+        "https://localhost:8000",
+        "https://app.localhost",
+        "https://127.0.0.1",
+        "https://10.0.0.5",
+        "https://192.168.1.20:8443",
+        "https://[::1]",
+        "https://nexus-web",
+        "https://nexus.example:notaport",
+        "nexus.example",
+    ],
+)
+def test_a_callback_base_url_m_pesa_cannot_reach_is_a_deploy_warning(settings, base_url):
+    settings.MPESA_ENV = "production"
+    for setting, value in LIVE_MPESA.items():
+        setattr(settings, setting, value.split(",") if setting == "MPESA_CALLBACK_ALLOWED_IPS" else value)
+    settings.MPESA_CALLBACK_BASE_URL = base_url
+    assert _mpesa_warnings() == {"mpesa.W005"}
+    settings.MPESA_CALLBACK_BASE_URL = "https://nexus-web.onrender.com"
+    assert _mpesa_warnings() == set()
+
+
+def test_the_emulator_needs_none_of_them(settings):
+    settings.MPESA_ENV = "emulator"
+    settings.MPESA_CALLBACK_ALLOWED_IPS = []
+    settings.MPESA_CONSUMER_KEY = settings.MPESA_PASSKEY = settings.MPESA_CALLBACK_BASE_URL = ""
+    assert _mpesa_warnings() == {"mpesa.W001"}

@@ -251,7 +251,8 @@ MPESA_PUSH_LIMIT_WINDOW_SECONDS = env_int("MPESA_PUSH_LIMIT_WINDOW_SECONDS", 600
 MPESA_UNMATCHED_CALLBACKS_PER_IP = env_int("MPESA_UNMATCHED_CALLBACKS_PER_IP", 30)
 
 # The Daraja emulator (MPESA_ENV=emulator). Delays are in seconds; the tests scale them down.
-# Hosts the emulator may call back (empty: this site's ALLOWED_HOSTS), so a public demo posts nowhere else.
+# Where the emulator may call back, so a public demo posts nowhere else: "host" (the URL scheme's default port) or
+# "host:port"; "*" is anywhere; empty is the authority (Host) the emulator itself was reached at.
 MPESA_EMULATOR_CALLBACK_HOSTS = env_list("MPESA_EMULATOR_CALLBACK_HOSTS")
 MPESA_EMULATOR_CALLBACK_DELAY_SECONDS = env_int("MPESA_EMULATOR_CALLBACK_DELAY_SECONDS", 2)
 MPESA_EMULATOR_TIMEOUT_SECONDS = env_int("MPESA_EMULATOR_TIMEOUT_SECONDS", 30)

@@ -87,7 +87,7 @@ def oauth_generate(request: HttpRequest) -> HttpResponse:
 @daraja_api
 def stk_push(request: HttpRequest) -> HttpResponse:
     services.token_check(authorization=_authorization(request))
-    push = services.stk_push_accept(body=_json(request))
+    push = services.stk_push_accept(body=_json(request), reached_at=request.get_host())
     return JsonResponse(
         {
             "MerchantRequestID": push.merchant_request_id,
@@ -120,13 +120,13 @@ def _async_ack(accepted: AsyncRequest) -> JsonResponse:
 @daraja_api
 def transaction_status(request: HttpRequest) -> HttpResponse:
     services.token_check(authorization=_authorization(request), code="400.003.01", http_status=400)
-    return _async_ack(services.transaction_status_accept(body=_json(request)))
+    return _async_ack(services.transaction_status_accept(body=_json(request), reached_at=request.get_host()))
 
 
 @daraja_api
 def reversal(request: HttpRequest) -> HttpResponse:
     services.token_check(authorization=_authorization(request))
-    return _async_ack(services.reversal_accept(body=_json(request)))
+    return _async_ack(services.reversal_accept(body=_json(request), reached_at=request.get_host()))
 
 
 @csrf_exempt

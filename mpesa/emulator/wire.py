@@ -9,7 +9,6 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http.request import validate_host
 
 from . import ids
 
@@ -160,24 +159,56 @@ def _local_host(host: str) -> bool:
     return address.is_loopback or address.is_private
 
 
-def callback_url(value) -> str | None:
-    """An absolute https URL with a lower-case host on this site (MPESA_EMULATOR_CALLBACK_HOSTS, else ALLOWED_HOSTS);
-    plain http on a loopback or private host unless strict."""
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _authority(entry: str) -> tuple[str, int | None] | None:
+    """("host", port or None) from "host" or "host:port" (an IPv6 address in brackets), or None when it is neither."""
+    entry = entry.strip().lower()
+    if not entry or any(c in entry for c in "/?#@") or any(c.isspace() for c in entry):
+        return None
+    try:
+        parts = urlsplit("//" + entry)
+        port = parts.port
+    except ValueError:
+        return None
+    return (parts.hostname, port) if parts.hostname else None
+
+
+def callback_target_allowed(*, scheme: str, host: str, port: int | None, allowed: list[str]) -> bool:
+    """Whether host:port is named by an entry: "*" is any; "host" is that host on the scheme's default port;
+    "host:port" is that port only."""
+    port = port or DEFAULT_PORTS[scheme]
+    for entry in allowed:
+        if entry.strip() == "*":
+            return True
+        named = _authority(entry)
+        if named is not None and named[0] == host and (named[1] or DEFAULT_PORTS[scheme]) == port:
+            return True
+    return False
+
+
+def callback_url(value, *, reached_at: str) -> str | None:
+    """An absolute https URL with a lower-case host that MPESA_EMULATOR_CALLBACK_HOSTS names, or when that is empty
+    the authority this request reached the emulator at (`reached_at`, the Host header); plain http on a loopback or
+    private host unless strict."""
     if not isinstance(value, str) or not value or len(value) > 2000:
         return None
     if any(c.isspace() or not c.isprintable() for c in value):
         return None
     try:
         parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        port = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return None
     host = parts.hostname or ""
     raw_host = parts.netloc.rsplit("@", 1)[-1]
-    if not host or "@" in parts.netloc or raw_host != raw_host.lower():
+    if not host or "@" in parts.netloc or raw_host != raw_host.lower() or parts.scheme not in DEFAULT_PORTS:
         return None
-    # A public demo must not become a way to make this server POST anywhere: callbacks go to our own site.
-    if not validate_host(host, settings.MPESA_EMULATOR_CALLBACK_HOSTS or settings.ALLOWED_HOSTS):
+    # A public demo must not become a way to make this server POST anywhere, nor to any port of its own machine:
+    # callbacks go to our own site.
+    allowed = settings.MPESA_EMULATOR_CALLBACK_HOSTS or [reached_at]
+    if not callback_target_allowed(scheme=parts.scheme, host=host, port=port, allowed=allowed):
         return None
     if parts.scheme == "https":
         return value

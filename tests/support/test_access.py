@@ -43,7 +43,7 @@ def console_requests(world):
         (
             "post",
             "/support/attention/resolve/",
-            {"kind": "payment", "object_id": p, "reason": "Done", "key": "s" * 10},
+            {"kind": "refund", "object_id": r, "reason": "Done", "key": "s" * 10},  # listed: awaiting approval
             "resolve_exception",
         ),
         (

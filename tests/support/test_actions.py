@@ -2,6 +2,7 @@
 callback, every action is audited once, and a resubmitted form records nothing twice."""
 
 import copy
+import itertools
 import threading
 
 import pytest
@@ -363,6 +364,59 @@ def test_resolving_needs_a_note_and_is_audited(agent_client, agent, pending_paym
     assert SupportAction.objects.get().kind == "resolve"
     with pytest.raises(SupportError, match="already resolved"):
         attention_resolve(actor=agent, kind="payment", object_id=payment.pk, note="Again", key=key(3))
+
+
+RESOLVE = "/support/attention/resolve/"
+
+
+def test_only_an_item_the_list_shows_now_can_be_resolved(agent_client, make_user, guest, hold, paid_payment):
+    from reservations.services import booking_cancel
+
+    witness = hold(make_user(email="witness@example.com"), 20, 22)  # the next bookings take the next ids
+    ahead = range(witness.pk + 1, witness.pk + 4)
+    refused = []
+    for n, (object_id, kind) in enumerate(
+        itertools.product([*ahead, witness.pk, 2**62], ["refund_due", "payment", "refund", "unmatched"])
+    ):
+        form = {"kind": kind, "object_id": object_id, "reason": "Pre-resolved", "key": key(100 + n)}
+        response = agent_client.post(RESOLVE, form, headers={"HX-Request": "true"})
+        refused.append(response.status_code == 422 and b"not on the attention list now" in response.content)
+    assert all(refused) and not AttentionResolution.objects.exists() and not SupportAction.objects.exists()
+    payment = paid_payment()  # confirmed and paid, no flag: nothing to attend to
+    response = agent_client.post(
+        RESOLVE,
+        {"kind": "payment", "object_id": payment.pk, "reason": "Fine", "key": key(7)},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422 and not AttentionResolution.objects.exists()
+    booking = booking_cancel(booking=Booking.objects.get(pk=payment.booking_id), user=guest)
+    assert booking.pk in ahead and booking.refund_due_kes > 0
+    html = agent_client.get("/support/attention/").content.decode()
+    assert f'data-item="refund_due-{booking.pk}"' in html
+    assert f"Cancelled: {booking.refund_due_kes:,} KES due back to the guest" in html
+
+
+def test_resolving_is_idempotent_and_a_reused_form_key_is_refused(
+    agent_client, agent, host, pending_payment, make_user, hold
+):
+    from tests.listings.builders import make_listing
+
+    first, second = (
+        pending_payment(),
+        pending_payment(booking=hold(make_user(email="other@example.com"), 3, 5, listing_obj=make_listing(host))),
+    )
+    Payment.objects.filter(pk__in=[first.pk, second.pk]).update(status=Payment.Status.UNKNOWN)
+    form = {"kind": "payment", "object_id": first.pk, "reason": "Guest paid cash at the door", "key": key()}
+    for _ in range(2):
+        response = agent_client.post(RESOLVE, form, headers={"HX-Request": "true"})
+        assert response.status_code == 200 and f'data-item="payment-{first.pk}"'.encode() not in response.content
+    assert AttentionResolution.objects.count() == 1 and SupportAction.objects.count() == 1
+    again = attention_resolve(actor=agent, kind="payment", object_id=first.pk, note="Same form", key=key())
+    assert again == AttentionResolution.objects.get()
+    response = agent_client.post(RESOLVE, {**form, "object_id": second.pk}, headers={"HX-Request": "true"})
+    assert response.status_code == 422 and b"This form has expired" in response.content
+    assert f'data-item="payment-{second.pk}"'.encode() in response.content
+    assert AttentionResolution.objects.count() == 1 and SupportAction.objects.count() == 1
 
 
 def test_an_unmatched_callback_is_linked_without_touching_the_original(agent, pending_payment):

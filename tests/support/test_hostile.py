@@ -1,5 +1,7 @@
 """Whatever an agent's browser sends to a console action, the answer is a message with 422, never a 500."""
 
+import re
+
 import pytest
 
 from mpesa.models import Refund, SupportAction
@@ -66,3 +68,114 @@ def test_a_refund_approval_without_a_note_is_refused(client, lead, agent, paid_p
     assert response.status_code == 422
     refund.refresh_from_db()
     assert refund.status == Refund.Status.REQUESTED
+
+
+# -- The search page, its fragment and the export over hostile parameters ------------------------------------------
+
+CONSOLE_PARAMETERS = ["q", "status", "date_from", "date_to", "amount_min", "amount_max", "page"]
+HOSTILE_VALUES = [
+    # numbers: huge, negative, not whole, not ASCII
+    "9" * 30,
+    "99999999999",
+    "10000001",
+    "-1",
+    "-99999999999",
+    "0",
+    "1.5",
+    "1e308",
+    "1e3",
+    "0x10",
+    "١٢٣",
+    "+7",
+    "NaN",
+    # dates: far, impossible, other formats
+    "9999-12-31",
+    "0001-01-01",
+    "9999-12-30",
+    "1900-01-01",
+    "2026-02-30",
+    "10000-01-01",
+    "-2026-01-01",
+    "31/12/9999",
+    "12/31/9999",
+    "1/1/1",
+    "2026-W01",
+    # phone numbers: foreign, short, long, other digits
+    "+44 20 7946 0958",
+    "0712",
+    "+2547",
+    "0712 345 67",
+    "+254 712 345 6789",
+    "(0712) 345-678",
+    "254-712-345-678-9",
+    "٠٧١٢٣٤٥٦٧٨",
+    "０７１２３４５６７８",
+    "+1 (555) 010-9999",
+    "00254712345678",
+    "2026-11-21",
+    "12345678901234567890",
+    # letters, emoji, odd text, lengths
+    "abc",
+    "😀😀😀",
+    "💸",
+    "Zoë",
+    "\u0301\u0301\u0301",
+    "\u202eevil",
+    "ⅷⅷⅷ",
+    "' OR 1=1 --",
+    "<script>",
+    "%",
+    "_",
+    "",
+    " ",
+    "x" * 5000,
+    "ws_CO_" + "x" * 300,
+    "NX-",
+    "UKK4H7TQ2M" * 10,
+    # statuses that do not exist
+    "hacked",
+    "SUCCEEDED",
+    "succeeded ",
+    "refunded",
+]
+
+
+def _answers_clearly(response) -> str:
+    """Empty when the answer is a 200 or a 422 that says what is wrong; else what went wrong."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.status_code == 200:
+        return ""
+    if response.status_code != 422:
+        return f"HTTP {response.status_code}"
+    text = body.decode()
+    if response["Content-Type"].startswith("text/plain"):
+        return "" if text.startswith("The filters are not valid: ") and len(text) > 30 else f"unclear: {text!r}"
+    errors = re.search(r"<ul role=\"alert\"[^>]*data-errors>(.*?)</ul>", text, re.S)
+    return "" if errors and "<li>" in errors.group(1) else "422 without a message"
+
+
+@pytest.mark.parametrize("where", ["page", "fragment", "export"])
+@pytest.mark.parametrize("name", CONSOLE_PARAMETERS)
+def test_every_console_parameter_is_answered_with_results_or_a_clear_error(agent_client, paid_payment, where, name):
+    paid_payment()
+    agent_client.raise_request_exception = False
+    url = "/support/export.csv" if where == "export" else "/support/"
+    headers = {"HX-Request": "true"} if where == "fragment" else {}
+    failures = []
+    for value in [*HOSTILE_VALUES, ["abc", "+44 20 7946 0958"], ["9999-12-31", "x"], ["", "-1", "1"]]:
+        response = agent_client.get(url, {name: value}, headers=headers)
+        problem = _answers_clearly(response)
+        if problem:
+            failures.append((value if len(str(value)) < 60 else str(value)[:60] + "…", problem))
+    assert not failures, failures
+
+
+def test_far_dates_and_foreign_numbers_together_over_the_export(agent_client, paid_payment):
+    paid_payment()
+    agent_client.raise_request_exception = False
+    for params in [
+        {"date_from": "0001-01-01", "date_to": "9999-12-31", "q": "+44 20 7946 0958"},
+        {"date_to": "9999-12-31", "amount_min": "0", "amount_max": "10000000", "status": "succeeded"},
+    ]:
+        for url in ("/support/", "/support/export.csv"):
+            assert not _answers_clearly(agent_client.get(url, params)), (url, params)

@@ -153,6 +153,39 @@ def test_hostile_input_gets_a_clear_message_and_never_a_500(agent_client, shop, 
     assert agent_client.get("/support/", params).status_code == 422
 
 
+@pytest.mark.parametrize("number", ["+44 20 7946 0958", "0712 345 67", "+254 712 345 6789", "99999999999"])
+def test_a_foreign_or_mistyped_phone_number_is_explained(agent_client, shop, number):
+    for headers in ({}, HX):
+        response = agent_client.get("/support/", {"q": number}, headers=headers)
+        assert response.status_code == 422 and b"not a Kenyan mobile number" in response.content
+    response = agent_client.get("/support/export.csv", {"q": number})
+    assert response.status_code == 422 and b"not a Kenyan mobile number" in response.content
+
+
+def test_a_search_that_can_match_nothing_is_an_empty_page():
+    from mpesa.support_selectors import SearchFilters, payment_search_page
+
+    page = payment_search_page(filters=SearchFilters(q="+44 20 7946 0958"))
+    assert page.rows == [] and not page.has_next
+
+
+@pytest.mark.parametrize("params", [{"date_to": "9999-12-31"}, {"date_from": "0001-01-01"}, {"date_to": "1999-12-31"}])
+def test_far_dates_are_refused_on_the_page_and_in_the_export(agent_client, shop, params):
+    for headers in ({}, HX):
+        response = agent_client.get("/support/", params, headers=headers)
+        assert response.status_code == 422 and b"Choose a day between 2000-01-01 and 2099-12-31" in response.content
+    response = agent_client.get("/support/export.csv", params)
+    assert response.status_code == 422 and b"Choose a day between 2000-01-01 and 2099-12-31" in response.content
+    assert not response.streaming
+
+
+def test_the_last_and_first_days_allowed_are_searched(agent_client, shop):
+    response = agent_client.get("/support/", {"date_from": "2000-01-01", "date_to": "2099-12-31"}, headers=HX)
+    assert response.status_code == 200 and len(response.context["results"].rows) == 3
+    export = agent_client.get("/support/export.csv", {"date_to": "2099-12-31"})
+    assert export.status_code == 200 and len(b"".join(export.streaming_content).splitlines()) == 4
+
+
 def test_a_nul_in_the_search_is_a_bad_request(agent_client, shop):
     # Refused before any view, as on every page (tests/core/test_unstorable_characters.py).
     assert agent_client.get("/support/", {"q": "x\x00y"}, headers=HX).status_code == 400

@@ -19,7 +19,7 @@ def _initiator_valid(initiator: str, credential: str) -> bool:
     return initiator == expected_name and (not expected_credential or credential == expected_credential)
 
 
-def _validate_async(body: dict, *, command: str, code: str, fields: list[str]) -> dict:
+def _validate_async(body: dict, *, command: str, code: str, fields: list[str], reached_at: str) -> dict:
     values = {}
     for name in ["Initiator", "SecurityCredential", "CommandID", "TransactionID", *fields]:
         value = body.get(name)
@@ -35,7 +35,7 @@ def _validate_async(body: dict, *, command: str, code: str, fields: list[str]) -
             value = wire.digits(value, min_length=1, max_length=2)
             ok = value is not None
         elif name in {"ResultURL", "QueueTimeOutURL"}:
-            value = wire.callback_url(value)
+            value = wire.callback_url(value, reached_at=reached_at)
             ok = value is not None
         elif name == "Remarks":
             value = wire.text_value(value, min_length=2, max_length=100)
@@ -78,13 +78,14 @@ def _schedule_result(request: AsyncRequest, body: dict, now: datetime.datetime) 
     transaction.on_commit(_wake_dispatcher, robust=True)
 
 
-def transaction_status_accept(*, body: dict) -> AsyncRequest:
+def transaction_status_accept(*, body: dict, reached_at: str) -> AsyncRequest:
     """Acknowledge a Transaction Status query and schedule its result (§5.3) for ResultURL."""
     values = _validate_async(
         body,
         command="TransactionStatusQuery",
         code="400.003.02",
         fields=["PartyA", "IdentifierType", "ResultURL", "QueueTimeOutURL", "Remarks"],
+        reached_at=reached_at,
     )
     now = emulator_now()
     with transaction.atomic():
@@ -139,7 +140,7 @@ def transaction_status_accept(*, body: dict) -> AsyncRequest:
     return request
 
 
-def reversal_accept(*, body: dict) -> AsyncRequest:
+def reversal_accept(*, body: dict, reached_at: str) -> AsyncRequest:
     """Acknowledge a reversal and schedule its result: R000001 when already reversed, R000002 for a receipt
     this emulator did not issue to that shortcode, 2 for more than was paid."""
     values = _validate_async(
@@ -147,6 +148,7 @@ def reversal_accept(*, body: dict) -> AsyncRequest:
         command="TransactionReversal",
         code="400.002.02",
         fields=["Amount", "ReceiverParty", "RecieverIdentifierType", "ResultURL", "QueueTimeOutURL", "Remarks"],
+        reached_at=reached_at,
     )
     now = emulator_now()
     request = AsyncRequest(

@@ -39,7 +39,7 @@ def _check_merchant(*, shortcode: str, password: str, stamp: str) -> None:
         raise DarajaFault(500, "500.001.1001", "[MerchantValidate] - Wrong credentials")
 
 
-def _validate_push(body: dict) -> dict:
+def _validate_push(body: dict, *, reached_at: str) -> dict:
     """The request's fields in Daraja's order (§9); the first bad one names itself in the error."""
     strict = settings.MPESA_EMULATOR_STRICT
     shortcode = wire.digits(body.get("BusinessShortCode"), min_length=5, max_length=7)
@@ -66,7 +66,7 @@ def _validate_push(body: dict) -> dict:
     party_b = wire.digits(body.get("PartyB"), min_length=5, max_length=7)
     if party_b is None:
         raise wire.bad_request("PartyB")
-    url = wire.callback_url(body.get("CallBackURL"))
+    url = wire.callback_url(body.get("CallBackURL"), reached_at=reached_at)
     if url is None:
         raise wire.bad_request("CallBackURL")
     reference = wire.text_value(body.get("AccountReference"), max_length=12 if strict else 100)
@@ -177,9 +177,10 @@ def _settle_overdue(queryset) -> None:
         push_settle(push_id=pk)
 
 
-def stk_push_accept(*, body: dict) -> StkPush:
-    """Validate like Daraja and record a pending push. Raises DarajaFault with Daraja's code and message."""
-    fields = _validate_push(body)
+def stk_push_accept(*, body: dict, reached_at: str) -> StkPush:
+    """Validate like Daraja and record a pending push. `reached_at` is the authority (Host) the request came to.
+    Raises DarajaFault with Daraja's code and message."""
+    fields = _validate_push(body, reached_at=reached_at)
     _check_merchant(
         shortcode=fields.pop("business_short_code"), password=fields.pop("password"), stamp=fields.pop("timestamp")
     )
