@@ -256,6 +256,7 @@ class AttentionItem:
     booking: Booking | None = None
     refund: Refund | None = None
     event: PaymentEvent | None = None
+    resolvable: bool = True  # False while only M-Pesa's answer to a check can clear the item
 
     @property
     def key(self) -> str:
@@ -347,10 +348,17 @@ def attention_items() -> Attention:
                 "refund_due", booking.pk, booking.cancelled_at or booking.updated_at, [reason], booking=booking
             )
         )
+    # A reported reversal failure stays listed, resolved or not, until a Transaction Status confirms it.
     refunds = (
-        Refund.objects.filter(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED, Refund.Status.SENT])
-        .exclude(pk__in=_unresolved("refund"))
-        .select_related("booking", "requested_by")
+        Refund.objects.filter(
+            (
+                Q(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED, Refund.Status.SENT])
+                | ~Q(flag=Refund.Flag.NONE)
+            )
+            & ~Q(pk__in=_unresolved("refund"))
+            | Q(status=Refund.Status.FAILURE_REPORTED)
+        )
+        .select_related("booking", "requested_by", "payment")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
     in_flight = awaiting = False
@@ -371,11 +379,22 @@ def attention_items() -> Attention:
                 )
             )
             continue
-        reason = (
-            f"Refund of {refund.amount_kes:,} KES awaiting a second agent's approval"
-            if refund.status == Refund.Status.REQUESTED
-            else f"Refund of {refund.amount_kes:,} KES failed: {refund.error_message}"
-        )
+        if refund.status == Refund.Status.FAILURE_REPORTED:
+            reason = (
+                f"Refund of {refund.amount_kes:,} KES: M-Pesa reported a failure ({refund.error_message}). The amount "
+                f"stays held until a Transaction Status on receipt {refund.payment.receipt} shows the payment was not "
+                "reversed"
+            )
+            items.append(
+                AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund, resolvable=False)
+            )
+            continue
+        if refund.flag:
+            reason = f"Refund of {refund.amount_kes:,} KES: {refund.get_flag_display()}"
+        elif refund.status == Refund.Status.REQUESTED:
+            reason = f"Refund of {refund.amount_kes:,} KES awaiting a second agent's approval"
+        else:
+            reason = f"Refund of {refund.amount_kes:,} KES failed: {refund.error_message}"
         items.append(AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund))
     events = (
         PaymentEvent.objects.filter(unknown_token_callbacks())
