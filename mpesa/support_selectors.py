@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.phone import mask_phone, normalise_phone
+from core.redact import mask_payment_tokens, masked
 from mpesa.models import (
     AttentionResolution,
     Payment,
@@ -262,6 +263,15 @@ class AttentionItem:
     def key(self) -> str:
         return f"{self.kind}-{self.object_id}"
 
+    @property
+    def raw_body(self) -> str:
+        return mask_payment_tokens(self.event.raw_body) if self.event else ""
+
+    @property
+    def token_hint(self) -> str:
+        """The start of the token the callback named, enough to tell callbacks apart; never the token."""
+        return (self.event.path_token[:6] + "…") if self.event and self.event.path_token else ""
+
 
 PAYMENT_FLAGS_ALWAYS = [
     Payment.Flag.AMOUNT_MISMATCH,
@@ -430,10 +440,10 @@ class TimelineEntry:
 
     @property
     def pretty(self) -> str:
-        """The raw M-Pesa body, pretty-printed when it is JSON, else as it arrived."""
+        """The raw M-Pesa body, pretty-printed when it is JSON, else as it arrived; URL tokens masked."""
         if self.body is not None:
-            return json.dumps(self.body, indent=2, ensure_ascii=False, sort_keys=False)
-        return self.raw_body
+            return json.dumps(masked(self.body), indent=2, ensure_ascii=False, sort_keys=False)
+        return mask_payment_tokens(self.raw_body)
 
 
 @dataclass(frozen=True)
