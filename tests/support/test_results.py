@@ -306,3 +306,49 @@ def test_refund_statuses_follow_the_transition_table(agent, paid_payment, daraja
     assert set(Refund.TRANSITIONS) == set(Refund.Status) and not Refund.TRANSITIONS[Refund.Status.SUCCEEDED]
     # Only M-Pesa's confirmation releases a reported failure's amount; a success may always still arrive.
     assert Refund.TRANSITIONS[Refund.Status.FAILURE_REPORTED] == {Refund.Status.SUCCEEDED, Refund.Status.FAILED}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_splitting_a_refund_across_the_bookings_payments_at_once_still_need_approval(
+    make_user, support_group, paid_payment, daraja, settings
+):
+    import threading
+
+    from django.db import connection
+
+    from tests.support.conftest import with_second_factor
+
+    settings.SUPPORT_REFUND_APPROVAL_KES = 20_000
+    first = paid_payment(amount=15_000)
+    second = paid_payment(
+        amount=15_000,
+        booking=Booking.objects.get(pk=first.booking_id),
+        checkout_id="ws_CO_second",
+        receipt="UKK4H7TQ3N",
+    )
+    agents = [with_second_factor(make_user(email=f"a{i}@example.com")) for i in range(2)]
+    barrier = threading.Barrier(2)
+
+    def attempt(index, payment):
+        barrier.wait()
+        try:
+            refund_request(
+                actor=agents[index],
+                payment_id=payment.pk,
+                amount_kes=12_000,
+                method="manual",
+                manual_reference=f"REF-{index:04d}",
+                reason="Half each",
+                key=key(index),
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i, p)) for i, p in enumerate([first, second])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(Refund.objects.values_list("status", flat=True))
+    assert statuses == [Refund.Status.REQUESTED, Refund.Status.SUCCEEDED]
