@@ -1,6 +1,9 @@
+import json
+
 from django.contrib import admin
 
 from core.admin_readonly import ReadOnlyAdmin, ReadOnlyTabularInline
+from core.redact import mask_payment_tokens, masked
 from mpesa.models import (
     AttentionResolution,
     Payment,
@@ -12,9 +15,20 @@ from mpesa.models import (
 )
 
 
+@admin.display(description="body")
+def masked_body(event: PaymentEvent) -> str:
+    """The parsed body with the tokens of our callback and result URLs masked."""
+    return "" if event.body is None else json.dumps(masked(event.body), ensure_ascii=False)
+
+
+@admin.display(description="raw body")
+def masked_raw_body(event: PaymentEvent) -> str:
+    return mask_payment_tokens(event.raw_body)
+
+
 class PaymentEventInline(ReadOnlyTabularInline):
     model = PaymentEvent
-    fields = ["created_at", "kind", "message", "http_status", "source_ip", "body"]
+    fields = ["created_at", "kind", "message", "http_status", "source_ip", masked_body]
     readonly_fields = fields
 
 
@@ -30,7 +44,20 @@ class PaymentAdmin(ReadOnlyAdmin):
 class PaymentEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "payment", "kind", "message", "source_ip"]
     list_filter = ["kind"]
-    search_fields = ["payment__booking__ref", "path_token", "raw_body"]
+    search_fields = ["payment__booking__ref"]
+    # The token a callback's path named, and bodies that may hold our URLs, are never shown as they are.
+    fields = [
+        "payment",
+        "created_at",
+        "kind",
+        "message",
+        "http_status",
+        "source_ip",
+        "headers",
+        masked_body,
+        masked_raw_body,
+    ]
+    readonly_fields = fields
 
 
 @admin.register(Refund)

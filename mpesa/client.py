@@ -16,6 +16,8 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
+from core.redact import mask_payment_tokens
+
 logger = logging.getLogger(__name__)
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -51,7 +53,7 @@ class DarajaError(Exception):
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request and its answer, as recorded in the payment ledger (secrets left out)."""
+    """One request and its answer, as recorded in the payment ledger (secrets left out, URL tokens masked)."""
 
     endpoint: str
     request_body: dict
@@ -279,7 +281,7 @@ class DarajaClient:
             "AccountReference": account_reference[:12],
             "TransactionDesc": description[:13],
         }
-        recorded = {**shown_fields, **common}
+        recorded = {**shown_fields, **common, "CallBackURL": mask_payment_tokens(callback_url)}
         status, body = self._post("/mpesa/stkpush/v1/processrequest", {**secret_fields, **common}, recorded=recorded)
         exchange = Exchange("/mpesa/stkpush/v1/processrequest", recorded, status, body)
         if str(body.get("ResponseCode")) != "0" or not body.get("CheckoutRequestID"):
@@ -331,7 +333,12 @@ class DarajaClient:
     # -- Transaction Status and Reversal (support console) ----------------------------------------------
 
     def _async_request(self, path: str, payload: dict) -> AsyncAccepted:
-        recorded = {**payload, "SecurityCredential": "<redacted>"}
+        recorded = {
+            **payload,
+            "SecurityCredential": "<redacted>",
+            "ResultURL": mask_payment_tokens(payload["ResultURL"]),
+            "QueueTimeOutURL": mask_payment_tokens(payload["QueueTimeOutURL"]),
+        }
         status, body = self._post(path, payload, recorded=recorded)
         exchange = Exchange(path, recorded, status, body)
         if str(body.get("ResponseCode")) != "0":

@@ -61,6 +61,12 @@ class Payment(TimeStampedModel):
     flag = models.CharField(max_length=20, choices=Flag, blank=True, default=Flag.NONE)
     refund_due_kes = models.PositiveIntegerField(default=0)
     counted_kes = models.PositiveIntegerField(default=0, help_text=_("What this payment added to the booking."))
+    # What the last success callback said (amount in whole shillings or null, normalised phone, receipt), checked
+    # again when a query says paid; null while no success callback has been applied.
+    reported = models.JSONField(null=True, blank=True, editable=False)
+    # Refunds that hold part of this payment: succeeded, or on their way (requested, approved, sent, or reported failed
+    # but not yet confirmed). Kept by mpesa.support_services under the payment lock.
+    refund_committed_kes = models.PositiveIntegerField(default=0)
     guest_code = models.CharField(_("code typed by the guest"), max_length=10, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
     push_answered_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +90,11 @@ class Payment(TimeStampedModel):
             models.Index(fields=["created_at", "id"], include=["search_text"], name="payment_created_search"),
             models.Index(fields=["amount_kes", "created_at"], name="payment_amount_created"),
             models.Index(fields=["guest_code"], name="payment_guest_code", condition=~Q(guest_code="")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refund_committed_kes__lte=models.F("amount_kes")), name="payment_refunds_within_amount"
+            )
         ]
 
     def __str__(self) -> str:
@@ -186,6 +197,9 @@ class Refund(TimeStampedModel):
         REQUESTED = "requested", _("Awaiting approval")
         APPROVED = "approved", _("Approved")
         SENT = "sent", _("Sent to M-Pesa")
+        # M-Pesa's result said the reversal failed. The money may still have gone back: the amount stays held until a
+        # Transaction Status on the original receipt shows the payment was not reversed.
+        FAILURE_REPORTED = "failure_reported", _("Failure reported: confirm with Transaction Status")
         SUCCEEDED = "succeeded", _("Refunded")
         FAILED = "failed", _("Failed")
 
@@ -193,15 +207,30 @@ class Refund(TimeStampedModel):
         REVERSAL = "reversal", _("M-Pesa reversal to the payer")
         MANUAL = "manual", _("Manual transfer (recorded)")
 
-    # Refunds that hold part of the payment: a new request may only use what is left.
-    OPEN = {Status.REQUESTED, Status.APPROVED, Status.SENT, Status.SUCCEEDED}
+    class Flag(models.TextChoices):
+        NONE = "", _("None")
+        SUCCESS_AFTER_FAILURE = "success_after_failure", _("Reversed after a reported failure: possible double refund")
+
+    # Where a refund may go from each status. A failure M-Pesa reports is confirmed only by a Transaction Status;
+    # a success that arrives after a failure is still applied (the money did go back), with a flag.
+    TRANSITIONS = {
+        Status.REQUESTED: {Status.APPROVED},
+        Status.APPROVED: {Status.SENT, Status.SUCCEEDED},  # a manual transfer is recorded as done
+        Status.SENT: {Status.SUCCEEDED, Status.FAILURE_REPORTED, Status.FAILED},  # failed: M-Pesa refused the request
+        Status.FAILURE_REPORTED: {Status.SUCCEEDED, Status.FAILED},
+        Status.FAILED: {Status.SUCCEEDED},
+        Status.SUCCEEDED: set(),
+    }
+    # Refunds that hold part of the payment (Payment.refund_committed_kes): a new request may only use what is left.
+    OPEN = {Status.REQUESTED, Status.APPROVED, Status.SENT, Status.FAILURE_REPORTED, Status.SUCCEEDED}
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     booking = models.ForeignKey("reservations.Booking", on_delete=models.PROTECT, related_name="refunds")
     amount_kes = models.PositiveIntegerField(_("amount (KES)"))
     method = models.CharField(max_length=10, choices=Method, default=Method.REVERSAL)
     manual_reference = models.CharField(max_length=60, blank=True)
-    status = models.CharField(max_length=10, choices=Status, default=Status.REQUESTED)
+    status = models.CharField(max_length=20, choices=Status, default=Status.REQUESTED)
+    flag = models.CharField(max_length=30, choices=Flag, blank=True, default=Flag.NONE)
     reason = models.CharField(max_length=500)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     approved_by = models.ForeignKey(
@@ -216,6 +245,9 @@ class Refund(TimeStampedModel):
     error_message = models.CharField(max_length=300, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the reversal call returned (acknowledged, refused, or no answer in time). A result that arrives before then
+    # is kept and applied once the answer is recorded.
+    reversal_answered_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -227,6 +259,9 @@ class Refund(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Refund {self.pk}: {self.amount_kes} KES ({self.status})"
+
+    def can_move_to(self, new_status: str) -> bool:
+        return new_status in self.TRANSITIONS.get(self.status, ())
 
 
 class StatusRequest(models.Model):

@@ -24,6 +24,7 @@ from mpesa.support_search import booking_search_texts
 from reservations.models import Booking
 from reservations.services import (
     BookingError,
+    booking_hold_for_support,
     booking_lock,
     booking_payment_ended,
     booking_payment_started,
@@ -216,6 +217,13 @@ def _push_failed(*, payment_id: int, error: DarajaError) -> None:
 # Callbacks: recorded raw first, answered, then processed with the payment row locked.
 
 
+def callback_source_allowed(ip: str | None) -> bool:
+    """Whether a callback or result from this address may change anything: it is on MPESA_CALLBACK_ALLOWED_IPS, or
+    no allow-list is set. From elsewhere, messages are recorded and answered, never applied."""
+    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
+    return not allowed or ip in allowed
+
+
 def _headers_kept(headers: dict) -> dict:
     return {name: str(value)[:200] for name, value in headers.items() if name.lower() in RECORDED_HEADERS}
 
@@ -358,7 +366,7 @@ def whole_shillings(value) -> int | None:
     return int(amount)
 
 
-def _phone_or_blank(value) -> str:
+def phone_or_blank(value) -> str:
     try:
         return normalise_phone(str(value))
     except ValidationError:
@@ -410,12 +418,45 @@ def callback_process(*, event: PaymentEvent) -> None:
         transaction.on_commit(lambda: payment_verify_task.enqueue(payment_id=payment_id))
 
 
+MISMATCH_FLAGS = {Payment.Flag.AMOUNT_MISMATCH, Payment.Flag.PHONE_MISMATCH, Payment.Flag.RECEIPT_REUSED}
+
+
+def verdict_problem(payment: Payment, *, amount_kes: int | None, phone: str, receipt: str) -> tuple[str, str] | None:
+    """The one check that a verdict matches its request, for success callbacks, STK queries (through what the
+    callback reported) and Transaction Status results alike: the amount asked for, the payer asked, and a receipt
+    no other payment holds. Returns (flag, reason) for the first difference, None when it matches."""
+    if amount_kes != payment.amount_kes:
+        return Payment.Flag.AMOUNT_MISMATCH, "amount differs from the request"
+    if phone != payment.phone:
+        return Payment.Flag.PHONE_MISMATCH, "payer's phone differs from the request"
+    if receipt and Payment.objects.filter(receipt=receipt).exclude(pk=payment.pk).exists():
+        return Payment.Flag.RECEIPT_REUSED, "receipt already used on another payment"
+    return None
+
+
+def _reported_problem(payment: Payment) -> tuple[str, str] | None:
+    """The verdict check on what the last success callback reported; None when none came (a query alone decides)."""
+    if not isinstance(payment.reported, dict):
+        return None
+    report = payment.reported
+    return verdict_problem(
+        payment,
+        amount_kes=report.get("amount_kes"),
+        phone=str(report.get("phone") or ""),
+        receipt=str(report.get("receipt") or ""),
+    )
+
+
 def _callback_success(payment: Payment, callback: dict) -> bool:
-    """Check a success callback against the request. Returns True when a query must now confirm it."""
+    """Record what a success callback reports and check it against the request. Returns True when a query must now
+    give the verdict: a callback alone confirms nothing, and one that does not match is flagged for support."""
     items = _items(callback)
     receipt = str(items.get("MpesaReceiptNumber") or "").strip().upper()[:20]
-    amount = whole_shillings(items.get("Amount"))
-    phone = _phone_or_blank(items.get("PhoneNumber"))
+    report = {
+        "amount_kes": whole_shillings(items.get("Amount")),
+        "phone": phone_or_blank(items.get("PhoneNumber")),
+        "receipt": receipt,
+    }
     if payment.status == Status.SUCCEEDED:
         if receipt and not payment.receipt and not Payment.objects.filter(receipt=receipt).exists():
             payment.receipt = receipt
@@ -424,32 +465,34 @@ def _callback_success(payment: Payment, callback: dict) -> bool:
         else:
             _decide(payment, "Duplicate success callback: nothing changed.")
         return False
-    if payment.status == Status.VERIFYING:
+    problem = verdict_problem(payment, **report)
+    earlier_problem = _reported_problem(payment)
+    if payment.status == Status.VERIFYING and (problem or not earlier_problem):
         _decide(payment, "Duplicate success callback while verifying: nothing changed.")
         return False
+    payment.reported = report
     payment.amount_reported = str(items.get("Amount", ""))[:20]
     payment.phone_reported = str(items.get("PhoneNumber", ""))[:20]
     payment.transaction_date = str(items.get("TransactionDate", ""))[:20]
-    fields = ["amount_reported", "phone_reported", "transaction_date", "updated_at"]
-    problem = ""
-    if amount != payment.amount_kes:
-        payment.flag, problem = Payment.Flag.AMOUNT_MISMATCH, "amount differs from the request"
-    elif phone != payment.phone:
-        payment.flag, problem = Payment.Flag.PHONE_MISMATCH, "phone differs from the request"
-    elif not receipt:
-        problem = "no receipt number"
-    elif Payment.objects.filter(receipt=receipt).exclude(pk=payment.pk).exists():
-        payment.flag, problem = Payment.Flag.RECEIPT_REUSED, "receipt already used on another payment"
-    if problem:
-        payment_set_status(payment, Status.UNKNOWN)
-        fields += ["flag", "status"]
-        payment.save(update_fields=fields)
-        _decide(payment, f"Success callback not accepted: {problem}. Flagged for support; nothing confirmed.")
-        return False
-    payment.receipt = receipt
+    fields = ["reported", "amount_reported", "phone_reported", "transaction_date", "status", "updated_at"]
     payment_set_status(payment, Status.VERIFYING)
-    payment.save(update_fields=[*fields, "receipt", "status"])
-    _decide(payment, "Success callback matches the request; verifying with M-Pesa.", receipt=receipt)
+    if problem:
+        payment.flag = problem[0]
+        payment.save(update_fields=[*fields, "flag"])
+        _decide(
+            payment,
+            f"Success callback does not match the request: {problem[1]}. Flagged; M-Pesa's query decides, and a "
+            "payment it calls paid goes to support.",
+        )
+        return True
+    if receipt:
+        payment.receipt = receipt
+        fields.append("receipt")
+    payment.save(update_fields=fields)
+    message = "Success callback matches the request; verifying with M-Pesa."
+    if earlier_problem:
+        message += f" An earlier callback did not ({earlier_problem[1]}); the flag stays on record."
+    _decide(payment, message, receipt=receipt)
     return True
 
 
@@ -549,17 +592,58 @@ def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: dateti
             decision=f"M-Pesa's query says the payment did not go through ({answer.result_code}).",
         )
         return payment
-    if payment.flag in (Payment.Flag.AMOUNT_MISMATCH, Payment.Flag.PHONE_MISMATCH, Payment.Flag.RECEIPT_REUSED):
-        _decide(payment, "Query says paid, but the callback did not match the request: left for support.")
+    problem = _reported_problem(payment)
+    if problem:
+        _hold_for_support(payment, flag=problem[0], reason=problem[1])
         return payment
     payment_set_status(payment, Status.SUCCEEDED)
     payment.result_code = "0"
     payment.result_desc = answer.result_desc[:300]
     payment.settled_at = now
     payment.save(update_fields=["status", "result_code", "result_desc", "settled_at", "updated_at"])
-    _decide(payment, "Verified by M-Pesa's query: paid.", receipt=payment.receipt or "")
+    message = "Verified by M-Pesa's query: paid."
+    if payment.flag in MISMATCH_FLAGS:
+        message += f" An earlier callback did not match the request ({payment.get_flag_display()}); kept on record."
+    _decide(payment, message, receipt=payment.receipt or "")
     payment_count_verified(payment, now=now)
     return payment
+
+
+def _hold_for_support(payment: Payment, *, flag: str, reason: str) -> None:
+    """M-Pesa says paid but the callback did not match the request: unknown, flagged, and the booking keeps its nights
+    until support decides. The caller holds the locks (listing, booking, payment)."""
+    payment_set_status(payment, Status.UNKNOWN)
+    payment.flag = flag
+    payment.save(update_fields=["status", "flag", "updated_at"])
+    _decide(
+        payment,
+        f"M-Pesa's query says paid, but the callback did not match the request: {reason}. Marked unknown for "
+        "support; the booking keeps its nights until support decides.",
+    )
+    booking_hold_for_support(
+        booking=payment.booking,
+        message=_("M-Pesa says a payment arrived that does not match the request; support will check."),
+        details={"payment_id": payment.pk},
+    )
+
+
+def payment_release_nights(*, payment_id: int) -> None:
+    """Support has decided about a payment that was held for them: its booking stops holding the nights without end
+    and waits for payment again within a fresh hold. Nothing happens for any other payment."""
+    with transaction.atomic():
+        payment = Payment.objects.get(pk=payment_id)
+        booking = booking_lock(booking_id=payment.booking_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != Status.UNKNOWN or booking.status != Booking.Status.AWAITING_PAYMENT:
+            return
+        if booking.blocks_until is not None:
+            return
+        _decide(payment, "Support decided: the booking no longer holds its nights for this payment.")
+        booking_payment_ended(
+            booking=booking,
+            message=_("Support checked the M-Pesa payment; the booking waits for payment again."),
+            details={"payment_id": payment.pk},
+        )
 
 
 def _mark_unknown(payment: Payment, reason: str) -> None:
@@ -647,14 +731,22 @@ def payments_reconcile(*, now: datetime.datetime | None = None) -> dict[str, int
 
 
 def result_record(
-    *, token: str, raw_body: bytes, source_ip: str | None, headers: dict, size: int | None = None
+    *,
+    token: str,
+    raw_body: bytes,
+    source_ip: str | None,
+    headers: dict,
+    size: int | None = None,
+    trusted: bool = True,
 ) -> PaymentEvent:
     """Keep a Transaction Status or Reversal result as it arrived (as callback_record does); the support console
-    settles it."""
+    settles it. An untrusted one (from an address off the allow-list) is recorded and never applied."""
     return _record_received(
         None,
         Kind.RESULT,
-        "Result callback.",
+        "Result callback."
+        if trusted
+        else "Result callback from an address not on MPESA_CALLBACK_ALLOWED_IPS: recorded, not applied.",
         token=token,
         raw_body=raw_body,
         size=size,

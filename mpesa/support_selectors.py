@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.phone import mask_phone, normalise_phone
+from core.redact import mask_payment_tokens, masked
 from mpesa.models import (
     AttentionResolution,
     Payment,
@@ -266,10 +267,20 @@ class AttentionItem:
     booking: Booking | None = None
     refund: Refund | None = None
     event: PaymentEvent | None = None
+    resolvable: bool = True  # False while only M-Pesa's answer to a check can clear the item
 
     @property
     def key(self) -> str:
         return f"{self.kind}-{self.object_id}"
+
+    @property
+    def raw_body(self) -> str:
+        return mask_payment_tokens(self.event.raw_body) if self.event else ""
+
+    @property
+    def token_hint(self) -> str:
+        """The start of the token the callback named, enough to tell callbacks apart; never the token."""
+        return (self.event.path_token[:6] + "…") if self.event and self.event.path_token else ""
 
 
 PAYMENT_FLAGS_ALWAYS = [
@@ -371,11 +382,18 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
                 "refund_due", booking.pk, booking.cancelled_at or booking.updated_at, [reason], booking=booking
             )
         )
+    # A reported reversal failure stays listed, resolved or not, until a Transaction Status confirms it.
     refunds = (
-        Refund.objects.filter(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED, Refund.Status.SENT])
-        .exclude(pk__in=_unresolved("refund"))
+        Refund.objects.filter(
+            (
+                Q(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED, Refund.Status.SENT])
+                | ~Q(flag=Refund.Flag.NONE)
+            )
+            & ~Q(pk__in=_unresolved("refund"))
+            | Q(status=Refund.Status.FAILURE_REPORTED)
+        )
         .filter(_only("refund", only))
-        .select_related("booking", "requested_by")
+        .select_related("booking", "requested_by", "payment")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
     in_flight = awaiting = False
@@ -396,11 +414,22 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
                 )
             )
             continue
-        reason = (
-            f"Refund of {refund.amount_kes:,} KES awaiting a second agent's approval"
-            if refund.status == Refund.Status.REQUESTED
-            else f"Refund of {refund.amount_kes:,} KES failed: {refund.error_message}"
-        )
+        if refund.status == Refund.Status.FAILURE_REPORTED:
+            reason = (
+                f"Refund of {refund.amount_kes:,} KES: M-Pesa reported a failure ({refund.error_message}). The amount "
+                f"stays held until a Transaction Status on receipt {refund.payment.receipt} shows the payment was not "
+                "reversed"
+            )
+            items.append(
+                AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund, resolvable=False)
+            )
+            continue
+        if refund.flag:
+            reason = f"Refund of {refund.amount_kes:,} KES: {refund.get_flag_display()}"
+        elif refund.status == Refund.Status.REQUESTED:
+            reason = f"Refund of {refund.amount_kes:,} KES awaiting a second agent's approval"
+        else:
+            reason = f"Refund of {refund.amount_kes:,} KES failed: {refund.error_message}"
         items.append(AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund))
     events = (
         PaymentEvent.objects.filter(unknown_token_callbacks())
@@ -444,10 +473,10 @@ class TimelineEntry:
 
     @property
     def pretty(self) -> str:
-        """The raw M-Pesa body, pretty-printed when it is JSON, else as it arrived."""
+        """The raw M-Pesa body, pretty-printed when it is JSON, else as it arrived; URL tokens masked."""
         if self.body is not None:
-            return json.dumps(self.body, indent=2, ensure_ascii=False, sort_keys=False)
-        return self.raw_body
+            return json.dumps(masked(self.body), indent=2, ensure_ascii=False, sort_keys=False)
+        return mask_payment_tokens(self.raw_body)
 
 
 @dataclass(frozen=True)

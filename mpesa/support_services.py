@@ -11,7 +11,6 @@ import logging
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
@@ -20,7 +19,6 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.money import format_kes
-from core.phone import normalise_phone
 from mpesa import services as payment_services
 from mpesa.client import DarajaClient, DarajaError, Exchange, StkQueryAnswer, new_token
 from mpesa.models import (
@@ -195,13 +193,18 @@ def payment_query_status(*, actor: User, payment_id: int, receipt: str, reason: 
             _ledger(payment, PaymentEvent.Kind.QUERY, f"Transaction Status for {receipt} refused: {error.message}")
         raise SupportError(_("M-Pesa did not take the request: {reason}").format(reason=error.message))
     with transaction.atomic():
-        StatusRequest.objects.filter(pk=request.pk).update(conversation_id=accepted.conversation_id[:80])
+        booking_lock(booking_id=payment.booking_id)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        request = StatusRequest.objects.select_for_update().get(pk=request.pk)
+        request.conversation_id = accepted.conversation_id[:80]
+        request.save(update_fields=["conversation_id"])
         _ledger(
             payment,
             PaymentEvent.Kind.QUERY,
             f"Transaction Status for {receipt} accepted; waiting for M-Pesa's result.",
             accepted.exchange,
         )
+        _apply_kept_results(request.result_token)
     request.refresh_from_db()
     return request
 
@@ -210,12 +213,37 @@ def payment_query_status(*, actor: User, payment_id: int, receipt: str, reason: 
 # Refunds.
 
 
+def refund_set_status(refund: Refund, to_status: str, *, payment: Payment) -> None:
+    """The one way a refund's status changes: Refund.TRANSITIONS decides, and the payment's committed refunds follow
+    (saved here). The caller holds the payment and refund locks and saves the refund with its own fields."""
+    if refund.status == to_status:
+        return
+    if not refund.can_move_to(to_status):
+        raise SupportError(
+            _("Refund {id} cannot go from {old} to {new}.").format(
+                id=refund.pk, old=refund.get_status_display(), new=Refund.Status(to_status).label
+            )
+        )
+    was_open = refund.status in Refund.OPEN
+    refund.status = to_status
+    if was_open != (to_status in Refund.OPEN):
+        _commit(payment, refund.amount_kes if not was_open else -refund.amount_kes)
+
+
+def _commit(payment: Payment, change_kes: int) -> None:
+    """Add to (or take from) what the payment's refunds hold. Only a success M-Pesa reports after a failure was
+    confirmed can push past the payment; that money has gone, so the total stays at the payment's amount (the
+    refund carries the flag)."""
+    total = payment.refund_committed_kes + change_kes
+    payment.refund_committed_kes = min(max(total, 0), payment.amount_kes)
+    payment.save(update_fields=["refund_committed_kes", "updated_at"])
+
+
 def refundable_kes(payment: Payment) -> int:
-    """What may still be refunded on a payment: what it paid minus every refund not failed."""
+    """What may still be refunded on a payment: what it paid minus the refunds succeeded or on their way."""
     if payment.status != Payment.Status.SUCCEEDED:
         return 0
-    held = Refund.objects.filter(payment=payment, status__in=Refund.OPEN).aggregate(total=Sum("amount_kes"))["total"]
-    return max(payment.amount_kes - (held or 0), 0)
+    return max(payment.amount_kes - payment.refund_committed_kes, 0)
 
 
 def refund_request(
@@ -228,8 +256,9 @@ def refund_request(
     key: str,
     manual_reference: str = "",
 ) -> Refund:
-    """Refund part or all of a payment to its payer. Checked with the payment row locked; refunds above
-    SUPPORT_REFUND_APPROVAL_KES wait for a second agent. Raises SupportError."""
+    """Refund part or all of a payment to its payer. Checked with the booking and payment locked; once the booking's
+    refunds (all its payments', succeeded or on their way) would pass SUPPORT_REFUND_APPROVAL_KES, a second agent
+    must approve. Raises SupportError."""
     reason, key = clean_reason(reason), _check_key(key)
     manual_reference = " ".join(str(manual_reference or "").split())[:60]
     if method not in Refund.Method.values:
@@ -255,8 +284,12 @@ def refund_request(
                 raise SupportError(
                     _("At most {amount} can still be refunded on this payment.").format(amount=format_kes(available))
                 )
+            # Every refund path takes the booking lock first, so this total cannot change underneath.
+            on_booking = Payment.objects.filter(booking_id=payment.booking_id).aggregate(
+                total=Sum("refund_committed_kes")
+            )["total"]
+            needs_approval = (on_booking or 0) + amount_kes > settings.SUPPORT_REFUND_APPROVAL_KES
             now = timezone.now()
-            needs_approval = amount_kes > settings.SUPPORT_REFUND_APPROVAL_KES
             refund = Refund.objects.create(
                 payment=payment,
                 booking_id=payment.booking_id,
@@ -269,6 +302,7 @@ def refund_request(
                 requested_by=actor,
                 result_token=new_token(),
             )
+            _commit(payment, amount_kes)
             _audit(
                 actor=actor,
                 key=key,
@@ -312,7 +346,7 @@ def refund_approve(*, actor: User, refund_id: int, reason: str, key: str) -> Ref
             refusal = refund_approval_refusal(refund=refund, user=actor)
             if refusal:
                 raise SupportError(refusal)
-            refund.status = Refund.Status.APPROVED
+            refund_set_status(refund, Refund.Status.APPROVED, payment=payment)
             refund.approved_by = actor
             refund.approved_at = timezone.now()
             refund.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
@@ -324,19 +358,28 @@ def refund_approve(*, actor: User, refund_id: int, reason: str, key: str) -> Ref
     return refund_send(refund_id=refund.pk)
 
 
+def _refund_locked(refund_id: int) -> tuple[Refund, Payment]:
+    """Lock a refund's booking (and listing), payment and refund, in the one order. Call inside a transaction."""
+    refund = Refund.objects.get(pk=refund_id)
+    booking_lock(booking_id=refund.booking_id)
+    payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+    refund = Refund.objects.select_for_update().select_related("booking").get(pk=refund_id)
+    return refund, payment
+
+
 def refund_send(*, refund_id: int) -> Refund:
     """Send an approved reversal to M-Pesa, once. Only its result callback can mark it refunded."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("payment", "booking").get(pk=refund_id)
+        refund, payment = _refund_locked(refund_id)
         if refund.status != Refund.Status.APPROVED or refund.method != Refund.Method.REVERSAL:
             return refund
-        refund.status = Refund.Status.SENT
+        refund_set_status(refund, Refund.Status.SENT, payment=payment)
         refund.sent_at = timezone.now()
         refund.save(update_fields=["status", "sent_at", "updated_at"])
     result_url, timeout_url = result_urls(refund.result_token)
     try:
         accepted = _client().reversal(
-            receipt=refund.payment.receipt,
+            receipt=payment.receipt,
             amount_kes=refund.amount_kes,
             result_url=result_url,
             timeout_url=timeout_url,
@@ -344,40 +387,50 @@ def refund_send(*, refund_id: int) -> Refund:
         )
     except DarajaError as error:
         with transaction.atomic():
-            refund = Refund.objects.select_for_update().get(pk=refund_id)
+            refund, payment = _refund_locked(refund_id)
+            refund.reversal_answered_at = timezone.now()
+            fields = ["reversal_answered_at", "updated_at"]
             if error.code == "timeout":
                 # The request may have reached M-Pesa: its result callback still decides.
                 note = f"Reversal of refund {refund.pk}: no acknowledgement; waiting for M-Pesa's result."
             else:
                 note = f"Reversal of refund {refund.pk} refused: {error.message}"
                 if refund.status == Refund.Status.SENT:
-                    refund.status = Refund.Status.FAILED
+                    refund_set_status(refund, Refund.Status.FAILED, payment=payment)
                     refund.error_message = error.message[:300]
                     refund.result_code = error.code[:20]
                     refund.settled_at = timezone.now()
-                    refund.save(update_fields=["status", "error_message", "result_code", "settled_at", "updated_at"])
-            _ledger(refund.payment, PaymentEvent.Kind.DECISION, note, error.exchange)
-        return refund
+                    fields += ["status", "error_message", "result_code", "settled_at"]
+            refund.save(update_fields=fields)
+            _ledger(payment, PaymentEvent.Kind.DECISION, note, error.exchange)
+            _apply_kept_results(refund.result_token)
+        return Refund.objects.get(pk=refund_id)
     with transaction.atomic():
-        Refund.objects.filter(pk=refund_id).update(
-            conversation_id=accepted.conversation_id[:80],
-            originator_conversation_id=accepted.originator_conversation_id[:80],
+        refund, payment = _refund_locked(refund_id)
+        refund.conversation_id = accepted.conversation_id[:80]
+        refund.originator_conversation_id = accepted.originator_conversation_id[:80]
+        refund.reversal_answered_at = timezone.now()
+        refund.save(
+            update_fields=["conversation_id", "originator_conversation_id", "reversal_answered_at", "updated_at"]
         )
         _ledger(
-            refund.payment,
+            payment,
             PaymentEvent.Kind.DECISION,
             f"Reversal of {format_kes(refund.amount_kes)} (refund {refund.pk}) accepted by M-Pesa; waiting for the "
             "result.",
             accepted.exchange,
         )
+        _apply_kept_results(refund.result_token)
     return Refund.objects.get(pk=refund_id)
 
 
 def _refund_succeeded(refund: Refund, payment: Payment, *, actor: User | None, message: str) -> None:
     """Caller holds the booking, payment and refund locks."""
-    refund.status = Refund.Status.SUCCEEDED
+    refund_set_status(refund, Refund.Status.SUCCEEDED, payment=payment)
     refund.settled_at = timezone.now()
-    refund.save(update_fields=["status", "settled_at", "reversal_receipt", "result_code", "result_desc", "updated_at"])
+    refund.save(
+        update_fields=["status", "flag", "settled_at", "reversal_receipt", "result_code", "result_desc", "updated_at"]
+    )
     if payment.refund_due_kes:
         payment.refund_due_kes = max(payment.refund_due_kes - refund.amount_kes, 0)
         payment.save(update_fields=["refund_due_kes", "updated_at"])
@@ -392,7 +445,8 @@ def _refund_succeeded(refund: Refund, payment: Payment, *, actor: User | None, m
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Result callbacks of the console's requests.
+# Result callbacks of the console's requests. Each reaches this module only from an address M-Pesa calls from
+# (mpesa.views.async_result), and applies only when it names the ConversationID M-Pesa acknowledged.
 
 
 def _result_of(event: PaymentEvent) -> dict | None:
@@ -428,31 +482,90 @@ def support_result_received(*, event_id: int) -> None:
         _status_result(request_id=request.pk, event=event)
 
 
+def _apply_kept_results(token: str) -> None:
+    """Results that arrived while their request's call was still returning, applied now that its answer is recorded.
+    The caller has just recorded that answer, holding the request's locks."""
+    for event in PaymentEvent.objects.filter(kind=PaymentEvent.Kind.RESULT, path_token=token).order_by("id"):
+        if payment_services.callback_source_allowed(event.source_ip):
+            support_result_received(event_id=event.pk)
+
+
+def _names_another_conversation(result: dict, conversation_id: str) -> bool:
+    return str(result.get("ConversationID") or "") != conversation_id
+
+
 def _refund_result(*, refund_id: int, event: PaymentEvent) -> None:
     result = _result_of(event)
     with transaction.atomic():
-        refund = Refund.objects.get(pk=refund_id)
-        booking_lock(booking_id=refund.booking_id)
-        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        refund = Refund.objects.select_for_update().select_related("booking").get(pk=refund_id)
+        refund, payment = _refund_locked(refund_id)
         if result is None:
             _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: a notice without a result; no change.")
             return
-        if refund.status not in (Refund.Status.SENT, Refund.Status.APPROVED):
-            _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: repeated result; nothing changed.")
+        if refund.status in (Refund.Status.REQUESTED, Refund.Status.APPROVED):
+            _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk} was never sent: result ignored.")
+            return
+        if refund.reversal_answered_at is None:
+            _ledger(
+                payment,
+                PaymentEvent.Kind.DECISION,
+                f"Refund {refund.pk}: result arrived before M-Pesa's acknowledgement was recorded; kept, and applied "
+                "once it is.",
+            )
+            return
+        # A reversal that timed out has no ConversationID: its token and the source check are all there is.
+        if refund.conversation_id and _names_another_conversation(result, refund.conversation_id):
+            _ledger(
+                payment,
+                PaymentEvent.Kind.DECISION,
+                f"Refund {refund.pk}: the result names another ConversationID; nothing changed.",
+            )
             return
         code = str(result.get("ResultCode")).strip()
-        refund.result_code = code[:20]
-        refund.result_desc = str(result.get("ResultDesc", ""))[:300]
         if code == "0":
-            refund.reversal_receipt = str(result.get("TransactionID", ""))[:20]
-            _refund_succeeded(refund, payment, actor=None, message="M-Pesa reversed it to the payer.")
-            return
-        refund.status = Refund.Status.FAILED
-        refund.error_message = REVERSAL_MESSAGES.get(code, "M-Pesa could not reverse the payment.")
-        refund.settled_at = timezone.now()
-        refund.save(update_fields=["status", "result_code", "result_desc", "error_message", "settled_at", "updated_at"])
-        _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk} failed ({code}): {refund.error_message}")
+            _reversal_succeeded(refund, payment, result)
+        else:
+            _reversal_failure_reported(refund, payment, code, str(result.get("ResultDesc", "")))
+
+
+def _reversal_succeeded(refund: Refund, payment: Payment, result: dict) -> None:
+    if refund.status == Refund.Status.SUCCEEDED:
+        _ledger(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: repeated result; nothing changed.")
+        return
+    after_failure = refund.status in (Refund.Status.FAILURE_REPORTED, Refund.Status.FAILED)
+    refund.result_code = "0"
+    refund.result_desc = str(result.get("ResultDesc", ""))[:300]
+    refund.reversal_receipt = str(result.get("TransactionID", ""))[:20]
+    message = "M-Pesa reversed it to the payer."
+    if after_failure:
+        refund.flag = Refund.Flag.SUCCESS_AFTER_FAILURE
+        message += " M-Pesa had reported it failed: flagged as a possible double refund."
+    _refund_succeeded(refund, payment, actor=None, message=message)
+
+
+def _reversal_failure_reported(refund: Refund, payment: Payment, code: str, description: str) -> None:
+    """A failure result keeps the amount held: the money may still have gone back, and only a Transaction Status on
+    the original receipt tells (_confirm_reported_failures)."""
+    if refund.status != Refund.Status.SENT:
+        _ledger(
+            payment,
+            PaymentEvent.Kind.DECISION,
+            f"Refund {refund.pk}: failure result ({code}) after the refund was {refund.get_status_display()}; "
+            "nothing changed.",
+        )
+        return
+    refund_set_status(refund, Refund.Status.FAILURE_REPORTED, payment=payment)
+    refund.result_code = code[:20]
+    refund.result_desc = description[:300]
+    refund.error_message = REVERSAL_MESSAGES.get(code, "M-Pesa could not reverse the payment.")
+    refund.settled_at = timezone.now()
+    refund.save(update_fields=["status", "result_code", "result_desc", "error_message", "settled_at", "updated_at"])
+    _ledger(
+        payment,
+        PaymentEvent.Kind.DECISION,
+        f"Refund {refund.pk}: M-Pesa reports a failure ({code}): {refund.error_message} Its "
+        f"{format_kes(refund.amount_kes)} stays held until a Transaction Status on receipt {payment.receipt} shows "
+        "the payment was not reversed.",
+    )
 
 
 def _status_result(*, request_id: int, event: PaymentEvent) -> None:
@@ -465,6 +578,21 @@ def _status_result(*, request_id: int, event: PaymentEvent) -> None:
         request = StatusRequest.objects.select_for_update().get(pk=request_id)
         if result is None or request.status != StatusRequest.Status.SENT:
             _ledger(payment, PaymentEvent.Kind.DECISION, f"Transaction Status for {request.receipt}: no change.")
+            return
+        if not request.conversation_id:
+            _ledger(
+                payment,
+                PaymentEvent.Kind.DECISION,
+                f"Transaction Status for {request.receipt}: result arrived before M-Pesa's acknowledgement was "
+                "recorded; kept, and applied once it is.",
+            )
+            return
+        if _names_another_conversation(result, request.conversation_id):
+            _ledger(
+                payment,
+                PaymentEvent.Kind.DECISION,
+                f"Transaction Status for {request.receipt}: the result names another ConversationID; nothing changed.",
+            )
             return
         code = str(result.get("ResultCode")).strip()
         request.status = StatusRequest.Status.ANSWERED
@@ -479,42 +607,40 @@ def _status_result(*, request_id: int, event: PaymentEvent) -> None:
                 f"Transaction Status: M-Pesa does not confirm {request.receipt} ({code}); nothing changed.",
             )
             return
-        _apply_status(payment, request, _parameters(result))
+        if _apply_status(payment, request, _parameters(result)):
+            _confirm_reported_failures(payment, request)
 
 
-def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) -> None:
-    """M-Pesa confirmed a receipt: fill in a missing receipt, and settle an unsettled payment when it matches."""
+def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) -> bool:
+    """M-Pesa confirmed a receipt: fill in a missing receipt, and settle an unsettled payment when it matches.
+    Returns whether the result matched the payment: completed, its amount, its payer, its receipt."""
     receipt = str(parameters.get("ReceiptNo") or request.receipt).strip().upper()[:20]
-    amount = payment_services.whole_shillings(parameters.get("Amount"))
     debit_party = str(parameters.get("DebitPartyName") or "").split(" - ")[0]
-    try:
-        phone = normalise_phone(debit_party)
-    except ValidationError:
-        phone = ""
-    completed = str(parameters.get("TransactionStatus") or "") == "Completed"
     problems = []
-    if not completed:
+    if str(parameters.get("TransactionStatus") or "") != "Completed":
         problems.append("not completed")
-    if amount != payment.amount_kes:
-        problems.append(f"amount {parameters.get('Amount')!s} differs from the request")
-    if phone != payment.phone:
-        problems.append("payer's phone differs from the request")
-    if Payment.objects.filter(receipt=receipt).exclude(pk=payment.pk).exists():
-        problems.append("receipt already used on another payment")
+    problem = payment_services.verdict_problem(
+        payment,
+        amount_kes=payment_services.whole_shillings(parameters.get("Amount")),
+        phone=payment_services.phone_or_blank(debit_party),
+        receipt=receipt,
+    )
+    if problem:
+        problems.append(problem[1])
     if problems:
         _ledger(
             payment,
             PaymentEvent.Kind.DECISION,
             f"Transaction Status for {receipt}: {'; '.join(problems)}. Nothing changed; left for support.",
         )
-        return
+        return False
     fields = ["updated_at"]
     if not payment.receipt:
         payment.receipt = receipt
         fields.append("receipt")
     elif payment.receipt != receipt:
         _ledger(payment, PaymentEvent.Kind.DECISION, f"Transaction Status for {receipt}: another receipt; no change.")
-        return
+        return False
     if payment.status in Payment.UNSETTLED:
         now = timezone.now()
         payment_services.payment_set_status(payment, Payment.Status.SUCCEEDED)
@@ -524,9 +650,30 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
         payment.save(update_fields=fields)
         _ledger(payment, PaymentEvent.Kind.DECISION, f"Verified by Transaction Status: paid, receipt {receipt}.")
         payment_services.payment_count_verified(payment, now=now)
-        return
+        return True
     payment.save(update_fields=fields)
     _ledger(payment, PaymentEvent.Kind.DECISION, f"Transaction Status confirms receipt {receipt}; receipt recorded.")
+    return True
+
+
+def _confirm_reported_failures(payment: Payment, request: StatusRequest) -> None:
+    """A Transaction Status asked after M-Pesa reported a reversal failed shows the original payment still
+    completed, not reversed: the failure is confirmed and the amount can be refunded again. Caller holds the
+    booking and payment locks."""
+    if request.receipt != payment.receipt:
+        return
+    reported = Refund.objects.select_for_update().filter(
+        payment=payment, status=Refund.Status.FAILURE_REPORTED, settled_at__lte=request.created_at
+    )
+    for refund in reported.order_by("id"):
+        refund_set_status(refund, Refund.Status.FAILED, payment=payment)
+        refund.save(update_fields=["status", "updated_at"])
+        _ledger(
+            payment,
+            PaymentEvent.Kind.DECISION,
+            f"Refund {refund.pk}: Transaction Status shows receipt {payment.receipt} completed, not reversed. The "
+            f"failure is confirmed; {format_kes(refund.amount_kes)} can be refunded again.",
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -561,6 +708,9 @@ def attention_resolve(*, actor: User, kind: str, object_id: int, note: str, key:
             resolution = AttentionResolution.objects.create(
                 kind=kind, object_id=object_id, note=note, resolved_by=actor
             )
+            if kind == "payment" and item.payment is not None:
+                # Support has decided: a booking held for them lets its nights go.
+                payment_services.payment_release_nights(payment_id=item.payment.pk)
             _audit(
                 actor=actor,
                 key=key,

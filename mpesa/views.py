@@ -19,6 +19,7 @@ from mpesa.services import (
     PaymentError,
     callback_process,
     callback_record,
+    callback_source_allowed,
     payment_check,
     payment_record_guest_code,
     payment_start,
@@ -171,7 +172,6 @@ def _unmatched_limit_reached(ip: str | None) -> bool:
 def stk_callback(request, token: str) -> HttpResponse:
     """Daraja's STK callback. Recorded raw first; answered without a 500 whatever arrives."""
     ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
-    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
     payment = payment_for_callback_token(token)
     if payment is None and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
@@ -179,7 +179,7 @@ def stk_callback(request, token: str) -> HttpResponse:
     event = callback_record(
         payment=payment, token=token, raw_body=raw_body, size=size, source_ip=ip, headers=dict(request.headers)
     )
-    if allowed and ip not in allowed:
+    if not callback_source_allowed(ip):
         logger.warning("STK callback from %s, which is not on MPESA_CALLBACK_ALLOWED_IPS; recorded only", ip)
         return JsonResponse(ACCEPTED)
     try:
@@ -198,8 +198,14 @@ def async_result(request, token: str) -> HttpResponse:
     ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
     if not result_token_known(token) and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
+    trusted = callback_source_allowed(ip)
     raw_body, size = received_body(request)
-    event = result_record(token=token, raw_body=raw_body, size=size, source_ip=ip, headers=dict(request.headers))
+    event = result_record(
+        token=token, raw_body=raw_body, size=size, source_ip=ip, headers=dict(request.headers), trusted=trusted
+    )
+    if not trusted:
+        logger.warning("Result callback from %s, which is not on MPESA_CALLBACK_ALLOWED_IPS; recorded only", ip)
+        return JsonResponse(ACCEPTED)
     try:
         from mpesa.support_services import support_result_received
 

@@ -493,13 +493,40 @@ def booking_payment_started(*, booking: Booking, blocks_until: datetime.datetime
 
 @transaction.atomic
 def booking_payment_ended(*, booking: Booking, message: str, details: dict) -> Booking:
-    """No money came (failed or unknown): the booking waits for payment again, within its hold. A booking that lapsed
-    meanwhile now owes back what was paid before. Caller holds the locks and has saved the payment's verdict."""
+    """No money came (failed or unknown): the booking waits for payment again, within its hold (a fresh one when it
+    was held for support). A booking that lapsed meanwhile now owes back what was paid before. Caller holds the locks
+    and has saved the payment's verdict."""
     if booking.status == Status.EXPIRED:
         return _refund_lapsed(booking)
     if booking.status != Status.AWAITING_PAYMENT:
         return booking
-    return _move(booking, Status.HELD, action="payment_ended", message=message, actor_kind=Actor.MPESA, details=details)
+    fields = {"blocks_until": timezone.now() + hold_duration()} if booking.blocks_until is None else {}
+    return _move(
+        booking, Status.HELD, action="payment_ended", message=message, actor_kind=Actor.MPESA, details=details, **fields
+    )
+
+
+@transaction.atomic
+def booking_hold_for_support(*, booking: Booking, message: str, details: dict) -> Booking:
+    """M-Pesa says money came but it does not match the request: the nights stay held, with no end, until support
+    decides (booking_payment_ended releases them, a counted payment confirms). Caller holds the locks. A hold that
+    has already run out is left to the late-payment rules."""
+    if booking.status not in Booking.UNPAID or not booking.holds_nights(now=timezone.now()):
+        return booking
+    if booking.status == Status.HELD:
+        return _move(
+            booking,
+            Status.AWAITING_PAYMENT,
+            action="held_for_support",
+            message=message,
+            actor_kind=Actor.MPESA,
+            details=details,
+            blocks_until=None,
+        )
+    booking.blocks_until = None
+    booking.save(update_fields=["blocks_until", "updated_at"])
+    _record(booking, action="held_for_support", message=message, actor_kind=Actor.MPESA, details=details)
+    return booking
 
 
 @transaction.atomic

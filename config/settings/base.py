@@ -275,8 +275,12 @@ MPESA_EMULATOR_RULE_LIMITED = env_bool("MPESA_EMULATOR_RULE_LIMITED", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Tokens in M-Pesa's callback and result paths never reach the logs (core.redact).
+    "formatters": {"masked": {"()": "core.redact.TokenMaskingFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "masked"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # runserver's request lines (make run) go through the same masking handler.
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 # Support console: refunds above this need a second agent's approval; support accounts sign in with TOTP.

@@ -377,3 +377,64 @@ def test_only_unknown_tokens_count_against_the_callback_limit_per_address(pendin
     # A fixed window: ten minutes after it began, the address may send again.
     with time_machine.travel(start + datetime.timedelta(minutes=10), tick=False):
         assert post(f"/payments/stk-callback/{'1' * 32}/") == 200
+
+
+# -- A success callback that does not match the request --------------------------------------------------------------
+
+
+def test_a_paid_query_after_a_mismatched_callback_keeps_the_nights_until_support_decides(
+    pending_payment, post_callback, hold, make_user
+):
+    from mpesa.selectors import payment_panel
+    from mpesa.support_selectors import attention_items
+    from mpesa.support_services import attention_resolve
+    from reservations.services import BookingError
+
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment, amount=payment.amount_kes - 1))
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert (payment.status, payment.flag) == (Payment.Status.UNKNOWN, Payment.Flag.AMOUNT_MISMATCH)
+    assert booking.status == Booking.Status.AWAITING_PAYMENT and booking.blocks_until is None
+    assert not payment_panel(booking=booking).polling
+    assert f"payment-{payment.pk}" in [item.key for item in attention_items().items]
+
+    # Long after the hold would have run out, the nights are still the paying guest's.
+    later = timezone.now() + datetime.timedelta(days=1)
+    with pytest.raises(BookingError):
+        hold(make_user(email="second@example.com"), 10, 13, now=later)
+
+    attention_resolve(
+        actor=make_user(email="lead@example.com"),
+        kind="payment",
+        object_id=payment.pk,
+        note="Called the guest: the 1-shilling difference was a test; asked them to pay again",
+        key="form-key-00000001",
+    )
+    payment, booking = refreshed(payment)
+    assert booking.status == Booking.Status.HELD and booking.blocks_until > timezone.now()
+
+
+def test_a_genuine_callback_after_a_mismatched_one_is_counted_once_a_query_verifies_it(pending_payment, post_callback):
+    from mpesa.selectors import payment_panel
+
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment, phone=254799999999, receipt="UKK4H7TQ2X"))
+    post_callback(payment, success_callback(payment))
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.VERIFYING and payment.receipt == "UKK4H7TQ2M"
+    query_says(payment)
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.SUCCEEDED and payment.counted_kes == payment.amount_kes
+    assert booking.status == Booking.Status.CONFIRMED and not payment_panel(booking=booking).polling
+    assert payment.flag == Payment.Flag.PHONE_MISMATCH  # the earlier callback stays on record
+    assert payment.events.filter(message__contains="An earlier callback did not match the request").exists()
+
+
+def test_a_mismatched_callback_the_query_calls_unpaid_releases_the_booking(pending_payment, post_callback):
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment, amount=1))
+    query_says(payment, StkQueryAnswer(final=True, result_code="1032", result_desc="Request Cancelled by user."))
+    payment, booking = refreshed(payment)
+    assert payment.status == Payment.Status.FAILED and booking.status == Booking.Status.HELD
+    assert booking.blocks_until is not None

@@ -137,9 +137,9 @@ def post_result(client, django_capture_on_commit_callbacks):
     """POST a result callback to /payments/result/<token>/ as Daraja would."""
     import json
 
-    def _post(token: str, body: dict | None, *, raw: bytes | None = None, path: str = "result"):
+    def _post(token: str, body: dict | None, *, raw: bytes | None = None, path: str = "result", ip="196.201.214.200"):
         data = raw if raw is not None else json.dumps(body).encode()
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(f"/payments/{path}/{token}/", data=data, content_type="application/json")
+            return client.post(f"/payments/{path}/{token}/", data=data, content_type="application/json", REMOTE_ADDR=ip)
 
     return _post

@@ -26,9 +26,11 @@ from tests.support.conftest import unmatched_callback
 pytestmark = pytest.mark.django_db
 
 
-def status_result(*, receipt: str, amount, phone_local: str = "0708374149", code=0) -> dict:
+def status_result(request: StatusRequest, *, receipt: str, amount, phone_local: str = "0708374149", code=0) -> dict:
+    """M-Pesa's result for this Transaction Status request (it names the ConversationID of the acknowledgement)."""
     body = copy.deepcopy(vector("transaction_status_result_success"))
     body["Result"]["ResultCode"] = code
+    body["Result"]["ConversationID"] = request.conversation_id
     params = {p["Key"]: p for p in body["Result"]["ResultParameters"]["ResultParameter"]}
     params["ReceiptNo"]["Value"] = receipt
     params["Amount"]["Value"] = float(amount)
@@ -36,11 +38,21 @@ def status_result(*, receipt: str, amount, phone_local: str = "0708374149", code
     return body
 
 
-def reversal_success(amount: int) -> dict:
+def reversal_success(amount: int, refund: Refund | None = None) -> dict:
+    """M-Pesa's success result, for this refund's reversal when one is given."""
     body = copy.deepcopy(vector("reversal_result_success"))
+    if refund is not None:
+        body["Result"]["ConversationID"] = refund.conversation_id
     for item in body["Result"]["ResultParameters"]["ResultParameter"]:
         if item["Key"] == "Amount":
             item["Value"] = float(amount)
+    return body
+
+
+def reversal_failure(refund: Refund) -> dict:
+    """M-Pesa's R000002 failure result for this refund's reversal."""
+    body = copy.deepcopy(vector("reversal_result_failed_R000002"))
+    body["Result"]["ConversationID"] = refund.conversation_id
     return body
 
 
@@ -99,7 +111,9 @@ def test_transaction_status_fills_in_a_missing_receipt_and_settles_an_unknown_pa
     payment.refresh_from_db()
     assert payment.receipt is None  # the acknowledgement decides nothing
 
-    response = post_result(request.result_token, status_result(receipt="UKK4H7TQ2M", amount=payment.amount_kes))
+    response = post_result(
+        request.result_token, status_result(request, receipt="UKK4H7TQ2M", amount=payment.amount_kes)
+    )
     assert response.status_code == 200
     payment.refresh_from_db()
     request.refresh_from_db()
@@ -112,7 +126,7 @@ def test_transaction_status_with_a_different_amount_changes_nothing(agent, pendi
     payment = pending_payment()
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.UNKNOWN)
     request = payment_query_status(actor=agent, payment_id=payment.pk, receipt="UKK4H7TQ2M", reason="Why", key=key())
-    post_result(request.result_token, status_result(receipt="UKK4H7TQ2M", amount=payment.amount_kes - 1))
+    post_result(request.result_token, status_result(request, receipt="UKK4H7TQ2M", amount=payment.amount_kes - 1))
     payment.refresh_from_db()
     assert payment.status == Payment.Status.UNKNOWN and payment.receipt is None
     assert payment.events.filter(message__contains="differs from the request").exists()
@@ -121,7 +135,7 @@ def test_transaction_status_with_a_different_amount_changes_nothing(agent, pendi
 def test_transaction_status_for_an_unknown_receipt_changes_nothing(agent, pending_payment, daraja, post_result):
     payment = pending_payment()
     request = payment_query_status(actor=agent, payment_id=payment.pk, receipt="UKK4H7TQ2X", reason="Why", key=key())
-    post_result(request.result_token, status_result(receipt="UKK4H7TQ2X", amount=1, code="R000002"))
+    post_result(request.result_token, status_result(request, receipt="UKK4H7TQ2X", amount=1, code="R000002"))
     payment.refresh_from_db()
     request.refresh_from_db()
     assert request.result_code == "R000002" and payment.receipt is None and payment.status == Payment.Status.PENDING
@@ -169,8 +183,8 @@ def test_a_small_refund_is_sent_at_once_and_only_its_result_marks_it_refunded(
     booking = Booking.objects.get(pk=payment.booking_id)
     assert booking.refunded_kes == 0  # acknowledged is not refunded
 
-    post_result(refund.result_token, reversal_success(5_000))
-    post_result(refund.result_token, reversal_success(5_000))  # Daraja may repeat itself
+    post_result(refund.result_token, reversal_success(5_000, refund))
+    post_result(refund.result_token, reversal_success(5_000, refund))  # Daraja may repeat itself
     refund.refresh_from_db()
     booking.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED and refund.reversal_receipt == "UKL1C8ZP5N"
@@ -178,16 +192,37 @@ def test_a_small_refund_is_sent_at_once_and_only_its_result_marks_it_refunded(
     assert booking.events.filter(action="refunded").count() == 1
 
 
-def test_a_failure_result_marks_the_refund_failed_and_frees_the_amount(agent, paid_payment, daraja, post_result):
+def test_a_failure_result_holds_the_amount_until_a_transaction_status_confirms_it(
+    agent, paid_payment, daraja, post_result
+):
     payment = paid_payment()
     refund = refund_request(
         actor=agent, payment_id=payment.pk, amount_kes=5_000, method="reversal", reason="Goodwill", key=key()
     )
-    post_result(refund.result_token, vector("reversal_result_failed_R000002"))
+    post_result(refund.result_token, reversal_failure(refund))
     refund.refresh_from_db()
-    assert refund.status == Refund.Status.FAILED and refund.result_code == "R000002"
+    payment.refresh_from_db()
+    assert refund.status == Refund.Status.FAILURE_REPORTED and refund.result_code == "R000002"
     assert refund.error_message == "M-Pesa does not know this receipt number."
     assert Booking.objects.get(pk=payment.booking_id).refunded_kes == 0
+    assert payment.refund_committed_kes == 5_000  # the money may have gone back: still held
+    with pytest.raises(SupportError, match=f"At most KES {payment.amount_kes - 5_000:,}"):
+        refund_request(
+            actor=agent,
+            payment_id=payment.pk,
+            amount_kes=payment.amount_kes,
+            method="reversal",
+            reason="All",
+            key=key(2),
+        )
+
+    request = payment_query_status(
+        actor=agent, payment_id=payment.pk, receipt=payment.receipt, reason="Did the reversal happen?", key=key(3)
+    )
+    post_result(request.result_token, status_result(request, receipt=payment.receipt, amount=payment.amount_kes))
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert refund.status == Refund.Status.FAILED and payment.refund_committed_kes == 0
     again = refund_request(
         actor=agent,
         payment_id=payment.pk,
@@ -195,7 +230,7 @@ def test_a_failure_result_marks_the_refund_failed_and_frees_the_amount(agent, pa
         method="manual",
         manual_reference="BANK-778812",
         reason="Paid by bank instead",
-        key=key(2),
+        key=key(4),
     )
     assert again.status == Refund.Status.REQUESTED  # above the approval limit
 
@@ -222,7 +257,7 @@ def test_a_large_refund_waits_for_a_second_agent(agent, lead, paid_payment, dara
     other = refund_request(
         actor=agent, payment_id=payment.pk, amount_kes=6_000, method="reversal", reason="Rest", key=key(3)
     )
-    assert other.status == Refund.Status.SENT  # under the limit: no approval
+    assert other.status == Refund.Status.REQUESTED  # small, but the booking's refunds would pass the limit
     with pytest.raises(SupportError, match="At most KES 500"):
         refund_request(
             actor=agent, payment_id=payment.pk, amount_kes=600, method="reversal", reason="x" * 5, key=key(4)
@@ -230,12 +265,14 @@ def test_a_large_refund_waits_for_a_second_agent(agent, lead, paid_payment, dara
 
     approved = refund_approve(actor=agent, refund_id=refund.pk, reason="Checked the host's message", key=key(5))
     assert approved.status == Refund.Status.SENT and approved.approved_by == agent
+    assert refund_approve(actor=lead, refund_id=other.pk, reason="The rest", key=key(6)).status == Refund.Status.SENT
     assert [name for name, _ in daraja.calls] == ["reversal", "reversal"]
     kinds = list(SupportAction.objects.order_by("id").values_list("kind", "actor__email"))
     assert kinds == [
         ("refund_request", "lead@example.com"),
         ("refund_request", "agent@example.com"),
         ("refund_approve", "agent@example.com"),
+        ("refund_approve", "lead@example.com"),
     ]
 
 
@@ -300,7 +337,7 @@ def test_the_refund_due_from_a_cancellation_is_cleared_by_the_reversal_result(
     )
     if refund.status == Refund.Status.REQUESTED:
         refund = refund_approve(actor=lead, refund_id=refund.pk, reason="Policy checked", key=key(2))
-    post_result(refund.result_token, reversal_success(due))
+    post_result(refund.result_token, reversal_success(due, refund))
     booking.refresh_from_db()
     assert (booking.refund_due_kes, booking.refunded_kes) == (0, due)
 
@@ -440,7 +477,7 @@ def test_a_result_for_an_unknown_token_is_recorded_and_changes_nothing(
     refund = refund_request(
         actor=agent, payment_id=payment.pk, amount_kes=1_000, method="reversal", reason="Goodwill", key=key()
     )
-    response = post_result("f" * 32, reversal_success(1_000))
+    response = post_result("f" * 32, reversal_success(1_000, refund))
     assert response.status_code == 200
     assert PaymentEvent.objects.filter(kind=PaymentEvent.Kind.RESULT, path_token="f" * 32).exists()
     refund.refresh_from_db()

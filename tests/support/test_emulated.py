@@ -89,3 +89,48 @@ def test_status_and_reversal_round_trip_through_the_emulator(people, agent, lead
 
     with pytest.raises(SupportError, match="At most KES 0"):
         refund_request(actor=agent, payment_id=payment.pk, amount_kes=1, method="reversal", reason="More", key=_key())
+
+
+def test_no_page_admin_screen_or_export_shows_a_callback_or_result_token(people, agent, agent_client, make_user):
+    from django.test import Client
+
+    from mpesa.models import PaymentEvent
+
+    guest, host = people
+    booking = booking_for(guest, host)
+    payment = payment_start(booking=booking, user=guest, phone="254700000001")
+    wait_for(lambda: Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED)
+    payment.refresh_from_db()
+    request = payment_query_status(
+        actor=agent, payment_id=payment.pk, receipt=payment.receipt, reason="Caller asks", key=_key()
+    )
+    wait_for(lambda: StatusRequest.objects.filter(pk=request.pk, status="answered").first())
+    refund = refund_request(
+        actor=agent, payment_id=payment.pk, amount_kes=1_000, method="reversal", reason="Goodwill", key=_key()
+    )
+    wait_for(lambda: Refund.objects.filter(pk=refund.pk, status=Refund.Status.SUCCEEDED).first())
+    tokens = [payment.callback_token, request.result_token, refund.result_token]
+
+    page = agent_client.get(f"/support/payments/{payment.pk}/").content.decode()
+    assert "/payments/result/…/" in page and "/payments/timeout/…/" in page and "/payments/stk-callback/…/" in page
+    shown = [page, agent_client.get("/support/attention/").content.decode()]
+    shown.append(agent_client.get("/support/", {"q": booking.ref}).content.decode())
+    export = agent_client.get("/support/export.csv", {"q": booking.ref})
+    shown.append(b"".join(export.streaming_content).decode())
+
+    admin = Client()
+    admin.force_login(make_user(email="root@example.com", is_staff=True, is_superuser=True))
+    urls = [
+        f"/admin/mpesa/payment/{payment.pk}/change/",
+        f"/admin/mpesa/refund/{refund.pk}/change/",
+        f"/admin/mpesa/statusrequest/{request.pk}/change/",
+        "/admin/mpesa/paymentevent/",
+    ]
+    urls += [f"/admin/mpesa/paymentevent/{pk}/change/" for pk in PaymentEvent.objects.values_list("pk", flat=True)]
+    for url in urls:
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        shown.append(response.content.decode())
+    for text in shown:
+        for token in tokens:
+            assert token not in text

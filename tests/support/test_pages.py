@@ -67,7 +67,7 @@ def test_attention_polls_only_while_a_refund_waits_for_approval_or_m_pesa(
     )
     response = agent_client.get("/support/attention/", headers=HX)
     assert response.status_code == 200 and b'hx-trigger="every 3s"' in response.content
-    post_result(refund.result_token, reversal_success(500))
+    post_result(refund.result_token, reversal_success(500, refund))
     assert agent_client.get("/support/attention/", headers=HX).status_code == 286
     big = refund_request(
         actor=agent, payment_id=payment.pk, amount_kes=25_000, method="reversal", reason="Due", key="m" * 9
@@ -134,7 +134,7 @@ def test_a_cancelled_booking_with_a_refund_due_leaves_attention_when_the_reversa
     assert response.status_code == 200 and b'id="attention-list"' in response.content
     assert item in agent_client.get("/support/attention/").content.decode()  # sent, not yet refunded
     refund.refresh_from_db()
-    post_result(refund.result_token, reversal_success(refund.amount_kes))
+    post_result(refund.result_token, reversal_success(refund.amount_kes, refund))
     html = agent_client.get("/support/attention/").content.decode()
     assert item not in html and f'data-item="refund-{refund.pk}"' not in html
 
@@ -240,7 +240,7 @@ def test_a_result_callback_for_no_request_of_ours_needs_attention_and_can_be_lin
     ours = refund_request(
         actor=agent, payment_id=payment.pk, amount_kes=500, method="reversal", reason="Due", key="k" * 9
     )
-    post_result(ours.result_token, reversal_success(500))
+    post_result(ours.result_token, reversal_success(500, ours))
     post_result("0" * 32, reversal_success(700))
     stranger = PaymentEvent.objects.get(kind=PaymentEvent.Kind.RESULT, path_token="0" * 32)
     html = agent_client.get("/support/attention/").content.decode()
