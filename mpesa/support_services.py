@@ -705,6 +705,8 @@ def attention_resolve(*, actor: User, kind: str, object_id: int, note: str, key:
             item = attention_item_listed(kind=kind, object_id=object_id)
             if item is None:
                 raise SupportError(_("This item is not on the attention list now, so there is nothing to resolve."))
+            if not item.resolvable:
+                raise SupportError(_("Only M-Pesa's answer to a Transaction Status can clear this item."))
             resolution = AttentionResolution.objects.create(
                 kind=kind, object_id=object_id, note=note, resolved_by=actor
             )

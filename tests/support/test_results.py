@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from mpesa.client import DarajaError
-from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
+from mpesa.models import AttentionResolution, Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.support_services import SupportError, payment_query_status, refund_request
 from reservations.models import Booking
 from tests.support.conftest import FakeDaraja
@@ -141,10 +141,12 @@ def test_a_reported_failure_stays_on_the_attention_list_until_a_later_transactio
 
     html = agent_client.get("/support/attention/").content.decode()
     assert item in html and "stays held until a Transaction Status on receipt UKK4H7TQ2M" in html
-    agent_client.post(
+    refused = agent_client.post(
         "/support/attention/resolve/",
         {"kind": "refund", "object_id": refund.pk, "reason": "Looks failed to me", "key": key(3)},
     )
+    assert "Only M-Pesa&#x27;s answer to a Transaction Status can clear this item." in refused.content.decode()
+    assert not AttentionResolution.objects.filter(kind="refund", object_id=refund.pk).exists()
     assert item in agent_client.get("/support/attention/").content.decode()
 
     # An answer to a question asked before M-Pesa reported the failure does not confirm it.
