@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from core.money import MPESA_MAX_PAYMENT_KES
+from daraja_emulator import dispatcher
 from mpesa.client import StkQueryAnswer, new_token
-from mpesa.emulator import dispatcher
 from mpesa.models import Payment
 from mpesa.services import payment_settle_query
 from mpesa.support_search import booking_search_texts

@@ -12,9 +12,9 @@ import pytest
 import time_machine
 from django.urls import Resolver404, clear_url_caches, resolve
 
+from daraja_emulator import ids, services
+from daraja_emulator.models import Delivery, StkPush
 from mpesa.client import SANDBOX_PASSKEY, daraja_timestamp, stk_password
-from mpesa.emulator import ids, services
-from mpesa.emulator.models import Delivery, StkPush
 from tests.mpesa.conftest import vector
 from tests.mpesa.emulator_support import (
     BASIC,

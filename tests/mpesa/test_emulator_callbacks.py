@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from mpesa.emulator import dispatcher, ids, services
-from mpesa.emulator.models import Delivery, StkPush
+from daraja_emulator import dispatcher, ids, services
+from daraja_emulator.models import Delivery, StkPush
 from tests.mpesa.conftest import vector
 from tests.mpesa.emulator_support import (
     BASIC,

@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from mpesa.emulator import dispatcher
-from mpesa.emulator.models import Delivery, PlannedOutcome, StkPush
+from daraja_emulator import dispatcher
+from daraja_emulator.models import Delivery, PlannedOutcome, StkPush
 from mpesa.models import Payment, PaymentEvent
 from mpesa.services import payment_start, payments_reconcile
 from reservations.models import Booking

@@ -176,8 +176,8 @@ def phone(request: HtmxHttpRequest) -> HttpResponse:
     if is_fragment_request(request):
         if "seen" in request.GET and request.GET["seen"] == context["seen"]:
             return HttpResponse(status=204)  # nothing new: keep the page (and a PIN being typed) as it is
-        return render(request, "mpesa/emulator/phone.html#phone-prompts", context)
-    return render(request, "mpesa/emulator/phone.html", context, status=422 if number_error else 200)
+        return render(request, "daraja_emulator/phone.html#phone-prompts", context)
+    return render(request, "daraja_emulator/phone.html", context, status=422 if number_error else 200)
 
 
 @require_POST
@@ -207,8 +207,8 @@ def phone_answer(request: HtmxHttpRequest, checkout_request_id: str, action: str
     context = _phone_context(number=number, notice=notice, errors=errors)
     status = 422 if errors else 200
     if is_fragment_request(request):
-        return render(request, "mpesa/emulator/phone.html#phone-prompts", context, status=status)
-    return render(request, "mpesa/emulator/phone.html", context, status=status)
+        return render(request, "daraja_emulator/phone.html#phone-prompts", context, status=status)
+    return render(request, "daraja_emulator/phone.html", context, status=status)
 
 
 # -- test hooks (loopback only) -------------------------------------------------------------------------------
