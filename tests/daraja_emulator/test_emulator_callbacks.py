@@ -11,8 +11,7 @@ import requests
 
 from daraja_emulator import dispatcher, ids, services
 from daraja_emulator.models import Delivery, StkPush
-from tests.mpesa.conftest import vector
-from tests.mpesa.emulator_support import (
+from tests.daraja_emulator.emulator_support import (
     BASIC,
     OAUTH,
     PUSH,
@@ -26,6 +25,7 @@ from tests.mpesa.emulator_support import (
     metadata,
     query_request,
 )
+from tests.mpesa.conftest import vector
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

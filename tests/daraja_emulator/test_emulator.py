@@ -15,8 +15,7 @@ from django.urls import Resolver404, clear_url_caches, resolve
 from daraja_emulator import ids, services
 from daraja_emulator.models import Delivery, StkPush
 from mpesa.client import SANDBOX_PASSKEY, daraja_timestamp, stk_password
-from tests.mpesa.conftest import vector
-from tests.mpesa.emulator_support import (
+from tests.daraja_emulator.emulator_support import (
     BASIC,
     CHECKOUT_REQUEST_ID_RE,
     INDEX,
@@ -33,6 +32,7 @@ from tests.mpesa.emulator_support import (
     push_request,
     query_request,
 )
+from tests.mpesa.conftest import vector
 
 pytestmark = pytest.mark.django_db
 
