@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from core.daraja_wire import INVALID_TOKEN_TRANSACTION_STATUS
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.money import format_kes
 from core.phone import normalise_phone
@@ -119,7 +120,7 @@ def _async_ack(accepted: AsyncRequest) -> JsonResponse:
 
 @daraja_api
 def transaction_status(request: HttpRequest) -> HttpResponse:
-    services.token_check(authorization=_authorization(request), code="400.003.01", http_status=400)
+    services.token_check(authorization=_authorization(request), code=INVALID_TOKEN_TRANSACTION_STATUS, http_status=400)
     return _async_ack(services.transaction_status_accept(body=_json(request), reached_at=request.get_host()))
 
 

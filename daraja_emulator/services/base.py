@@ -7,7 +7,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from mpesa.client import EMULATOR_CONSUMER_KEY, EMULATOR_CONSUMER_SECRET, SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from core.daraja_wire import (
+    EMULATOR_CONSUMER_KEY,
+    EMULATOR_CONSUMER_SECRET,
+    INVALID_TOKEN,
+    SANDBOX_PASSKEY,
+    SANDBOX_SHORTCODE,
+)
 
 from .. import ids, wire
 from ..models import AccessToken, ApiCall, AsyncRequest, Clock, Delivery, PlannedOutcome, StkPush
@@ -87,7 +93,7 @@ def token_issue(*, authorization: str, grant_type: str | None) -> AccessToken:
         )
 
 
-def token_check(*, authorization: str, code: str = "404.001.03", http_status: int | None = None) -> None:
+def token_check(*, authorization: str, code: str = INVALID_TOKEN, http_status: int | None = None) -> None:
     """Raises DarajaFault "Invalid Access Token" unless the Bearer token is known and unexpired."""
     scheme, _, token = authorization.partition(" ")
     token = token.strip()

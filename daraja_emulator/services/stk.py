@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from core.daraja_wire import stk_password
 from core.money import MPESA_MAX_PAYMENT_KES
 
 from .. import ids, wire
@@ -34,7 +35,7 @@ RULE_LIMITED_WINDOW = datetime.timedelta(seconds=120)
 def _check_merchant(*, shortcode: str, password: str, stamp: str) -> None:
     if shortcode != known_shortcode():
         raise DarajaFault(500, "500.001.1001", "Merchant does not exist")
-    expected = wire.stk_password(shortcode, known_passkey(), stamp)
+    expected = stk_password(shortcode=shortcode, passkey=known_passkey(), timestamp=stamp)
     if not secrets.compare_digest(password.encode(), expected.encode()):
         raise DarajaFault(500, "500.001.1001", "[MerchantValidate] - Wrong credentials")
 

@@ -12,9 +12,9 @@ import pytest
 import time_machine
 from django.urls import Resolver404, clear_url_caches, resolve
 
+from core.daraja_wire import SANDBOX_PASSKEY, daraja_timestamp, stk_password
 from daraja_emulator import ids, services
 from daraja_emulator.models import Delivery, StkPush
-from mpesa.client import SANDBOX_PASSKEY, daraja_timestamp, stk_password
 from tests.daraja_emulator.emulator_support import (
     BASIC,
     CHECKOUT_REQUEST_ID_RE,
