@@ -18,7 +18,7 @@ from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.money import format_kes
 from core.phone import normalise_phone
 
-from . import selectors, services, wire
+from . import dispatcher, selectors, services, wire
 from .models import ApiCall, AsyncRequest, Delivery, StkPush
 from .wire import DarajaFault
 
@@ -411,7 +411,5 @@ def hook_clock(request: HttpRequest) -> HttpResponse:
 @require_POST
 def hook_dispatch(request: HttpRequest) -> HttpResponse:
     """Wake the background sender now (it still sends outside this request)."""
-    from . import dispatcher
-
     dispatcher.wake()
     return JsonResponse({"woken": True})

@@ -15,7 +15,7 @@ from core.daraja_wire import (
     SANDBOX_SHORTCODE,
 )
 
-from .. import ids, wire
+from .. import dispatcher, ids, wire
 from ..models import AccessToken, ApiCall, AsyncRequest, Clock, Delivery, PlannedOutcome, StkPush
 from ..wire import DarajaFault
 
@@ -48,7 +48,7 @@ def clock_advance(*, by_seconds: float) -> datetime.datetime:
         clock, _ = Clock.objects.select_for_update().get_or_create(pk=1)
         clock.offset_seconds += by_seconds
         clock.save(update_fields=["offset_seconds"])
-        transaction.on_commit(_wake_dispatcher, robust=True)
+        transaction.on_commit(dispatcher.wake, robust=True)
     return emulator_now()
 
 
@@ -130,9 +130,3 @@ def _unique_receipt(now: datetime.datetime) -> str:
             StkPush.objects.filter(receipt=receipt).exists() or AsyncRequest.objects.filter(receipt=receipt).exists()
         ):
             return receipt
-
-
-def _wake_dispatcher() -> None:
-    from .. import dispatcher
-
-    dispatcher.wake()

@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 
 from core.daraja_wire import REVERSAL_COMMAND, SANDBOX_INITIATOR_NAME, TRANSACTION_STATUS_COMMAND, daraja_timestamp
 
-from .. import ids, wire
+from .. import dispatcher, ids, wire
 from ..models import AsyncRequest, Delivery, StkPush
-from .base import BUSINESS_NAME, CUSTOMER_NAME, _unique_receipt, _wake_dispatcher, emulator_now, seconds
+from .base import BUSINESS_NAME, CUSTOMER_NAME, _unique_receipt, emulator_now, seconds
 
 QUEUE_TIMEOUT_REFERENCE = "https://internalsandbox.safaricom.co.ke/mpesa/reversalresults/v1/submit"
 
@@ -77,7 +77,7 @@ def _schedule_result(request: AsyncRequest, body: dict, now: datetime.datetime) 
         body=json.dumps(body),
         due_at=now + seconds("MPESA_EMULATOR_RESULT_DELAY_SECONDS"),
     )
-    transaction.on_commit(_wake_dispatcher, robust=True)
+    transaction.on_commit(dispatcher.wake, robust=True)
 
 
 def transaction_status_accept(*, body: dict, reached_at: str) -> AsyncRequest:
