@@ -14,12 +14,12 @@ from django_htmx.http import trigger_client_event
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.rate_limits import rate_limit_increment
 from listings.policies import policy_terms
+from mpesa.callbacks import callback_process
 from mpesa.forms import GuestCodeForm, PayForm
 from mpesa.selectors import payment_for_callback_token, payment_latest, payment_panel, result_token_known
 from mpesa.services import (
     RAW_BODY_LIMIT,
     PaymentError,
-    callback_process,
     callback_record,
     callback_source_allowed,
     payment_check,
