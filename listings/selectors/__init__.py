@@ -1,6 +1,6 @@
 """Every read of listings that is not trivial, one module per subject; import them from here.
 
-- nights: which nights bookings take and what the host set for each night
+- nights: which nights bookings take (through listings.taken_nights) and what the host set for each night
 - quote: the stay rules and the price
 - calendars: the host's and the guest's month
 - covers: cover photos in the same query as their listings

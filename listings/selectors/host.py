@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.models import User
 from listings.models import Listing
 from listings.selectors.covers import cover_url, with_cover
+from listings.taken_nights import taken_nights
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,10 @@ HOST_DASHBOARD_BOOKINGS = 5
 
 def host_upcoming_bookings(*, host: User, now: datetime.datetime) -> list:
     """The next few stays on the host's listings that still hold their nights, soonest first, in one query."""
-    from reservations.selectors import bookings_blocking
-
     today = timezone.localdate(now)
     return list(
-        bookings_blocking(now=now)
+        taken_nights()
+        .bookings_blocking(now=now)
         .filter(listing__host=host, check_out__gt=today)
         .select_related("listing")
         .order_by("check_in", "created_at")[:HOST_DASHBOARD_BOOKINGS]

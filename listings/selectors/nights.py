@@ -1,4 +1,8 @@
-"""Which nights are taken and what the host set for each night, as the quote, search and both calendars read them."""
+"""Which nights are taken and what the host set for each night, as the quote, search and both calendars read them.
+
+Bookings' nights come through listings.taken_nights, the provider reservations registers at start-up, so these reads
+never disagree with reservations' one rule and listings imports nothing of reservations.
+"""
 
 import datetime
 from collections import defaultdict
@@ -8,15 +12,14 @@ from django.db.models import BooleanField, CharField, F, IntegerField, QuerySet,
 from django.utils import timezone
 
 from listings.models import CalendarDay, Listing
+from listings.taken_nights import taken_nights
 
 DAY = datetime.timedelta(days=1)
 
 
 def listing_ids_with_nights_taken(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
     """The ids of listings where a booking holds a night in [start, end), as a subquery."""
-    from reservations.selectors import listing_ids_with_nights_taken as booked_listing_ids
-
-    return booked_listing_ids(start=start, end=end, now=now)
+    return taken_nights().listing_ids_with_nights_taken(start=start, end=end, now=now)
 
 
 def nights_taken_by_bookings(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
@@ -24,9 +27,8 @@ def nights_taken_by_bookings(*, start: datetime.date, end: datetime.date, now: d
 
     The quote, search and both calendars ask here, so they never disagree with reservations' one rule.
     """
-    from reservations.selectors import bookings_overlapping
-
-    return bookings_overlapping(start=start, end=end, now=now).values("listing_id", "check_in", "check_out", "ref")
+    stays = taken_nights().bookings_overlapping(start=start, end=end, now=now)
+    return stays.values("listing_id", "check_in", "check_out", "ref")
 
 
 def taken_nights_by_listing(rows, *, start: datetime.date, end: datetime.date) -> dict[int, dict[datetime.date, str]]:
