@@ -15,14 +15,16 @@ from core.models import User
 from core.money import format_kes
 from core.rate_limits import rate_limit_increment
 from listings.models import Listing
-from listings.policies import Refund, cancellation_refund, check_in_moment
+from listings.policies import check_in_moment
 from listings.selectors import Stay, stay_quote
+from reservations.emails import booking_emails_send
 from reservations.models import Booking, BookingEvent, BookingGuest
 from reservations.selectors import (
     booking_cancel_refusal,
     booking_host_cancel_refund_kes,
     booking_host_cancel_refusal,
     booking_money_may_land,
+    booking_refund_due_on_cancel,
     bookings_overlapping,
     unpaid_holds_count,
 )
@@ -327,25 +329,6 @@ def booking_hold(
     return booking
 
 
-def booking_refund_today(*, booking: Booking, now: datetime.datetime | None = None) -> Refund:
-    """What the frozen policy gives back if the guest cancels at `now`."""
-    return cancellation_refund(
-        policy=booking.cancellation_policy,
-        nights_total_kes=booking.nights_total_kes - booking.discount_kes,
-        cleaning_fee_kes=booking.cleaning_fee_kes,
-        check_in_at=booking.check_in_at,
-        booked_at=booking.created_at,
-        cancelled_at=now or timezone.now(),
-    )
-
-
-def booking_refund_due_on_cancel(*, booking: Booking, now: datetime.datetime) -> int:
-    """The refund owed if the guest cancels now: the policy's share, of what was actually paid, minus refunds made."""
-    refund = booking_refund_today(booking=booking, now=now)
-    paid_net = booking.paid_kes - booking.refunded_kes
-    return max(min(refund.total_kes, paid_net), 0)
-
-
 def _lock(booking: Booking) -> Booking:
     """Lock the listing, then the booking (the one lock order), and return a fresh copy of the booking."""
     Listing.objects.select_for_update().filter(pk=booking.listing_id).first()
@@ -636,7 +619,5 @@ def booking_guests_link_account(*, user: User, email: str) -> int:
 
 
 def _queue_booking_emails(booking: Booking, *, kind: str) -> None:
-    from reservations.emails import booking_emails_send
-
     booking_id = booking.pk
     transaction.on_commit(lambda: booking_emails_send(booking_id=booking_id, kind=kind))
