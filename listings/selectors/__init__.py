@@ -10,6 +10,7 @@
 """
 
 from listings.selectors.calendars import (
+    CALENDAR_HORIZON_DAYS,
     GUEST_CALENDAR_MONTHS_AHEAD,
     AvailabilityMonth,
     GuestNight,
@@ -18,7 +19,10 @@ from listings.selectors.calendars import (
     availability_month,
     guest_month_bounds,
     host_calendar_month,
+    host_month_bounds,
+    month_from_query,
     month_start,
+    month_weeks,
 )
 from listings.selectors.covers import cover_url, listing_cover_name
 from listings.selectors.host import HOST_DASHBOARD_BOOKINGS, HostListingRow, host_upcoming_bookings, listings_for_host
@@ -64,6 +68,7 @@ from listings.selectors.search import (
 
 __all__ = [
     "AvailabilityMonth",
+    "CALENDAR_HORIZON_DAYS",
     "DAY",
     "GUEST_CALENDAR_MONTHS_AHEAD",
     "GuestNight",
@@ -88,6 +93,7 @@ __all__ = [
     "earliest_check_in",
     "guest_month_bounds",
     "host_calendar_month",
+    "host_month_bounds",
     "host_upcoming_bookings",
     "listing_amenities",
     "listing_booked_nights",
@@ -102,7 +108,9 @@ __all__ = [
     "listings_featured",
     "listings_for_host",
     "listings_matching",
+    "month_from_query",
     "month_start",
+    "month_weeks",
     "nairobi_today",
     "nights_settings_and_bookings",
     "nights_taken_by_bookings",
