@@ -74,9 +74,7 @@ def _stay_context(request: HtmxHttpRequest, listing: Listing, now: datetime.date
 
 
 def _calendar_context(request: HtmxHttpRequest, listing: Listing, now: datetime.datetime, stay) -> dict:
-    month = selectors.month_from_query(request.GET.get("month")) or (
-        stay.check_in if stay else selectors.nairobi_today(now)
-    )
+    month = selectors.month_from_query(request.GET.get("month")) or (stay.check_in if stay else timezone.localdate(now))
     month_view = selectors.availability_month(listing=listing, month=month, now=now, stay=stay)
     keep = {key: request.GET[key] for key in ("check_in", "check_out", "guests") if request.GET.get(key)}
 

@@ -10,17 +10,16 @@ import datetime
 import logging
 import secrets
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import requests
 from django.conf import settings
 from django.core.cache import cache
 
+from core.clock import NAIROBI
 from core.redact import mask_payment_tokens
 
 logger = logging.getLogger(__name__)
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
 SANDBOX_URL = "https://sandbox.safaricom.co.ke"
 PRODUCTION_URL = "https://api.safaricom.co.ke"
 # The public sandbox test credentials (Daraja portal), used by the emulator when nothing is configured.

@@ -49,7 +49,6 @@ from listings.selectors.quote import (
     Stay,
     day_label,
     earliest_check_in,
-    nairobi_today,
     stay_quote,
     stay_quotes,
 )
@@ -111,7 +110,6 @@ __all__ = [
     "month_from_query",
     "month_start",
     "month_weeks",
-    "nairobi_today",
     "nights_settings_and_bookings",
     "nights_taken_by_bookings",
     "stay_quote",

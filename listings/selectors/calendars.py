@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from listings.models import CalendarDay, Listing
 from listings.selectors.nights import listing_booked_nights, nights_settings_and_bookings
-from listings.selectors.quote import Stay, earliest_check_in, nairobi_today
+from listings.selectors.quote import Stay, earliest_check_in
 
 # How far ahead a host may set the calendar: the last month the host's calendar shows.
 CALENDAR_HORIZON_DAYS = 730
@@ -154,7 +154,7 @@ GUEST_CALENDAR_MONTHS_AHEAD = 12
 
 
 def guest_month_bounds(*, now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
-    first = month_start(nairobi_today(now))
+    first = month_start(timezone.localdate(now))
     return first, _add_months(first, GUEST_CALENDAR_MONTHS_AHEAD)
 
 

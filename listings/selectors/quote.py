@@ -10,7 +10,6 @@ from django.utils.translation import ngettext
 
 from core.money import MPESA_MAX_PAYMENT_KES, percent_of
 from listings.models import Listing
-from listings.policies import NAIROBI
 from listings.selectors.nights import DAY, NightSettings, nights_settings_and_bookings
 
 
@@ -81,16 +80,12 @@ def day_label(day: datetime.date) -> str:
     return date_format(day, "j M")
 
 
-def nairobi_today(now: datetime.datetime) -> datetime.date:
-    return timezone.localdate(now, timezone=NAIROBI)
-
-
 def earliest_check_in(*, listing: Listing, now: datetime.datetime) -> datetime.date:
     """The first night a stay may start, given the listing's advance notice and same-day cut-off."""
-    today = nairobi_today(now)
+    today = timezone.localdate(now)
     if listing.advance_notice_days:
         return today + listing.advance_notice_days * DAY
-    if timezone.localtime(now, timezone=NAIROBI).hour >= listing.same_day_cutoff_hour:
+    if timezone.localtime(now).hour >= listing.same_day_cutoff_hour:
         return today + DAY
     return today
 
@@ -109,7 +104,7 @@ def _stay_refusal(*, listing: Listing, stay: Stay, guests: int, now: datetime.da
             "This place sleeps at most %(count)d guests.",
             listing.max_guests,
         ) % {"count": listing.max_guests}
-    if stay.check_in < nairobi_today(now):
+    if stay.check_in < timezone.localdate(now):
         return _("Check-in can't be in the past.")
     earliest = earliest_check_in(listing=listing, now=now)
     if stay.check_in < earliest:

@@ -9,10 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from listings.models import COUNTY_NAMES, CalendarDay, Listing
-from listings.policies import NAIROBI
 from listings.selectors.covers import cover_url, with_cover
 from listings.selectors.nights import listing_ids_with_nights_taken, nights_taken_by_bookings
-from listings.selectors.quote import Quote, Stay, nairobi_today, stay_quotes
+from listings.selectors.quote import Quote, Stay, stay_quotes
 
 
 @dataclass(frozen=True)
@@ -108,12 +107,12 @@ SET_WISE_MAX_NIGHTS = 7
 
 def _bookable_for(listings: QuerySet[Listing], *, stay: Stay, now: datetime.datetime) -> QuerySet[Listing]:
     nights = stay.nights
-    lead_days = (stay.check_in - nairobi_today(now)).days
+    lead_days = (stay.check_in - timezone.localdate(now)).days
     if nights < 1 or lead_days < 0:
         return listings.none()
     listings = listings.filter(max_nights__gte=nights, advance_notice_days__lte=lead_days)
     if lead_days == 0:
-        listings = listings.filter(same_day_cutoff_hour__gt=timezone.localtime(now, timezone=NAIROBI).hour)
+        listings = listings.filter(same_day_cutoff_hour__gt=timezone.localtime(now).hour)
     # The minimum stay: the check-in night's override when there is one, else the listing's own minimum.
     overrides = CalendarDay.objects.filter(date=stay.check_in, min_nights_override__isnull=False)
     listings = listings.filter(

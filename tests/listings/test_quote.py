@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from listings.policies import NAIROBI
+from core.clock import NAIROBI
 from listings.selectors import Stay, stay_quote
 from listings.selectors import nights as selectors_nights
 from tests.listings.builders import make_listing, set_night

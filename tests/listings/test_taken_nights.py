@@ -7,7 +7,9 @@ import datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
+from core.clock import NAIROBI
 from listings import taken_nights as taken_nights_module
 from listings.selectors import (
     HOST_DASHBOARD_BOOKINGS,
@@ -27,7 +29,6 @@ from tests.listings.builders import make_listing
 
 pytestmark = pytest.mark.django_db
 
-NAIROBI = datetime.timezone(datetime.timedelta(hours=3))
 # 10:00 on 1 Dec 2026 in Nairobi; the holds below were taken just now.
 NOW = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=NAIROBI)
 MINUTE = datetime.timedelta(minutes=1)
@@ -145,7 +146,7 @@ def test_listings_reads_the_nights_bookings_blocking_says_are_taken(listings, ho
             taken_somewhere += bool(expected)
 
         # The host dashboard's next stays: the first of the bookings that hold nights at this clock and have not ended.
-        today = now.astimezone(NAIROBI).date()
+        today = timezone.localdate(now)
         holding = sorted(
             (b for b in bookings_blocking(now=now) if b.check_out > today), key=lambda b: (b.check_in, b.created_at)
         )
