@@ -65,10 +65,14 @@ class Quote:
         return MPESA_MAX_PAYMENT_KES
 
     def frozen_fields(self) -> dict:
-        """What a booking keeps of its quote, so later price changes do not touch it."""
+        """What a booking keeps of its quote, so later price changes do not touch it: the booking's fields as
+        booking_hold stores them."""
         return {
             "guest_count": self.guests,
+            "nights": [{"date": night.date.isoformat(), "price_kes": night.price_kes} for night in self.nights],
             "nights_total_kes": self.nights_total_kes,
+            "discount_name": str(self.discount_name),
+            "discount_percent": self.discount_percent,
             "discount_kes": self.discount_kes,
             "cleaning_fee_kes": self.cleaning_fee_kes,
             "total_kes": self.total_kes,

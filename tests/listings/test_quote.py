@@ -240,7 +240,10 @@ def test_frozen_fields_carry_the_price_and_policy(user):
     quote = stay_quote(listing=listing, stay=stay(d(12), d(14)), guests=3, now=NOW)
     assert quote.frozen_fields() == {
         "guest_count": 3,
+        "nights": [{"date": "2026-12-12", "price_kes": 10_000}, {"date": "2026-12-13", "price_kes": 10_000}],
         "nights_total_kes": 20_000,
+        "discount_name": "",
+        "discount_percent": 0,
         "discount_kes": 0,
         "cleaning_fee_kes": 500,
         "total_kes": 20_500,
