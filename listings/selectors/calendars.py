@@ -80,7 +80,7 @@ def host_month_bounds(*, today: datetime.date) -> tuple[datetime.date, datetime.
 def host_calendar_month(*, listing: Listing, month: datetime.date) -> HostCalendarMonth:
     """The host's view of one month: for each night its price, block and note, minimum-stay override and booking.
 
-    One query for the calendar rows, whatever the number of nights set; the booking hook adds its own.
+    One query for the calendar rows, whatever the number of nights set, and one for the nights bookings hold.
     """
     today = timezone.localdate()
     month = month_start(month)
