@@ -233,10 +233,9 @@ def main() -> None:
     )
 
     from django.db import connection
+    from django.utils import timezone
 
-    from listings.selectors import nairobi_today
-
-    path = search_path(nairobi_today(datetime.datetime.now(datetime.UTC)))
+    path = search_path(timezone.localdate())
     search_queries, found = queries_per_page(path)
     health_queries, _ = queries_per_page("/healthz")
     connection.close()

@@ -7,10 +7,11 @@ import each other: they meet over HTTP, and here.
 
 import base64
 import datetime
-from zoneinfo import ZoneInfo
+
+from core.clock import NAIROBI
 
 # Daraja's clock: timestamps and the dates inside ids are East Africa Time, whatever the site's time zone.
-EAT = ZoneInfo("Africa/Nairobi")
+EAT = NAIROBI
 
 # Endpoints, under Safaricom's host or, in emulator mode, under this site's /daraja/.
 OAUTH_PATH = "/oauth/v1/generate"

@@ -9,7 +9,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from listings.models import Amenity, PropertyType
-from listings.selectors import SORT_ORDERS, SearchQuery, Stay, nairobi_today
+from listings.selectors import SORT_ORDERS, SearchQuery, Stay
 
 MAX_SEARCH_GUESTS = 30
 MAX_STAY_GUESTS = 50
@@ -52,7 +52,7 @@ class StayDatesMixin:
             return
         if not check_in:
             return
-        today = nairobi_today(timezone.now())
+        today = timezone.localdate()
         if self.require_future_check_in and check_in < today:
             self.add_error("check_in", _("Check-in can't be in the past."))
         elif self.require_future_check_in and check_out <= check_in:

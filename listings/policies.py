@@ -6,14 +6,12 @@ A cut-off is inclusive: cancelling exactly 24 hours before check-in still counts
 
 import datetime
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
+from core.clock import NAIROBI
 from core.money import percent_of_rounded_up
 from listings.models import CancellationPolicy
-
-NAIROBI = ZoneInfo("Africa/Nairobi")
 
 DAY = datetime.timedelta(days=1)
 

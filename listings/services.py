@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from listings.models import Amenity, CalendarDay, Listing, ListingPhoto
 from listings.photos import PhotoError, photo_prepare
-from listings.selectors import listing_booked_nights, listing_publish_missing
+from listings.selectors import CALENDAR_HORIZON_DAYS, listing_booked_nights, listing_publish_missing
 
 
 class ListingError(Exception):
@@ -28,8 +28,7 @@ class ListingError(Exception):
 # Host side: listings, photos, publishing and the calendar editor.
 
 MAX_PHOTOS_PER_LISTING = 20
-# How far ahead, and how many nights at once, a host may set the calendar.
-CALENDAR_HORIZON_DAYS = 730
+# How many nights at once a host may set; how far ahead is the calendar's horizon, CALENDAR_HORIZON_DAYS.
 CALENDAR_MAX_RANGE_NIGHTS = 366
 
 LISTING_EDITABLE_FIELDS = (

@@ -15,14 +15,6 @@ from listings.models import Listing
 from listings.policies import policy_terms
 
 
-def _month_from_query(value: str | None) -> datetime.date | None:
-    """'2027-01' -> 1 Jan 2027; anything else -> None."""
-    try:
-        return datetime.datetime.strptime((value or "")[:7], "%Y-%m").date()
-    except ValueError:
-        return None
-
-
 def _stay_query(stay: selectors.Stay | None, guests: int | None) -> str:
     params = {}
     if stay is not None:
@@ -82,7 +74,7 @@ def _stay_context(request: HtmxHttpRequest, listing: Listing, now: datetime.date
 
 
 def _calendar_context(request: HtmxHttpRequest, listing: Listing, now: datetime.datetime, stay) -> dict:
-    month = _month_from_query(request.GET.get("month")) or (stay.check_in if stay else selectors.nairobi_today(now))
+    month = selectors.month_from_query(request.GET.get("month")) or (stay.check_in if stay else timezone.localdate(now))
     month_view = selectors.availability_month(listing=listing, month=month, now=now, stay=stay)
     keep = {key: request.GET[key] for key in ("check_in", "check_out", "guests") if request.GET.get(key)}
 

@@ -22,16 +22,16 @@ from listings.forms import CalendarEditForm, ListingForm, PhotoCaptionForm, Phot
 from listings.models import Listing
 from listings.selectors import (
     host_calendar_month,
+    host_month_bounds,
     host_upcoming_bookings,
     listing_get_for_host,
     listing_photo_get_for_host,
     listing_photos,
     listing_publish_missing,
     listings_for_host,
-    month_start,
+    month_from_query,
 )
 from listings.services import (
-    CALENDAR_HORIZON_DAYS,
     ListingError,
     calendar_block,
     calendar_set_min_nights,
@@ -247,14 +247,8 @@ def host_photo_delete(request: HtmxHttpRequest, slug: str, photo_id: int) -> Htt
 
 def _month_from(value: str | None) -> datetime.date:
     """The month asked for as YYYY-MM, kept between this month and the calendar's horizon; else this month."""
-    this_month = month_start(timezone.localdate())
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        asked = datetime.date(year, month, 1)
-    except (TypeError, ValueError):
-        return this_month
-    horizon = month_start(timezone.localdate() + datetime.timedelta(days=CALENDAR_HORIZON_DAYS))
-    return min(max(asked, this_month), horizon)
+    this_month, horizon = host_month_bounds(today=timezone.localdate())
+    return min(max(month_from_query(value) or this_month, this_month), horizon)
 
 
 def _apply_calendar_change(listing: Listing, form: CalendarEditForm) -> str:

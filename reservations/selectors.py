@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.phone import mask_phone
 from listings.models import CancellationPolicy, Listing
+from listings.policies import Refund, cancellation_refund
 from listings.selectors import cover_url, listing_cover_name
 from reservations.models import Booking, BookingEvent, BookingGuest, DateRange
 
@@ -44,6 +45,16 @@ def listing_ids_with_nights_taken(*, start: datetime.date, end: datetime.date, n
     else:
         bookings = bookings.filter(check_in__lt=end, check_out__gt=start)
     return bookings.values("listing_id")
+
+
+class BookingsTakenNights:
+    """Listings' reads of taken nights (listings.taken_nights.TakenNights), answered by the three reads above, so the
+    quote, search and calendars count exactly the nights bookings_blocking says are taken. Registered at start-up
+    by ReservationsConfig.ready."""
+
+    bookings_blocking = staticmethod(bookings_blocking)
+    bookings_overlapping = staticmethod(bookings_overlapping)
+    listing_ids_with_nights_taken = staticmethod(listing_ids_with_nights_taken)
 
 
 def unpaid_holds_count(*, user: User, now: datetime.datetime) -> int:
@@ -166,6 +177,25 @@ def booking_host_cancel_refund_kes(*, booking: Booking) -> int:
     return max(booking.paid_kes - booking.refunded_kes, 0)
 
 
+def booking_refund_today(*, booking: Booking, now: datetime.datetime | None = None) -> Refund:
+    """What the frozen policy gives back if the guest cancels at `now`."""
+    return cancellation_refund(
+        policy=booking.cancellation_policy,
+        nights_total_kes=booking.nights_total_kes - booking.discount_kes,
+        cleaning_fee_kes=booking.cleaning_fee_kes,
+        check_in_at=booking.check_in_at,
+        booked_at=booking.created_at,
+        cancelled_at=now or timezone.now(),
+    )
+
+
+def booking_refund_due_on_cancel(*, booking: Booking, now: datetime.datetime) -> int:
+    """The refund owed if the guest cancels now: the policy's share, of what was actually paid, minus refunds made."""
+    refund = booking_refund_today(booking=booking, now=now)
+    paid_net = booking.paid_kes - booking.refunded_kes
+    return max(min(refund.total_kes, paid_net), 0)
+
+
 @dataclass(frozen=True)
 class TripDetail:
     """Everything the trip page shows, already cut to what this viewer may see."""
@@ -203,8 +233,6 @@ class TripDetail:
 def trip_detail(*, user: User, ref: str, now: datetime.datetime) -> TripDetail:
     """The trip page for its booker or a linked guest (404 for anyone else). A linked guest gets no contact
     details of the other guests and nothing about payment or cancelling."""
-    from reservations.services import booking_refund_due_on_cancel, booking_refund_today
-
     booking = booking_get_for_viewer(user=user, ref=ref)
     is_booker = booking.booker_id == user.pk
     guests = booking_guests(booking=booking)

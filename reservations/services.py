@@ -15,14 +15,16 @@ from core.models import User
 from core.money import format_kes
 from core.rate_limits import rate_limit_increment
 from listings.models import Listing
-from listings.policies import Refund, cancellation_refund, check_in_moment
+from listings.policies import check_in_moment
 from listings.selectors import Stay, stay_quote
+from reservations.emails import booking_emails_send
 from reservations.models import Booking, BookingEvent, BookingGuest
 from reservations.selectors import (
     booking_cancel_refusal,
     booking_host_cancel_refund_kes,
     booking_host_cancel_refusal,
     booking_money_may_land,
+    booking_refund_due_on_cancel,
     bookings_overlapping,
     unpaid_holds_count,
 )
@@ -282,18 +284,10 @@ def booking_hold(
                 booker=booker,
                 check_in=stay.check_in,
                 check_out=stay.check_out,
-                guest_count=len(guests),
                 status=Status.HELD,
                 blocks_until=now + hold_duration(),
                 idempotency_key=idempotency_key,
-                nights=[{"date": n.date.isoformat(), "price_kes": n.price_kes} for n in quote.nights],
-                nights_total_kes=quote.nights_total_kes,
-                discount_name=str(quote.discount_name),
-                discount_percent=quote.discount_percent,
-                discount_kes=quote.discount_kes,
-                cleaning_fee_kes=quote.cleaning_fee_kes,
-                total_kes=quote.total_kes,
-                cancellation_policy=quote.cancellation_policy,
+                **quote.frozen_fields(),
                 check_in_at=check_in_moment(check_in=stay.check_in, check_in_time=listing.check_in_time),
             )
     except IntegrityError as error:
@@ -325,25 +319,6 @@ def booking_hold(
         details={"blocks_until": booking.blocks_until.isoformat(), "total_kes": booking.total_kes},
     )
     return booking
-
-
-def booking_refund_today(*, booking: Booking, now: datetime.datetime | None = None) -> Refund:
-    """What the frozen policy gives back if the guest cancels at `now`."""
-    return cancellation_refund(
-        policy=booking.cancellation_policy,
-        nights_total_kes=booking.nights_total_kes - booking.discount_kes,
-        cleaning_fee_kes=booking.cleaning_fee_kes,
-        check_in_at=booking.check_in_at,
-        booked_at=booking.created_at,
-        cancelled_at=now or timezone.now(),
-    )
-
-
-def booking_refund_due_on_cancel(*, booking: Booking, now: datetime.datetime) -> int:
-    """The refund owed if the guest cancels now: the policy's share, of what was actually paid, minus refunds made."""
-    refund = booking_refund_today(booking=booking, now=now)
-    paid_net = booking.paid_kes - booking.refunded_kes
-    return max(min(refund.total_kes, paid_net), 0)
 
 
 def _lock(booking: Booking) -> Booking:
@@ -636,7 +611,5 @@ def booking_guests_link_account(*, user: User, email: str) -> int:
 
 
 def _queue_booking_emails(booking: Booking, *, kind: str) -> None:
-    from reservations.emails import booking_emails_send
-
     booking_id = booking.pk
     transaction.on_commit(lambda: booking_emails_send(booking_id=booking_id, kind=kind))

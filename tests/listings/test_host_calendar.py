@@ -297,3 +297,19 @@ def test_calendar_page_queries_do_not_grow_with_nights_set(host_client, listing,
         host_client.get(url(listing), {"month": "2026-12"})
     with django_assert_num_queries(baseline):
         host_client.get(url(listing), {"month": "2026-12"}, headers=HX)
+
+
+@pytest.mark.parametrize(
+    ("value", "month", "shown"),
+    [
+        ("2027-02", d(1, 2, 2027), "February 2027"),
+        ("2027-02-15", d(1, 2, 2027), "February 2027"),  # a whole date names its month
+        ("2020-05", d(1, 5, 2020), "December 2026"),  # kept between this month and the horizon
+        ("2026-13", None, "December 2026"),
+        ("soon", None, "December 2026"),
+    ],
+)
+def test_the_month_is_read_as_the_guest_calendar_reads_it(host_client, listing, value, month, shown):
+    assert selectors.month_from_query(value) == month
+    body = host_client.get(url(listing), {"month": value}, headers=HX).content.decode()
+    assert shown in body

@@ -2,8 +2,9 @@ import datetime
 
 import pytest
 
-from listings import selectors
+from core.clock import NAIROBI
 from listings.selectors import Stay, stay_quote
+from listings.selectors import nights as selectors_nights
 from tests.listings.builders import make_listing, set_night
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +192,7 @@ def test_several_days_of_notice(user):
 )
 def test_same_day_bookings_close_at_the_cut_off_hour(user, local_time, bookable):
     listing = make_listing(user, advance_notice_days=0, same_day_cutoff_hour=18)
-    now = datetime.datetime.combine(d(12), local_time, tzinfo=selectors.NAIROBI)
+    now = datetime.datetime.combine(d(12), local_time, tzinfo=NAIROBI)
     quote = stay_quote(listing=listing, stay=stay(d(12), d(14)), guests=2, now=now)
     assert quote.bookable is bookable
     if not bookable:
@@ -225,7 +226,7 @@ def test_nights_held_by_bookings_are_unavailable(listing, monkeypatch):
             ref=Value("NX-7Q2K", output_field=CharField()),
         ).values("listing_id", "check_in", "check_out", "ref")
 
-    monkeypatch.setattr(selectors, "nights_taken_by_bookings", taken)
+    monkeypatch.setattr(selectors_nights, "nights_taken_by_bookings", taken)
     assert stay_quote(listing=listing, stay=stay(d(12), d(14)), guests=2, now=NOW).reason == (
         "Not available on the night of 12 Dec."
     )
@@ -239,7 +240,10 @@ def test_frozen_fields_carry_the_price_and_policy(user):
     quote = stay_quote(listing=listing, stay=stay(d(12), d(14)), guests=3, now=NOW)
     assert quote.frozen_fields() == {
         "guest_count": 3,
+        "nights": [{"date": "2026-12-12", "price_kes": 10_000}, {"date": "2026-12-13", "price_kes": 10_000}],
         "nights_total_kes": 20_000,
+        "discount_name": "",
+        "discount_percent": 0,
         "discount_kes": 0,
         "cleaning_fee_kes": 500,
         "total_kes": 20_500,

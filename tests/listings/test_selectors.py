@@ -164,8 +164,8 @@ def test_month_marks_blocked_past_and_priced_nights(host):
 def test_month_shows_nights_held_by_bookings_as_unavailable(host, monkeypatch):
     from django.db.models import CharField, DateField, Value
 
-    from listings import selectors
     from listings.models import CalendarDay
+    from listings.selectors import nights as selectors_nights
 
     listing = make_listing(host)
     carrier = set_night(listing, d(1), note="carrier")
@@ -182,7 +182,7 @@ def test_month_shows_nights_held_by_bookings_as_unavailable(host, monkeypatch):
             .values("listing_id", "check_in", "check_out", "ref")
         )
 
-    monkeypatch.setattr(selectors, "nights_taken_by_bookings", taken)
+    monkeypatch.setattr(selectors_nights, "nights_taken_by_bookings", taken)
     month = availability_month(listing=listing, month=d(1), now=NOW)
     nights = {n.date: n.available for week in month.weeks for n in week if n.in_month}
     assert (nights[d(9)], nights[d(10)], nights[d(11)], nights[d(12)]) == (True, False, False, True)

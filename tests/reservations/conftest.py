@@ -1,15 +1,14 @@
 import datetime
 import uuid
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from core.clock import NAIROBI
 from listings.selectors import Stay
 from reservations.services import GuestData, booking_hold
 from tests.listings.builders import make_listing
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
 # Stays are numbered by day from the first of a month that is always ahead of the clock the suite runs on (today,
 # or NEXUS_CLOCK_OFFSET_DAYS ahead): services that read the real clock then agree that NOW and every stay are to come.
 FIRST_DAY = (timezone.localdate() + datetime.timedelta(days=45)).replace(day=1)

@@ -40,6 +40,18 @@ def test_hold_freezes_the_quote_and_writes_one_event(hold, guest, listing):
     assert booking.guests.get().user == guest
 
 
+def test_a_held_booking_keeps_exactly_what_its_quote_freezes(hold, guest, listing):
+    listing.weekly_discount_percent = 10
+    listing.save(update_fields=["weekly_discount_percent"])
+    set_night(listing, d(11), price_override_kes=12_000)
+    quote = stay_quote(listing=listing, stay=stay(10, 18), guests=1, now=NOW)
+    assert quote.discount_kes and quote.discount_name  # eight nights: a weekly discount, and a special price
+    booking = hold(guest, 10, 18)
+    booking.refresh_from_db()
+    frozen = quote.frozen_fields()
+    assert {field: getattr(booking, field) for field in frozen} == frozen
+
+
 def test_hold_blocks_overlapping_dates_but_not_back_to_back(hold, guest, make_user):
     hold(guest, 10, 13)
     other = make_user(email="other@example.com")

@@ -1,0 +1,201 @@
+"""The two month calendars: the host's (prices, blocks, notes, bookings) and the guest's (available nights)."""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from listings.models import CalendarDay, Listing
+from listings.selectors.nights import listing_booked_nights, nights_settings_and_bookings
+from listings.selectors.quote import Stay, earliest_check_in
+
+# How far ahead a host may set the calendar: the last month the host's calendar shows.
+CALENDAR_HORIZON_DAYS = 730
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _add_months(month: datetime.date, months: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def month_from_query(value: str | None) -> datetime.date | None:
+    """The month a ?month= value names, as its first day: '2027-01' -> 1 Jan 2027 (anything after the month is
+    ignored); None for anything else. Both calendars read their month this way."""
+    try:
+        return datetime.datetime.strptime((value or "")[:7], "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def month_weeks(month: datetime.date) -> list[list[datetime.date]]:
+    """The month as both calendars lay it out: whole weeks from Monday, the first and last filled with the days of
+    the months around it."""
+    return calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(month.year, month.month)
+
+
+def _months_around(
+    month: datetime.date, *, first: datetime.date, last: datetime.date
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The months before and after this one, each None where the calendar stops (before first, after last)."""
+    return (_add_months(month, -1) if month > first else None, _add_months(month, 1) if month < last else None)
+
+
+@dataclass(frozen=True)
+class HostNight:
+    """One cell of the host's calendar: a night as the host set it."""
+
+    date: datetime.date
+    in_month: bool
+    past: bool
+    blocked: bool
+    note: str
+    price_kes: int | None
+    price_overridden: bool
+    min_nights: int | None
+    booking_ref: str
+
+    @property
+    def editable(self) -> bool:
+        return self.in_month and not self.past
+
+
+@dataclass(frozen=True)
+class HostCalendarMonth:
+    month: datetime.date  # the first day of the month
+    weeks: list[list[HostNight]]
+    previous_month: datetime.date | None
+    next_month: datetime.date | None
+
+
+def host_month_bounds(*, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last month the host's calendar shows: this month, and the month of the calendar's horizon."""
+    return month_start(today), month_start(today + datetime.timedelta(days=CALENDAR_HORIZON_DAYS))
+
+
+def host_calendar_month(*, listing: Listing, month: datetime.date) -> HostCalendarMonth:
+    """The host's view of one month: for each night its price, block and note, minimum-stay override and booking.
+
+    One query for the calendar rows, whatever the number of nights set, and one for the nights bookings hold.
+    """
+    today = timezone.localdate()
+    month = month_start(month)
+    weeks = month_weeks(month)
+    first, last = weeks[0][0], weeks[-1][-1]
+    rows = {
+        row.date: row
+        for row in CalendarDay.objects.filter(listing=listing, date__range=(first, last)).only(
+            "date", "blocked", "note", "price_override_kes", "min_nights_override"
+        )
+    }
+    booked = listing_booked_nights(listing=listing, first_night=first, last_night=last)
+
+    def night(day: datetime.date) -> HostNight:
+        row = rows.get(day)
+        override = row.price_override_kes if row else None
+        return HostNight(
+            date=day,
+            in_month=day.month == month.month,
+            past=day < today,
+            blocked=bool(row and row.blocked),
+            note=row.note if row else "",
+            price_kes=override if override is not None else listing.nightly_price_kes,
+            price_overridden=override is not None,
+            min_nights=row.min_nights_override if row else None,
+            booking_ref=booked.get(day, ""),
+        )
+
+    this_month, horizon = host_month_bounds(today=today)
+    previous_month, next_month = _months_around(month, first=this_month, last=horizon)
+    return HostCalendarMonth(
+        month=month,
+        weeks=[[night(day) for day in week] for week in weeks],
+        previous_month=previous_month,
+        next_month=next_month,
+    )
+
+
+@dataclass(frozen=True)
+class GuestNight:
+    """One day of the guest's calendar: whether a stay can include its night, and that night's price."""
+
+    date: datetime.date
+    in_month: bool
+    available: bool
+    too_soon: bool
+    price_kes: int | None
+    min_nights: int | None
+    state: str  # "check-in", "stay", "check-out" or ""
+
+    @property
+    def price_short(self) -> str:
+        """The night's price in a calendar cell's width: 950, 10k, 12.5k."""
+        if self.price_kes is None:
+            return ""
+        if self.price_kes < 1000:
+            return str(self.price_kes)
+        thousands, hundreds = divmod(self.price_kes, 1000)
+        return f"{thousands}k" if hundreds < 100 else f"{thousands}.{hundreds // 100}k"
+
+
+@dataclass(frozen=True)
+class AvailabilityMonth:
+    month: datetime.date
+    weeks: list[list[GuestNight]]
+    previous_month: datetime.date | None
+    next_month: datetime.date | None
+
+
+GUEST_CALENDAR_MONTHS_AHEAD = 12
+
+
+def guest_month_bounds(*, now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    first = month_start(timezone.localdate(now))
+    return first, _add_months(first, GUEST_CALENDAR_MONTHS_AHEAD)
+
+
+def availability_month(
+    *, listing: Listing, month: datetime.date, now: datetime.datetime, stay: Stay | None = None
+) -> AvailabilityMonth:
+    """The guest's view of one month: each night available or not, with its price. One calendar query."""
+    earliest, latest = guest_month_bounds(now=now)
+    month = min(max(month_start(month), earliest), latest)
+    start = month
+    end = _add_months(month, 1)
+    settings, taken = nights_settings_and_bookings(listing_ids=[listing.pk], start=start, end=end, now=now)
+    rows, booked = settings.get(listing.pk, {}), taken.get(listing.pk, {})
+    first_bookable = earliest_check_in(listing=listing, now=now)
+    open_for_bookings = listing.is_published and listing.nightly_price_kes is not None
+
+    def night(day: datetime.date) -> GuestNight:
+        row = rows.get(day)
+        too_soon = day < first_bookable
+        state = ""
+        if stay is not None and stay.check_out > stay.check_in:
+            if day == stay.check_in:
+                state = "check-in"
+            elif day == stay.check_out:
+                state = "check-out"
+            elif stay.check_in < day < stay.check_out:
+                state = "stay"
+        return GuestNight(
+            date=day,
+            in_month=day.month == month.month,
+            available=open_for_bookings and not too_soon and not (row and row.blocked) and day not in booked,
+            too_soon=too_soon,
+            price_kes=(row.price_override_kes if row and row.price_override_kes else listing.nightly_price_kes),
+            min_nights=row.min_nights_override if row else None,
+            state=state,
+        )
+
+    previous_month, next_month = _months_around(month, first=earliest, last=latest)
+    return AvailabilityMonth(
+        month=month,
+        weeks=[[night(day) for day in week] for week in month_weeks(month)],
+        previous_month=previous_month,
+        next_month=next_month,
+    )

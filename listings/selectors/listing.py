@@ -1,0 +1,49 @@
+"""One listing's reads: its public page, the host's own listing and photos, what publishing still needs."""
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from core.models import User
+from listings.models import Amenity, Listing, ListingPhoto
+
+
+def listing_get_for_viewer(*, slug: str, user) -> Listing:
+    """A listing's public page: published listings for everyone, an unpublished one for its host only (else 404)."""
+    visible = Q(is_published=True)
+    if user is not None and user.is_authenticated:
+        visible |= Q(host=user)
+    return get_object_or_404(Listing.objects.select_related("host").filter(visible), slug=slug)
+
+
+def listing_amenities(*, listing: Listing) -> list[Amenity]:
+    return list(listing.amenities.order_by("position", "id"))
+
+
+def listing_get_for_host(*, host: User, slug: str) -> Listing:
+    """The host's own listing by slug; 404 for anyone else's, so that its existence is not confirmed."""
+    return get_object_or_404(Listing.objects.filter(host=host), slug=slug)
+
+
+def listing_photo_get_for_host(*, host: User, slug: str, photo_id: int) -> ListingPhoto:
+    """A photo of the host's own listing; 404 for anyone else's."""
+    return get_object_or_404(
+        ListingPhoto.objects.select_related("listing").filter(listing__host=host, listing__slug=slug), pk=photo_id
+    )
+
+
+def listing_photos(*, listing: Listing) -> list[ListingPhoto]:
+    """The listing's photos in the host's order: its gallery, and the host's photo list."""
+    return list(ListingPhoto.objects.filter(listing=listing).order_by("order", "id"))
+
+
+def listing_publish_missing(*, listing: Listing) -> list[str]:
+    """What the listing still lacks before it can be published, in words a host reads; empty when it is ready."""
+    missing = []
+    if not listing.photos.exists():
+        missing.append(_("at least one photo"))
+    if not listing.nightly_price_kes:
+        missing.append(_("a nightly price"))
+    if not listing.max_guests:
+        missing.append(_("the number of guests it sleeps"))
+    return missing

@@ -1,0 +1,219 @@
+"""The stay quote: the one place the stay rules and the price are computed."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from core.money import MPESA_MAX_PAYMENT_KES, percent_of
+from listings.models import Listing
+from listings.selectors.nights import DAY, NightSettings, nights_settings_and_bookings
+
+
+@dataclass(frozen=True)
+class Stay:
+    """Nights from check_in up to, not including, check_out: the check-out day is free for the next guest."""
+
+    check_in: datetime.date
+    check_out: datetime.date
+
+    @property
+    def nights(self) -> int:
+        return (self.check_out - self.check_in).days
+
+    def night_dates(self) -> list[datetime.date]:
+        return [self.check_in + i * DAY for i in range(self.nights)]
+
+
+@dataclass(frozen=True)
+class Night:
+    date: datetime.date
+    price_kes: int
+    special_price: bool = False
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Either a bookable stay with its price line by line, or the reason it cannot be booked."""
+
+    stay: Stay
+    guests: int
+    reason: str = ""
+    nights: tuple[Night, ...] = ()
+    nights_total_kes: int = 0
+    discount_name: str = ""
+    discount_percent: int = 0
+    discount_kes: int = 0
+    cleaning_fee_kes: int = 0
+    total_kes: int = 0
+    cancellation_policy: str = ""
+
+    @property
+    def bookable(self) -> bool:
+        return not self.reason
+
+    @property
+    def pays_in_instalments(self) -> bool:
+        return self.total_kes > MPESA_MAX_PAYMENT_KES
+
+    @property
+    def instalment_limit_kes(self) -> int:
+        """The most M-Pesa takes in one payment: each instalment's ceiling."""
+        return MPESA_MAX_PAYMENT_KES
+
+    def frozen_fields(self) -> dict:
+        """What a booking keeps of its quote, so later price changes do not touch it: the booking's fields as
+        booking_hold stores them."""
+        return {
+            "guest_count": self.guests,
+            "nights": [{"date": night.date.isoformat(), "price_kes": night.price_kes} for night in self.nights],
+            "nights_total_kes": self.nights_total_kes,
+            "discount_name": str(self.discount_name),
+            "discount_percent": self.discount_percent,
+            "discount_kes": self.discount_kes,
+            "cleaning_fee_kes": self.cleaning_fee_kes,
+            "total_kes": self.total_kes,
+            "cancellation_policy": self.cancellation_policy,
+        }
+
+
+def day_label(day: datetime.date) -> str:
+    return date_format(day, "j M")
+
+
+def earliest_check_in(*, listing: Listing, now: datetime.datetime) -> datetime.date:
+    """The first night a stay may start, given the listing's advance notice and same-day cut-off."""
+    today = timezone.localdate(now)
+    if listing.advance_notice_days:
+        return today + listing.advance_notice_days * DAY
+    if timezone.localtime(now).hour >= listing.same_day_cutoff_hour:
+        return today + DAY
+    return today
+
+
+def _stay_refusal(*, listing: Listing, stay: Stay, guests: int, now: datetime.datetime) -> str:
+    """The rules that need no calendar row. Empty when the stay passes them."""
+    if stay.check_out <= stay.check_in:
+        return _("Check-out must be after check-in.")
+    if not listing.is_published or listing.nightly_price_kes is None or listing.max_guests is None:
+        return _("This place is not taking bookings.")
+    if guests < 1:
+        return _("Choose at least 1 guest.")
+    if guests > listing.max_guests:
+        return ngettext(
+            "This place sleeps at most %(count)d guest.",
+            "This place sleeps at most %(count)d guests.",
+            listing.max_guests,
+        ) % {"count": listing.max_guests}
+    if stay.check_in < timezone.localdate(now):
+        return _("Check-in can't be in the past.")
+    earliest = earliest_check_in(listing=listing, now=now)
+    if stay.check_in < earliest:
+        if listing.advance_notice_days:
+            return ngettext(
+                "The host needs %(count)d day's notice: the earliest check-in is %(day)s.",
+                "The host needs %(count)d days' notice: the earliest check-in is %(day)s.",
+                listing.advance_notice_days,
+            ) % {"count": listing.advance_notice_days, "day": day_label(earliest)}
+        return _("Same-day bookings close at %(hour)02d:00: the earliest check-in is %(day)s.") % {
+            "hour": listing.same_day_cutoff_hour,
+            "day": day_label(earliest),
+        }
+    if stay.nights > listing.max_nights:
+        return _("Maximum stay is %(count)d nights.") % {"count": listing.max_nights}
+    return ""
+
+
+def _priced_quote(
+    *,
+    listing: Listing,
+    stay: Stay,
+    guests: int,
+    days: dict[datetime.date, NightSettings],
+    taken: dict[datetime.date, str],
+) -> Quote:
+    """The calendar rules and the price, from the stay's calendar rows and the nights bookings hold."""
+    unavailable = [d for d in stay.night_dates() if d in taken or (d in days and days[d].blocked)]
+    if unavailable:
+        labels = [day_label(d) for d in unavailable[:3]]
+        if len(unavailable) > 3:
+            labels.append(_("%(count)d more") % {"count": len(unavailable) - 3})
+        text = (
+            labels[0]
+            if len(labels) == 1
+            else _("%(list)s and %(last)s")
+            % {
+                "list": ", ".join(labels[:-1]),
+                "last": labels[-1],
+            }
+        )
+        reason = ngettext(
+            "Not available on the night of %(days)s.", "Not available on the nights of %(days)s.", len(unavailable)
+        ) % {"days": text}
+        return Quote(stay=stay, guests=guests, reason=reason)
+
+    first = days.get(stay.check_in)
+    min_nights = first.min_nights_override if first and first.min_nights_override else listing.min_nights
+    if stay.nights < min_nights:
+        reason = _("Minimum stay is %(count)d nights from %(day)s.") % {
+            "count": min_nights,
+            "day": day_label(stay.check_in),
+        }
+        return Quote(stay=stay, guests=guests, reason=reason)
+
+    nights = []
+    for d in stay.night_dates():
+        override = days[d].price_override_kes if d in days else None
+        nights.append(Night(date=d, price_kes=override or listing.nightly_price_kes, special_price=bool(override)))
+    nights_total = sum(n.price_kes for n in nights)
+
+    discount_name, discount_percent = "", 0
+    if stay.nights >= 28 and listing.monthly_discount_percent >= listing.weekly_discount_percent:
+        discount_name, discount_percent = _("Monthly discount"), listing.monthly_discount_percent
+    elif stay.nights >= 7:
+        discount_name, discount_percent = _("Weekly discount"), listing.weekly_discount_percent
+    if not discount_percent:
+        discount_name = ""
+    discount = percent_of(nights_total, discount_percent)
+
+    return Quote(
+        stay=stay,
+        guests=guests,
+        nights=tuple(nights),
+        nights_total_kes=nights_total,
+        discount_name=discount_name,
+        discount_percent=discount_percent,
+        discount_kes=discount,
+        cleaning_fee_kes=listing.cleaning_fee_kes,
+        total_kes=nights_total - discount + listing.cleaning_fee_kes,
+        cancellation_policy=listing.cancellation_policy,
+    )
+
+
+def stay_quote(*, listing: Listing, stay: Stay, guests: int, now: datetime.datetime) -> Quote:
+    """Quote a stay: every night's price and the total, or the reason it is not bookable. One calendar query."""
+    return stay_quotes(listings=[listing], stay=stay, guests=guests, now=now)[listing.pk]
+
+
+def stay_quotes(*, listings: list[Listing], stay: Stay, guests: int, now: datetime.datetime) -> dict[int, Quote]:
+    """stay_quote for several listings at once (a page of search results): one calendar query for all of them."""
+    quotes: dict[int, Quote] = {}
+    to_price = []
+    for listing in listings:
+        reason = _stay_refusal(listing=listing, stay=stay, guests=guests, now=now)
+        if reason:
+            quotes[listing.pk] = Quote(stay=stay, guests=guests, reason=reason)
+        else:
+            to_price.append(listing)
+    if not to_price:
+        return quotes
+    ids = [listing.pk for listing in to_price]
+    days, taken = nights_settings_and_bookings(listing_ids=ids, start=stay.check_in, end=stay.check_out, now=now)
+    for listing in to_price:
+        quotes[listing.pk] = _priced_quote(
+            listing=listing, stay=stay, guests=guests, days=days.get(listing.pk, {}), taken=taken.get(listing.pk, {})
+        )
+    return quotes

@@ -1,0 +1,59 @@
+"""Which nights bookings take, as listings reads them without importing reservations.
+
+The quote, search and both calendars must know which nights are taken, but the one rule for that (a blocking status
+and a hold that has not lapsed: reservations.selectors.bookings_blocking) lives with the bookings, in the app above
+listings. So reservations registers a provider of these reads when Django starts (ReservationsConfig.ready), and
+listings asks the registered provider at every read; nothing is copied or cached. The provider hands back querysets
+that listings embeds in its own queries (a subquery, one branch of a UNION ALL, a page of rows), so an unpaid hold
+stops counting in listings' reads at the moment it lapses for reservations, and no page gains a query.
+
+Every range is half-open: [start, end) holds the nights from start up to, not including, end, and a booking holds
+the nights [check_in, check_out), so its check-out day is free for the next guest.
+"""
+
+import datetime
+from typing import Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
+
+
+class TakenNights(Protocol):
+    """The reads listings needs of bookings. Each returns an unevaluated queryset of the booking model."""
+
+    def bookings_blocking(self, *, now: datetime.datetime) -> QuerySet:
+        """Every booking that holds its nights at `now`; its rows have listing_id (and listing), check_in,
+        check_out, ref and created_at."""
+        ...
+
+    def bookings_overlapping(self, *, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
+        """The bookings of bookings_blocking with at least one night in [start, end)."""
+        ...
+
+    def listing_ids_with_nights_taken(
+        self, *, start: datetime.date, end: datetime.date, now: datetime.datetime
+    ) -> QuerySet:
+        """The listing_id of every booking of bookings_blocking with a night in [start, end), as a one-column
+        queryset to use as a subquery (`pk__in=`), written for the index search reads."""
+        ...
+
+
+_provider: TakenNights | None = None
+
+
+def taken_nights_register(*, provider: TakenNights) -> None:
+    """Make `provider` the source of taken nights for every read in listings (the last one registered wins)."""
+    global _provider
+    _provider = provider
+
+
+def taken_nights() -> TakenNights:
+    """The registered provider. Raises ImproperlyConfigured when there is none: a listing must never look free
+    because nobody said which of its nights are taken."""
+    if _provider is None:
+        raise ImproperlyConfigured(
+            "No provider of taken nights is registered, so listings cannot tell which nights bookings hold. "
+            "The reservations app registers one when Django starts (ReservationsConfig.ready): "
+            "is 'reservations' in INSTALLED_APPS?"
+        )
+    return _provider
