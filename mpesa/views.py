@@ -207,7 +207,7 @@ def async_result(request, token: str) -> HttpResponse:
         logger.warning("Result callback from %s, which is not on MPESA_CALLBACK_ALLOWED_IPS; recorded only", ip)
         return JsonResponse(ACCEPTED)
     try:
-        from mpesa.support_services import support_result_received
+        from support.services import support_result_received
 
         support_result_received(event_id=event.pk)
     except Exception:  # recorded already; the support console shows the raw result

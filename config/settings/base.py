@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "reservations",
     "mpesa",
     "mpesa.emulator",
+    "support",
 ]
 
 MIDDLEWARE = [

@@ -128,7 +128,7 @@ class FakeDaraja:
 @pytest.fixture
 def daraja(monkeypatch):
     fake = FakeDaraja()
-    monkeypatch.setattr("mpesa.support_services._client", lambda: fake)
+    monkeypatch.setattr("support.services._client", lambda: fake)
     return fake
 
 

@@ -9,8 +9,8 @@ from django.db.models import F
 
 from mpesa.client import DarajaError
 from mpesa.models import AttentionResolution, Payment, PaymentEvent, Refund, StatusRequest
-from mpesa.support_services import SupportError, payment_query_status, refund_request
 from reservations.models import Booking
+from support.services import SupportError, payment_query_status, refund_request
 from tests.support.conftest import FakeDaraja
 from tests.support.test_actions import key, reversal_failure, reversal_success, status_result
 
@@ -203,7 +203,7 @@ class AnswersBeforeReturning(FakeDaraja):
 def answers_first(monkeypatch, post_result):
     def _use(**options):
         fake = AnswersBeforeReturning(post_result, **options)
-        monkeypatch.setattr("mpesa.support_services._client", lambda: fake)
+        monkeypatch.setattr("support.services._client", lambda: fake)
         return fake
 
     return _use
@@ -295,7 +295,7 @@ def test_the_threshold_counts_refunds_already_made_on_the_bookings_other_payment
 
 
 def test_refund_statuses_follow_the_transition_table(agent, paid_payment, daraja):
-    from mpesa.support_services import refund_set_status
+    from support.services import refund_set_status
 
     payment = paid_payment()
     refund = refund_request(

@@ -27,8 +27,8 @@ from mpesa.models import (
     UnmatchedCallbackLink,
 )
 from mpesa.support_search import search_normalise
-from mpesa.support_services import refundable_kes, unknown_token_callbacks
 from reservations.models import Booking, BookingEvent
+from support.services import refundable_kes, unknown_token_callbacks
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 PAGE_SIZE = 25

@@ -690,7 +690,7 @@ def attention_resolve(*, actor: User, kind: str, object_id: int, note: str, key:
     """Mark an item the attention list shows now as dealt with, with a note; the same form sent again returns the
     same resolution. Raises SupportError for an item the list does not show (one not there yet included)."""
     # Imported here: the selectors read this module's helpers.
-    from mpesa.support_selectors import attention_item_listed
+    from support.selectors import attention_item_listed
 
     note, key = clean_reason(note), _check_key(key)
     if kind not in ATTENTION_KINDS:

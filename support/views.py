@@ -20,8 +20,8 @@ from django.views.decorators.vary import vary_on_headers
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.phone import mask_phone
 from mpesa.models import Payment
-from mpesa.support_forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
-from mpesa.support_selectors import (
+from support.forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
+from support.selectors import (
     attention_items,
     payment_detail,
     payment_search,
@@ -29,7 +29,7 @@ from mpesa.support_selectors import (
     refund_get,
     support_today,
 )
-from mpesa.support_services import (
+from support.services import (
     SupportError,
     attention_resolve,
     callback_link,
