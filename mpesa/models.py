@@ -65,7 +65,7 @@ class Payment(TimeStampedModel):
     # again when a query says paid; null while no success callback has been applied.
     reported = models.JSONField(null=True, blank=True, editable=False)
     # Refunds that hold part of this payment: succeeded, or on their way (requested, approved, sent, or reported failed
-    # but not yet confirmed). Kept by support.services under the payment lock.
+    # but not yet confirmed). Kept by mpesa.refunds under the payment lock.
     refund_committed_kes = models.PositiveIntegerField(default=0)
     guest_code = models.CharField(_("code typed by the guest"), max_length=10, blank=True)
     error_message = models.CharField(max_length=300, blank=True)

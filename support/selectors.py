@@ -26,9 +26,9 @@ from mpesa.models import (
     SupportAction,
     UnmatchedCallbackLink,
 )
+from mpesa.refunds import refundable_kes
 from mpesa.support_search import search_normalise
 from reservations.models import Booking, BookingEvent
-from support.services import refundable_kes, unknown_token_callbacks
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 PAGE_SIZE = 25
@@ -255,6 +255,12 @@ def support_today(*, now: datetime.datetime | None = None) -> TodayFigures:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Attention.
+
+
+def unknown_token_callbacks() -> Q:
+    """STK callbacks for no known payment, and results whose token names none of the console's requests."""
+    known = Refund.objects.values("result_token").union(StatusRequest.objects.values("result_token"))
+    return Q(kind=PaymentEvent.Kind.UNMATCHED) | (Q(kind=PaymentEvent.Kind.RESULT) & ~Q(path_token__in=known))
 
 
 @dataclass

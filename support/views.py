@@ -20,6 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.phone import mask_phone
 from mpesa.models import Payment
+from mpesa.refunds import refund_approval_refusal
 from support.forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
 from support.selectors import (
     attention_items,
@@ -36,7 +37,6 @@ from support.services import (
     export_record,
     payment_query_status,
     payment_query_stk,
-    refund_approval_refusal,
     refund_approve,
     refund_request,
 )
