@@ -74,7 +74,7 @@ class Payment(TimeStampedModel):
     last_query_at = models.DateTimeField(null=True, blank=True)
     query_count = models.PositiveSmallIntegerField(default=0)
     # The booking's names, e-mail addresses and listing title, normalised, one per line; kept up to date by
-    # mpesa.support_search. The console's name search reads it through a trigram index (PostgreSQL, migration 0007).
+    # mpesa.search_text. The console's name search reads it through a trigram index (PostgreSQL, migration 0007).
     search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:

@@ -20,7 +20,7 @@ from core.phone import normalise_phone
 from core.rate_limits import rate_limit_increment
 from mpesa.client import DarajaClient, DarajaError, Exchange, StkQueryAnswer, new_token
 from mpesa.models import Payment, PaymentEvent
-from mpesa.support_search import booking_search_texts
+from mpesa.search_text import booking_search_texts
 from reservations.models import Booking
 from reservations.services import (
     BookingError,

@@ -27,7 +27,7 @@ from mpesa.models import (
     UnmatchedCallbackLink,
 )
 from mpesa.refunds import refundable_kes
-from mpesa.support_search import search_normalise
+from mpesa.search_text import search_normalise
 from reservations.models import Booking, BookingEvent
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -95,7 +95,7 @@ def _filter_text(payments: QuerySet[Payment], text: str) -> QuerySet[Payment]:
     if key is not None:
         return payments.filter(key)
     # A fragment of a name, e-mail address or listing title: one column, lower-cased like the fragment, read through
-    # its trigram index on PostgreSQL (mpesa.support_search). SQLite's LIKE reads every row (fine at make run sizes).
+    # its trigram index on PostgreSQL (mpesa.search_text). SQLite's LIKE reads every row (fine at make run sizes).
     by_name = payments.filter(search_text__contains=search_normalise(text))
     upper = text.upper()
     if RECEIPT_OR_WORD_SHAPE.match(upper):
