@@ -199,7 +199,7 @@ def test_odd_text_is_just_text(agent_client, shop, text):
 
 
 def test_pages_go_back_in_time(agent_client, shop, settings, monkeypatch):
-    monkeypatch.setattr("support.selectors.PAGE_SIZE", 2)
+    monkeypatch.setattr("support.selectors.search.PAGE_SIZE", 2)
     first = agent_client.get("/support/").context["results"]
     second = agent_client.get("/support/", {"page": 2}).context["results"]
     assert first.has_next and not second.has_next and second.has_previous
@@ -207,7 +207,7 @@ def test_pages_go_back_in_time(agent_client, shop, settings, monkeypatch):
 
 
 def test_the_next_page_and_the_export_keep_every_filter(agent_client, shop, monkeypatch):
-    monkeypatch.setattr("support.selectors.PAGE_SIZE", 1)
+    monkeypatch.setattr("support.selectors.search.PAGE_SIZE", 1)
     today = timezone.localdate().isoformat()
     response = agent_client.get("/support/", {"date_from": today, "amount_min": "1", "amount_max": "9999999"})
     assert [p.pk for p in response.context["results"].rows] == [shop["third"].pk]
