@@ -169,6 +169,8 @@ class SupportAction(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         default_permissions = ()
+        # The support console's permissions, listed here only: the console's views and seed_demo read them from
+        # this model.
         permissions = [
             ("view_transactions", "Can view transactions in the support console"),
             ("query_mpesa", "Can ask M-Pesa about a payment"),

@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.phone import mask_phone
-from mpesa.models import Payment
+from mpesa.models import Payment, SupportAction
 from mpesa.refunds import refund_approval_refusal
 from support.forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
 from support.selectors import (
@@ -41,14 +41,8 @@ from support.services import (
     refund_request,
 )
 
-PERMISSIONS = (
-    "view_transactions",
-    "query_mpesa",
-    "request_refund",
-    "approve_refund",
-    "resolve_exception",
-    "export_transactions",
-)
+# Each console permission's codename, as SupportAction declares them (app label mpesa).
+PERMISSIONS = tuple(codename for codename, _label in SupportAction._meta.permissions)
 HOME = "support/home.html"
 ATTENTION = "support/attention.html"
 DETAIL = "support/payment_detail.html"
