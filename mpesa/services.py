@@ -377,15 +377,17 @@ def _decide(payment: Payment, message: str, **details) -> None:
     _event(payment, Kind.DECISION, message, body=details or None)
 
 
-def callback_process(*, event: PaymentEvent) -> None:
-    """Apply a recorded STK callback. Duplicates and contradictions change nothing but are recorded."""
+def callback_apply(*, event: PaymentEvent) -> bool:
+    """Apply a recorded STK callback. Duplicates and contradictions change nothing but are recorded. Returns True
+    when a success callback moved the payment to verifying: an STK Query must now give the verdict (queued by
+    mpesa/callbacks.py, which the callback view calls)."""
     if event.payment_id is None:
-        return
+        return False
     body = event.body.get("Body") if isinstance(event.body, dict) else None
     callback = body.get("stkCallback") if isinstance(body, dict) else None
     if not isinstance(callback, dict) or "ResultCode" not in callback:
         _decide(event.payment, "Not an STK callback: nothing changed.", event_id=event.pk)
-        return
+        return False
     code = str(callback.get("ResultCode")).strip()
     verify = False
     with transaction.atomic():
@@ -397,12 +399,12 @@ def callback_process(*, event: PaymentEvent) -> None:
         checkout_id = str(callback.get("CheckoutRequestID", ""))
         if payment.checkout_request_id and checkout_id != payment.checkout_request_id:
             _decide(payment, "CheckoutRequestID does not match this payment: nothing changed.", got=checkout_id)
-            return
+            return False
         if not payment.checkout_request_id and checkout_id:
             # The callback beat the push response: it names the request we are waiting for.
             if Payment.objects.filter(checkout_request_id=checkout_id).exclude(pk=payment.pk).exists():
                 _decide(payment, "CheckoutRequestID belongs to another payment: nothing changed.", got=checkout_id)
-                return
+                return False
             payment.checkout_request_id = checkout_id
             payment.merchant_request_id = str(callback.get("MerchantRequestID", ""))[:80]
             payment.save(update_fields=["checkout_request_id", "merchant_request_id", "updated_at"])
@@ -410,12 +412,7 @@ def callback_process(*, event: PaymentEvent) -> None:
             verify = _callback_success(payment, callback)
         else:
             _callback_failure(payment, code, str(callback.get("ResultDesc", "")))
-    if verify:
-        from mpesa.tasks import payment_verify_task
-
-        # Answer the callback first; the query runs in the task queue (the panel and reconcile_payments ask too).
-        payment_id = payment.pk
-        transaction.on_commit(lambda: payment_verify_task.enqueue(payment_id=payment_id))
+    return verify
 
 
 MISMATCH_FLAGS = {Payment.Flag.AMOUNT_MISMATCH, Payment.Flag.PHONE_MISMATCH, Payment.Flag.RECEIPT_REUSED}

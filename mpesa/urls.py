@@ -5,6 +5,7 @@ from mpesa import views
 app_name = "mpesa"
 
 urlpatterns = [
+    path("trips/<str:ref>/", views.trip_detail_page, name="trip-detail"),
     path("trips/<str:ref>/pay/", views.booking_pay, name="booking-pay"),
     path("trips/<str:ref>/payment-status/", views.payment_status, name="payment-status"),
     path("trips/<str:ref>/payment-check/", views.payment_check_view, name="payment-check"),

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -12,12 +13,13 @@ from django_htmx.http import trigger_client_event
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.rate_limits import rate_limit_increment
+from listings.policies import policy_terms
+from mpesa.callbacks import callback_process
 from mpesa.forms import GuestCodeForm, PayForm
 from mpesa.selectors import payment_for_callback_token, payment_latest, payment_panel, result_token_known
 from mpesa.services import (
     RAW_BODY_LIMIT,
     PaymentError,
-    callback_process,
     callback_record,
     callback_source_allowed,
     payment_check,
@@ -26,12 +28,13 @@ from mpesa.services import (
     result_record,
 )
 from mpesa.transaction_status import support_result_received
-from reservations.selectors import booking_get_for_booker
+from reservations.selectors import booking_get_for_booker, trip_detail
 
 logger = logging.getLogger(__name__)
 
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 PANEL_TEMPLATE = "mpesa/payment_panel.html#payment-status"
+TRIP_TEMPLATE = "mpesa/trip_detail.html"
 
 
 def client_ip(request, *, trusted_proxies: int) -> str | None:
@@ -56,6 +59,33 @@ def received_body(request) -> tuple[bytes, int]:
     while chunk := request.read(RAW_BODY_LIMIT):
         size += len(chunk)
     return kept, size
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The trip page and its payment panel: the booking as reservations' selectors read it, with the payment panel
+# that the booker sees on it. The panel's forms and its poll answer with the panel's partial.
+
+
+@require_GET
+@login_required
+def trip_detail_page(request: HtmxHttpRequest, ref: str) -> HttpResponse:
+    return _trip_page(request, ref)
+
+
+def _trip_page(request: HtmxHttpRequest, ref: str, *, panel: dict | None = None, status: int = 200) -> HttpResponse:
+    """The trip page. `panel` is the payment panel's context when a panel form was refused (with its errors);
+    otherwise the booker gets a fresh panel and anyone else on the trip none."""
+    now = timezone.now()
+    trip = trip_detail(user=request.user, ref=ref, now=now)
+    context = {
+        "trip": trip,
+        "booking": trip.booking,
+        "policy_terms": policy_terms(trip.booking.cancellation_policy),
+        "now": now,
+    }
+    if trip.is_booker:
+        context.update(panel or panel_context(booking=trip.booking))
+    return render(request, TRIP_TEMPLATE, context, status=status)
 
 
 def panel_context(*, booking, pay_form=None, code_form=None, error: str = "") -> dict:
@@ -86,9 +116,7 @@ def _refused(request: HtmxHttpRequest, context: dict) -> HttpResponse:
     """A panel form that was refused, with its errors (422): the panel for htmx, the whole trip page without it."""
     if is_fragment_request(request):
         return _panel_response(request, context, status=422)
-    from reservations.views import render_trip_page
-
-    return render_trip_page(request, context["booking"].ref, payment_panel=context, status=422)
+    return _trip_page(request, context["booking"].ref, panel=context, status=422)
 
 
 @require_POST

@@ -115,7 +115,8 @@ class Booking(TimeStampedModel):
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
-        return reverse("reservations:trip-detail", kwargs={"ref": self.ref})
+        # The trip page is served by the payments app, which shows the booking together with its payment panel.
+        return reverse("mpesa:trip-detail", kwargs={"ref": self.ref})
 
     def get_constraints(self):
         # The exclusion constraint exists on PostgreSQL only; elsewhere the lock-and-check path keeps the rule.

@@ -238,7 +238,7 @@ def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
     # holds actually made use up the hour's allowance; what this limit stops is dates squatted again and again.
     per_hour = getattr(settings, "BOOKING_HOLDS_PER_HOUR", 10)
     if rate_limit_increment(key=f"booking-holds:user:{booker.pk}", window_seconds=3600, now=now) > per_hour:
-        raise BookingError(_("You have held dates too many times in the last hour. Please try again later."))
+        raise BookingError(_("You have held dates too many times this hour. Please try again in the next hour."))
 
 
 @transaction.atomic

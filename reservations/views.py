@@ -1,5 +1,7 @@
 """Booking a stay, the traveller's trips and the host's bookings.
 
+The trip page itself, with its payment panel, is the payments app's (mpesa/views.py); its cancel step is here.
+
 Bookings are looked up through selectors scoped to the signed-in person, so anyone else gets a 404.
 """
 
@@ -23,7 +25,6 @@ from django.views.decorators.vary import vary_on_headers
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from listings.guest_forms import StayForm
 from listings.models import Listing
-from listings.policies import policy_terms
 from listings.selectors import Stay, listing_get_for_viewer, stay_quote
 from reservations.forms import (
     BookingForm,
@@ -202,32 +203,6 @@ def trip_list(request: HtmxHttpRequest) -> HttpResponse:
         (_("Cancelled and expired"), trips.cancelled, "cancelled"),
     ]
     return render(request, "reservations/trip_list.html", {"trips": trips, "sections": sections})
-
-
-@require_GET
-@login_required
-def trip_detail_page(request: HtmxHttpRequest, ref: str) -> HttpResponse:
-    return render_trip_page(request, ref)
-
-
-def render_trip_page(
-    request: HtmxHttpRequest, ref: str, *, payment_panel: dict | None = None, status: int = 200
-) -> HttpResponse:
-    """The trip page. `payment_panel` is the payment panel's context when the M-Pesa app has one already (a form
-    it refused, with its errors); otherwise the booker gets a fresh panel."""
-    now = timezone.now()
-    trip = trip_detail(user=request.user, ref=ref, now=now)
-    context = {
-        "trip": trip,
-        "booking": trip.booking,
-        "policy_terms": policy_terms(trip.booking.cancellation_policy),
-        "now": now,
-    }
-    if trip.is_booker:
-        from mpesa.views import panel_context  # the payment panel belongs to the M-Pesa app
-
-        context.update(payment_panel or panel_context(booking=trip.booking))
-    return render(request, "reservations/trip_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

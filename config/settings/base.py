@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "mpesa",
     "mpesa.emulator",
     "support",
+    "demo",
 ]
 
 MIDDLEWARE = [

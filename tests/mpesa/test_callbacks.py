@@ -438,3 +438,24 @@ def test_a_mismatched_callback_the_query_calls_unpaid_releases_the_booking(pendi
     payment, booking = refreshed(payment)
     assert payment.status == Payment.Status.FAILED and booking.status == Booking.Status.HELD
     assert booking.blocks_until is not None
+
+
+def test_a_success_callback_queues_the_verifying_query_and_a_failure_queues_none(
+    pending_payment, post_callback, monkeypatch
+):
+    asked = []
+
+    class Daraja:
+        def stk_query(self, *, checkout_request_id):
+            asked.append(checkout_request_id)
+            return PAID
+
+    monkeypatch.setattr("mpesa.services._client", Daraja)
+    failed = pending_payment(check_in=20, check_out=23)
+    post_callback(failed, failure_callback(failed, "stk_callback_cancelled_1032"))
+    assert asked == []
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment))
+    payment, booking = refreshed(payment)
+    assert asked == [payment.checkout_request_id]  # run by the task queue once the callback's work committed
+    assert payment.status == Payment.Status.SUCCEEDED and booking.status == Booking.Status.CONFIRMED

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.models import User
-from listings.demo_pictures import demo_picture
+from demo.pictures import demo_picture
 from listings.models import Amenity, Listing
 from listings.services import (
     calendar_block,

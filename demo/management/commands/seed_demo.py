@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from core.models import User
-from listings.demo import DEMO_LISTINGS, OTHER_HOSTS, seed_listings
-from reservations.demo import DEMO_BOOKINGS, seed_bookings
+from demo.bookings import DEMO_BOOKINGS, seed_bookings
+from demo.listings import DEMO_LISTINGS, OTHER_HOSTS, seed_listings
 
 DEMO_PASSWORD = "nexus-demo"
 DEMO_ACCOUNTS = [
