@@ -44,9 +44,9 @@ def fill() -> list[tuple[str, dict]]:
     from django.utils import timezone
 
     from core.models import User
+    from daraja_emulator.models import StkPush
     from listings.models import Listing
     from mpesa.client import new_token
-    from mpesa.emulator.models import StkPush
     from mpesa.models import Payment
     from reservations.models import Booking, new_booking_ref
 

@@ -21,7 +21,7 @@ urlpatterns = [
 
 if settings.MPESA_ENV == "emulator":
     # Our own Daraja, reached over HTTP through MPESA_BASE_URL; with sandbox or production it does not exist.
-    urlpatterns.append(path("daraja/", include("mpesa.emulator.urls")))
+    urlpatterns.append(path("daraja/", include("daraja_emulator.urls")))
 
 if settings.DEBUG:
     # make run serves uploaded photos itself; deployed, they come from the storage's own URLs.

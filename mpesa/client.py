@@ -6,31 +6,38 @@ message that is safe to show.
 """
 
 import base64
-import datetime
 import logging
 import secrets
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import requests
 from django.conf import settings
 from django.core.cache import cache
 
+from core.daraja_wire import (
+    EMULATOR_CONSUMER_KEY,
+    EMULATOR_CONSUMER_SECRET,
+    INVALID_TOKEN_CODES,
+    OAUTH_PATH,
+    REVERSAL_COMMAND,
+    REVERSAL_PATH,
+    SANDBOX_INITIATOR_NAME,
+    SANDBOX_PASSKEY,
+    SANDBOX_SHORTCODE,
+    STILL_PROCESSING,
+    STK_PUSH_PATH,
+    STK_QUERY_PATH,
+    TRANSACTION_STATUS_COMMAND,
+    TRANSACTION_STATUS_PATH,
+    daraja_timestamp,
+    stk_password,
+)
 from core.redact import mask_payment_tokens
 
 logger = logging.getLogger(__name__)
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
 SANDBOX_URL = "https://sandbox.safaricom.co.ke"
 PRODUCTION_URL = "https://api.safaricom.co.ke"
-# The public sandbox test credentials (Daraja portal), used by the emulator when nothing is configured.
-SANDBOX_SHORTCODE = "174379"
-SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
-EMULATOR_CONSUMER_KEY = "nexus-emulator-key"
-EMULATOR_CONSUMER_SECRET = "nexus-emulator-secret"
-
-INVALID_TOKEN_CODES = {"404.001.03", "401.002.01", "400.003.01"}
-STILL_PROCESSING = "4999"
 TIMEOUT = (5, 20)  # connect, read (seconds)
 TOKEN_REFRESH_MARGIN = 120  # seconds before expiry
 
@@ -113,18 +120,9 @@ class DarajaConfig:
             passkey=settings.MPESA_PASSKEY or (SANDBOX_PASSKEY if env != "production" else ""),
             transaction_type=settings.MPESA_TRANSACTION_TYPE,
             party_b=settings.MPESA_TILL_NUMBER,
-            initiator_name=settings.MPESA_INITIATOR_NAME or ("testapi" if emulator else ""),
+            initiator_name=settings.MPESA_INITIATOR_NAME or (SANDBOX_INITIATOR_NAME if emulator else ""),
             security_credential=settings.MPESA_SECURITY_CREDENTIAL or ("emulator-credential" if emulator else ""),
         )
-
-
-def daraja_timestamp(now: datetime.datetime | None = None) -> str:
-    """YYYYMMDDHHmmss in East Africa Time, as every Daraja timestamp is."""
-    return (now or datetime.datetime.now(tz=NAIROBI)).astimezone(NAIROBI).strftime("%Y%m%d%H%M%S")
-
-
-def stk_password(*, shortcode: str, passkey: str, timestamp: str) -> str:
-    return base64.b64encode(f"{shortcode}{passkey}{timestamp}".encode()).decode()
 
 
 def _parse_body(response: requests.Response):
@@ -196,7 +194,7 @@ class DarajaClient:
             token = cache.get(self._token_cache_key)
             if token:
                 return token
-        url = f"{self.config.base_url}/oauth/v1/generate?grant_type=client_credentials"
+        url = f"{self.config.base_url}{OAUTH_PATH}?grant_type=client_credentials"
         credentials = base64.b64encode(f"{self.config.consumer_key}:{self.config.consumer_secret}".encode()).decode()
         try:
             response = self.session.get(url, headers={"Authorization": f"Basic {credentials}"}, timeout=TIMEOUT)
@@ -282,8 +280,8 @@ class DarajaClient:
             "TransactionDesc": description[:13],
         }
         recorded = {**shown_fields, **common, "CallBackURL": mask_payment_tokens(callback_url)}
-        status, body = self._post("/mpesa/stkpush/v1/processrequest", {**secret_fields, **common}, recorded=recorded)
-        exchange = Exchange("/mpesa/stkpush/v1/processrequest", recorded, status, body)
+        status, body = self._post(STK_PUSH_PATH, {**secret_fields, **common}, recorded=recorded)
+        exchange = Exchange(STK_PUSH_PATH, recorded, status, body)
         if str(body.get("ResponseCode")) != "0" or not body.get("CheckoutRequestID"):
             error = DarajaError(
                 "M-Pesa did not accept the payment request. Please try again.",
@@ -305,7 +303,7 @@ class DarajaClient:
         recorded = {**shown_fields, "CheckoutRequestID": checkout_request_id}
         try:
             status, body = self._post(
-                "/mpesa/stkpushquery/v1/query",
+                STK_QUERY_PATH,
                 {**secret_fields, "CheckoutRequestID": checkout_request_id},
                 recorded=recorded,
                 retries_on_network_error=1,
@@ -316,11 +314,11 @@ class DarajaClient:
                 or (error.http_status or 0) >= 500
             ):
                 exchange = getattr(error, "exchange", None) or Exchange(
-                    "/mpesa/stkpushquery/v1/query", recorded, error.http_status, error.response_body
+                    STK_QUERY_PATH, recorded, error.http_status, error.response_body
                 )
                 return StkQueryAnswer(final=False, result_desc=error.message, exchange=exchange)
             raise
-        exchange = Exchange("/mpesa/stkpushquery/v1/query", recorded, status, body)
+        exchange = Exchange(STK_QUERY_PATH, recorded, status, body)
         result_code = str(body.get("ResultCode", "")).strip()
         if not result_code or result_code == STILL_PROCESSING:
             return StkQueryAnswer(
@@ -357,11 +355,11 @@ class DarajaClient:
         self, *, receipt: str, result_url: str, timeout_url: str, remarks: str, original_conversation_id: str = ""
     ) -> AsyncAccepted:
         return self._async_request(
-            "/mpesa/transactionstatus/v1/query",
+            TRANSACTION_STATUS_PATH,
             {
                 "Initiator": self.config.initiator_name,
                 "SecurityCredential": self.config.security_credential,
-                "CommandID": "TransactionStatusQuery",
+                "CommandID": TRANSACTION_STATUS_COMMAND,
                 "TransactionID": receipt,
                 "OriginalConversationID": original_conversation_id,
                 "PartyA": self.config.shortcode,
@@ -377,11 +375,11 @@ class DarajaClient:
         self, *, receipt: str, amount_kes: int, result_url: str, timeout_url: str, remarks: str
     ) -> AsyncAccepted:
         return self._async_request(
-            "/mpesa/reversal/v1/request",
+            REVERSAL_PATH,
             {
                 "Initiator": self.config.initiator_name,
                 "SecurityCredential": self.config.security_credential,
-                "CommandID": "TransactionReversal",
+                "CommandID": REVERSAL_COMMAND,
                 "TransactionID": receipt,
                 "Amount": str(amount_kes),
                 "ReceiverParty": self.config.shortcode,

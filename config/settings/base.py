@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "listings",
     "reservations",
     "mpesa",
-    "mpesa.emulator",
+    "daraja_emulator",
     "support",
     "demo",
 ]

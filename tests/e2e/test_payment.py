@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from mpesa.emulator import dispatcher
+from daraja_emulator import dispatcher
 from tests.conftest import DEMO_PASSWORD
 from tests.daraja import use_emulator
 from tests.e2e.conftest import assert_no_horizontal_scroll

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from mpesa.emulator import dispatcher
+from daraja_emulator import dispatcher
 from mpesa.models import Payment
 from mpesa.services import payment_start
 from reservations.models import Booking

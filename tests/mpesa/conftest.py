@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from core.money import MPESA_MAX_PAYMENT_KES
 from mpesa.client import StkQueryAnswer, new_token
-from mpesa.emulator import dispatcher
 from mpesa.models import Payment
 from mpesa.search_text import booking_search_texts
 from mpesa.services import payment_settle_query
@@ -84,17 +83,6 @@ def post_callback(client, django_capture_on_commit_callbacks):
             )
 
     return _post
-
-
-@pytest.fixture
-def receiver(transactional_db):
-    """A merchant's callback server on loopback, recording what the emulator POSTs to it."""
-    from tests.mpesa.emulator_support import Receiver  # it reads this module's vectors
-
-    server = Receiver()
-    yield server
-    dispatcher.stop()
-    server.close()
 
 
 @pytest.fixture

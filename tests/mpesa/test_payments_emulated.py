@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from mpesa.emulator import dispatcher
-from mpesa.emulator.models import ApiCall
+from daraja_emulator import dispatcher
+from daraja_emulator.models import ApiCall
 from mpesa.models import Payment
 from mpesa.services import PaymentError, payment_check, payment_start, payments_reconcile
 from reservations.models import Booking

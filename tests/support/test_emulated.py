@@ -3,7 +3,7 @@ their results arrive later at the request's own result URL, where they settle th
 
 import pytest
 
-from mpesa.emulator import dispatcher
+from daraja_emulator import dispatcher
 from mpesa.models import Payment, Refund, StatusRequest
 from mpesa.services import payment_start
 from reservations.models import Booking

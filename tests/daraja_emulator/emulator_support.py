@@ -8,7 +8,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from mpesa.client import (
+from core.daraja_wire import (
     EMULATOR_CONSUMER_KEY,
     EMULATOR_CONSUMER_SECRET,
     SANDBOX_PASSKEY,

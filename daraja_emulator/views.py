@@ -13,11 +13,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from core.daraja_wire import INVALID_TOKEN_TRANSACTION_STATUS
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.money import format_kes
 from core.phone import normalise_phone
 
-from . import selectors, services, wire
+from . import dispatcher, selectors, services, wire
 from .models import ApiCall, AsyncRequest, Delivery, StkPush
 from .wire import DarajaFault
 
@@ -119,7 +120,7 @@ def _async_ack(accepted: AsyncRequest) -> JsonResponse:
 
 @daraja_api
 def transaction_status(request: HttpRequest) -> HttpResponse:
-    services.token_check(authorization=_authorization(request), code="400.003.01", http_status=400)
+    services.token_check(authorization=_authorization(request), code=INVALID_TOKEN_TRANSACTION_STATUS, http_status=400)
     return _async_ack(services.transaction_status_accept(body=_json(request), reached_at=request.get_host()))
 
 
@@ -176,8 +177,8 @@ def phone(request: HtmxHttpRequest) -> HttpResponse:
     if is_fragment_request(request):
         if "seen" in request.GET and request.GET["seen"] == context["seen"]:
             return HttpResponse(status=204)  # nothing new: keep the page (and a PIN being typed) as it is
-        return render(request, "mpesa/emulator/phone.html#phone-prompts", context)
-    return render(request, "mpesa/emulator/phone.html", context, status=422 if number_error else 200)
+        return render(request, "daraja_emulator/phone.html#phone-prompts", context)
+    return render(request, "daraja_emulator/phone.html", context, status=422 if number_error else 200)
 
 
 @require_POST
@@ -207,8 +208,8 @@ def phone_answer(request: HtmxHttpRequest, checkout_request_id: str, action: str
     context = _phone_context(number=number, notice=notice, errors=errors)
     status = 422 if errors else 200
     if is_fragment_request(request):
-        return render(request, "mpesa/emulator/phone.html#phone-prompts", context, status=status)
-    return render(request, "mpesa/emulator/phone.html", context, status=status)
+        return render(request, "daraja_emulator/phone.html#phone-prompts", context, status=status)
+    return render(request, "daraja_emulator/phone.html", context, status=status)
 
 
 # -- test hooks (loopback only) -------------------------------------------------------------------------------
@@ -410,7 +411,5 @@ def hook_clock(request: HttpRequest) -> HttpResponse:
 @require_POST
 def hook_dispatch(request: HttpRequest) -> HttpResponse:
     """Wake the background sender now (it still sends outside this request)."""
-    from . import dispatcher
-
     dispatcher.wake()
     return JsonResponse({"woken": True})

@@ -7,9 +7,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from mpesa.client import EMULATOR_CONSUMER_KEY, EMULATOR_CONSUMER_SECRET, SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from core.daraja_wire import (
+    EMULATOR_CONSUMER_KEY,
+    EMULATOR_CONSUMER_SECRET,
+    INVALID_TOKEN,
+    SANDBOX_PASSKEY,
+    SANDBOX_SHORTCODE,
+)
 
-from .. import ids, wire
+from .. import dispatcher, ids, wire
 from ..models import AccessToken, ApiCall, AsyncRequest, Clock, Delivery, PlannedOutcome, StkPush
 from ..wire import DarajaFault
 
@@ -42,7 +48,7 @@ def clock_advance(*, by_seconds: float) -> datetime.datetime:
         clock, _ = Clock.objects.select_for_update().get_or_create(pk=1)
         clock.offset_seconds += by_seconds
         clock.save(update_fields=["offset_seconds"])
-        transaction.on_commit(_wake_dispatcher, robust=True)
+        transaction.on_commit(dispatcher.wake, robust=True)
     return emulator_now()
 
 
@@ -87,7 +93,7 @@ def token_issue(*, authorization: str, grant_type: str | None) -> AccessToken:
         )
 
 
-def token_check(*, authorization: str, code: str = "404.001.03", http_status: int | None = None) -> None:
+def token_check(*, authorization: str, code: str = INVALID_TOKEN, http_status: int | None = None) -> None:
     """Raises DarajaFault "Invalid Access Token" unless the Bearer token is known and unexpired."""
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
@@ -124,9 +130,3 @@ def _unique_receipt(now: datetime.datetime) -> str:
             StkPush.objects.filter(receipt=receipt).exists() or AsyncRequest.objects.filter(receipt=receipt).exists()
         ):
             return receipt
-
-
-def _wake_dispatcher() -> None:
-    from .. import dispatcher
-
-    dispatcher.wake()

@@ -9,10 +9,10 @@ import time
 import pytest
 import requests
 
-from mpesa.emulator import dispatcher, ids, services
-from mpesa.emulator.models import Delivery, StkPush
-from tests.mpesa.conftest import vector
-from tests.mpesa.emulator_support import (
+from core.daraja_wire import EAT
+from daraja_emulator import dispatcher, ids, services
+from daraja_emulator.models import Delivery, StkPush
+from tests.daraja_emulator.emulator_support import (
     BASIC,
     OAUTH,
     PUSH,
@@ -26,6 +26,7 @@ from tests.mpesa.emulator_support import (
     metadata,
     query_request,
 )
+from tests.mpesa.conftest import vector
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,7 +97,7 @@ def test_a_success_callback_arrives_over_http_in_daraja_shape(live_server, recei
     assert items["Amount"] == 4500 and items["Balance"] == "<no value>"
     assert RECEIPT_RE.match(items["MpesaReceiptNumber"])
     assert items["PhoneNumber"] == 254700000001 and isinstance(items["PhoneNumber"], int)
-    paid_at = datetime.datetime.strptime(str(items["TransactionDate"]), "%Y%m%d%H%M%S").replace(tzinfo=ids.NAIROBI)
+    paid_at = datetime.datetime.strptime(str(items["TransactionDate"]), "%Y%m%d%H%M%S").replace(tzinfo=EAT)
     assert started - datetime.timedelta(seconds=2) <= paid_at <= datetime.datetime.now(tz=datetime.UTC)
     assert items["MpesaReceiptNumber"].startswith(ids.receipt_prefix(paid_at))
     # the query agrees, and the delivery is on record with the receiver's answer

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from core.daraja_wire import STILL_PROCESSING, daraja_timestamp
+
 from . import ids
 
 _PHONE = re.compile(r"^254[71]\d{8}$")
@@ -217,10 +219,6 @@ def callback_url(value, *, reached_at: str) -> str | None:
     return None
 
 
-def stk_password(shortcode: str, passkey: str, stamp: str) -> str:
-    return base64.b64encode(f"{shortcode}{passkey}{stamp}".encode()).decode()
-
-
 def basic_credentials(authorization: str) -> tuple[str, str] | None:
     """key, secret from a Basic header; None when the header is not a well-formed Basic one."""
     scheme, _, encoded = authorization.partition(" ")
@@ -253,7 +251,7 @@ def stk_callback_body(push) -> dict:
                 {"Name": "Amount", "Value": push.amount_kes},
                 {"Name": "MpesaReceiptNumber", "Value": push.receipt},
                 {"Name": "Balance"},
-                {"Name": "TransactionDate", "Value": int(ids.daraja_time(push.completed_at))},
+                {"Name": "TransactionDate", "Value": int(daraja_timestamp(push.completed_at))},
                 {"Name": "PhoneNumber", "Value": int(push.phone)},
             ]
         }
@@ -276,5 +274,5 @@ def query_answer(push) -> dict:
         "CheckoutRequestID": push.checkout_request_id,
     }
     if push.status == push.Status.PENDING:
-        return answer | {"ResultCode": "4999", "ResultDesc": STILL_PROCESSING_DESC}
+        return answer | {"ResultCode": STILL_PROCESSING, "ResultDesc": STILL_PROCESSING_DESC}
     return answer | {"ResultCode": push.result_code, "ResultDesc": push.query_result_desc}

@@ -3,21 +3,16 @@
 import datetime
 import secrets
 import string
-from zoneinfo import ZoneInfo
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
+from core.daraja_wire import EAT
+
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _RECEIPT_CHARS = string.ascii_uppercase + string.digits
 _DAY_CHARS = "123456789ABCDEFGHIJKLMNOPQRSTUV"  # 1-9, then A=10 ... V=31
 
 
 def eat(moment: datetime.datetime) -> datetime.datetime:
-    return moment.astimezone(NAIROBI)
-
-
-def daraja_time(moment: datetime.datetime) -> str:
-    """YYYYMMDDHHmmss in East Africa Time."""
-    return eat(moment).strftime("%Y%m%d%H%M%S")
+    return moment.astimezone(EAT)
 
 
 def access_token() -> str:

@@ -3,10 +3,14 @@
 Nothing is ever sent inside the request that created the work: requests only wake this thread (after their
 transaction commits). Several processes may run it at once; each delivery is claimed by exactly one of them.
 The thread polls while work is outstanding and ends when there is none; the next push starts it again.
+
+What a round does is registered at start-up (`serve`, called from apps.py with services.run_due), so this module
+needs nothing from the services that wake it.
 """
 
 import logging
 import threading
+from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 
@@ -19,6 +23,20 @@ _lock = threading.Lock()
 _wake = threading.Event()
 _stop = threading.Event()
 _thread: threading.Thread | None = None
+
+
+def _unregistered() -> float | None:
+    raise RuntimeError("Nothing to run: DarajaEmulatorConfig.ready() registers the emulator's due work.")
+
+
+_work: Callable[[], float | None] = _unregistered
+
+
+def serve(work: Callable[[], float | None]) -> None:
+    """Name what each round runs: the due work, returning seconds until the next piece of work, or None when
+    nothing is outstanding."""
+    global _work
+    _work = work
 
 
 def wake() -> None:
@@ -48,14 +66,12 @@ def stop(timeout: float = 5.0) -> None:
 
 def _run() -> None:
     global _thread
-    from .services import run_due
-
     idle = 0.0
     while not _stop.is_set():
         _wake.clear()
         try:
             close_old_connections()
-            next_due = run_due()
+            next_due = _work()
         except Exception:
             # Counted as idle, so a thread that cannot reach the database ends instead of spinning.
             logger.exception("Daraja emulator: dispatching failed")

@@ -9,13 +9,13 @@ import time
 import pytest
 import requests
 
-from mpesa.emulator import dispatcher
-from mpesa.emulator.models import Delivery, PlannedOutcome, StkPush
+from daraja_emulator import dispatcher
+from daraja_emulator.models import Delivery, PlannedOutcome, StkPush
 from mpesa.models import Payment, PaymentEvent
 from mpesa.services import payment_start, payments_reconcile
 from reservations.models import Booking
 from tests.daraja import use_emulator
-from tests.mpesa.emulator_support import BASIC, OAUTH, PUSH, for_phone
+from tests.daraja_emulator.emulator_support import BASIC, OAUTH, PUSH, for_phone
 from tests.mpesa.test_payments_emulated import booking_for, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

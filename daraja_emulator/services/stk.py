@@ -7,12 +7,13 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from core.daraja_wire import stk_password
 from core.money import MPESA_MAX_PAYMENT_KES
 
-from .. import ids, wire
+from .. import dispatcher, ids, wire
 from ..models import Delivery, PlannedOutcome, StkPush
 from ..wire import DarajaFault
-from .base import PromptError, _unique_receipt, _wake_dispatcher, emulator_now, known_passkey, known_shortcode, seconds
+from .base import PromptError, _unique_receipt, emulator_now, known_passkey, known_shortcode, seconds
 
 # The phone that waits for a person on the virtual phone, and numbers with a fixed outcome (issue 6).
 VIRTUAL_PHONE_NUMBER = "254708374149"
@@ -34,7 +35,7 @@ RULE_LIMITED_WINDOW = datetime.timedelta(seconds=120)
 def _check_merchant(*, shortcode: str, password: str, stamp: str) -> None:
     if shortcode != known_shortcode():
         raise DarajaFault(500, "500.001.1001", "Merchant does not exist")
-    expected = wire.stk_password(shortcode, known_passkey(), stamp)
+    expected = stk_password(shortcode=shortcode, passkey=known_passkey(), timestamp=stamp)
     if not secrets.compare_digest(password.encode(), expected.encode()):
         raise DarajaFault(500, "500.001.1001", "[MerchantValidate] - Wrong credentials")
 
@@ -222,7 +223,7 @@ def _push_create(*, phone: str, fields: dict) -> StkPush:
         if outcome is not None:
             outcome.used_by = push
             outcome.save(update_fields=["used_by"])
-        transaction.on_commit(_wake_dispatcher, robust=True)
+        transaction.on_commit(dispatcher.wake, robust=True)
     return push
 
 
@@ -263,7 +264,7 @@ def push_settle(*, push_id: int, result_code: str | None = None, result_desc: st
             )
             for _ in range(push.planned_callbacks)
         )
-        transaction.on_commit(_wake_dispatcher, robust=True)
+        transaction.on_commit(dispatcher.wake, robust=True)
     return push
 
 
@@ -345,7 +346,7 @@ def outcome_set_for_push(
             spoofed_source=spoofed_source,
         )
         push.save()
-        transaction.on_commit(_wake_dispatcher, robust=True)
+        transaction.on_commit(dispatcher.wake, robust=True)
     return push
 
 

@@ -12,11 +12,10 @@ import pytest
 import time_machine
 from django.urls import Resolver404, clear_url_caches, resolve
 
-from mpesa.client import SANDBOX_PASSKEY, daraja_timestamp, stk_password
-from mpesa.emulator import ids, services
-from mpesa.emulator.models import Delivery, StkPush
-from tests.mpesa.conftest import vector
-from tests.mpesa.emulator_support import (
+from core.daraja_wire import SANDBOX_PASSKEY, daraja_timestamp, stk_password
+from daraja_emulator import ids, services
+from daraja_emulator.models import Delivery, StkPush
+from tests.daraja_emulator.emulator_support import (
     BASIC,
     CHECKOUT_REQUEST_ID_RE,
     INDEX,
@@ -33,6 +32,7 @@ from tests.mpesa.emulator_support import (
     push_request,
     query_request,
 )
+from tests.mpesa.conftest import vector
 
 pytestmark = pytest.mark.django_db
 

@@ -6,15 +6,17 @@ import json
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from .. import ids, wire
+from core.daraja_wire import REVERSAL_COMMAND, SANDBOX_INITIATOR_NAME, TRANSACTION_STATUS_COMMAND, daraja_timestamp
+
+from .. import dispatcher, ids, wire
 from ..models import AsyncRequest, Delivery, StkPush
-from .base import BUSINESS_NAME, CUSTOMER_NAME, _unique_receipt, _wake_dispatcher, emulator_now, seconds
+from .base import BUSINESS_NAME, CUSTOMER_NAME, _unique_receipt, emulator_now, seconds
 
 QUEUE_TIMEOUT_REFERENCE = "https://internalsandbox.safaricom.co.ke/mpesa/reversalresults/v1/submit"
 
 
 def _initiator_valid(initiator: str, credential: str) -> bool:
-    expected_name = settings.MPESA_INITIATOR_NAME or "testapi"
+    expected_name = settings.MPESA_INITIATOR_NAME or SANDBOX_INITIATOR_NAME
     expected_credential = settings.MPESA_SECURITY_CREDENTIAL
     return initiator == expected_name and (not expected_credential or credential == expected_credential)
 
@@ -75,14 +77,14 @@ def _schedule_result(request: AsyncRequest, body: dict, now: datetime.datetime) 
         body=json.dumps(body),
         due_at=now + seconds("MPESA_EMULATOR_RESULT_DELAY_SECONDS"),
     )
-    transaction.on_commit(_wake_dispatcher, robust=True)
+    transaction.on_commit(dispatcher.wake, robust=True)
 
 
 def transaction_status_accept(*, body: dict, reached_at: str) -> AsyncRequest:
     """Acknowledge a Transaction Status query and schedule its result (§5.3) for ResultURL."""
     values = _validate_async(
         body,
-        command="TransactionStatusQuery",
+        command=TRANSACTION_STATUS_COMMAND,
         code="400.003.02",
         fields=["PartyA", "IdentifierType", "ResultURL", "QueueTimeOutURL", "Remarks"],
         reached_at=reached_at,
@@ -108,7 +110,7 @@ def transaction_status_accept(*, body: dict, reached_at: str) -> AsyncRequest:
         else:
             request.result_code, request.result_desc = "0", wire.CALLBACK_DESC["0"]
             local_phone = "0" + payment.phone[3:]
-            completed = int(ids.daraja_time(payment.completed_at))
+            completed = int(daraja_timestamp(payment.completed_at))
             parameters = [
                 {"Key": "DebitPartyName", "Value": f"{local_phone} - {CUSTOMER_NAME}"},
                 {"Key": "CreditPartyName", "Value": f"{payment.business_short_code} - {BUSINESS_NAME}"},
@@ -145,7 +147,7 @@ def reversal_accept(*, body: dict, reached_at: str) -> AsyncRequest:
     this emulator did not issue to that shortcode, 2 for more than was paid."""
     values = _validate_async(
         body,
-        command="TransactionReversal",
+        command=REVERSAL_COMMAND,
         code="400.002.02",
         fields=["Amount", "ReceiverParty", "RecieverIdentifierType", "ResultURL", "QueueTimeOutURL", "Remarks"],
         reached_at=reached_at,
@@ -200,7 +202,7 @@ def _schedule_reversal_result(request: AsyncRequest, payment: StkPush | None, no
         parameters = [
             {"Key": "DebitAccountBalance", "Value": "Utility Account|KES|245500.00|245500.00|0.00|0.00"},
             {"Key": "Amount", "Value": float(request.amount_kes)},
-            {"Key": "TransCompletedTime", "Value": int(ids.daraja_time(now))},
+            {"Key": "TransCompletedTime", "Value": int(daraja_timestamp(now))},
             {"Key": "OriginalTransactionID", "Value": payment.receipt},
             {"Key": "Charge", "Value": 0.0},
             {"Key": "CreditPartyPublicName", "Value": f"{payment.phone} - {CUSTOMER_NAME}"},

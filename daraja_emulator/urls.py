@@ -2,16 +2,24 @@
 
 from django.urls import path, re_path
 
+from core.daraja_wire import OAUTH_PATH, REVERSAL_PATH, STK_PUSH_PATH, STK_QUERY_PATH, TRANSACTION_STATUS_PATH
+
 from . import views
 
 app_name = "daraja_emulator"
 
+
+def _under_daraja(endpoint: str) -> str:
+    """A Daraja endpoint path relative to the /daraja/ mount."""
+    return endpoint.removeprefix("/")
+
+
 urlpatterns = [
-    path("oauth/v1/generate", views.oauth_generate, name="oauth"),
-    path("mpesa/stkpush/v1/processrequest", views.stk_push, name="stk-push"),
-    path("mpesa/stkpushquery/v1/query", views.stk_query, name="stk-query"),
-    path("mpesa/transactionstatus/v1/query", views.transaction_status, name="transaction-status"),
-    path("mpesa/reversal/v1/request", views.reversal, name="reversal"),
+    path(_under_daraja(OAUTH_PATH), views.oauth_generate, name="oauth"),
+    path(_under_daraja(STK_PUSH_PATH), views.stk_push, name="stk-push"),
+    path(_under_daraja(STK_QUERY_PATH), views.stk_query, name="stk-query"),
+    path(_under_daraja(TRANSACTION_STATUS_PATH), views.transaction_status, name="transaction-status"),
+    path(_under_daraja(REVERSAL_PATH), views.reversal, name="reversal"),
     # Any other Daraja path answers like Daraja does for a wrong path.
     re_path(r"^(?:oauth|mpesa)/", views.resource_not_found, name="not-found"),
     path("phone/", views.phone, name="phone"),

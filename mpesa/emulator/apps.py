@@ -1,8 +1,0 @@
-from django.apps import AppConfig
-
-
-class DarajaEmulatorConfig(AppConfig):
-    name = "mpesa.emulator"
-    label = "daraja_emulator"
-    verbose_name = "Daraja emulator"
-    default_auto_field = "django.db.models.BigAutoField"
