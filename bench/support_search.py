@@ -206,7 +206,7 @@ def fill(*, listings: int, guests: int, payments: int) -> None:
                     "settled_at": "b.created_at + interval '2 minutes'",
                     "last_query_at": "NULL",
                     "query_count": "0",
-                    # What mpesa.support_search writes, for these ASCII names: booker, address, title, then the
+                    # What mpesa.search_text writes, for these ASCII names: booker, address, title, then the
                     # second guest (the first is the booker again, written once).
                     "search_text": "(SELECT concat_ws(E'\\n', lower(u.full_name), lower(u.email), lower(l.title), "
                     "(SELECT string_agg(lower(bg.full_name), E'\\n' ORDER BY bg.position) "
@@ -232,7 +232,7 @@ def fill(*, listings: int, guests: int, payments: int) -> None:
 def check_search_text() -> None:
     """The fill's search column says what the application would have written (a sample of 500 payments)."""
     from mpesa.models import Payment
-    from mpesa.support_search import booking_search_texts
+    from mpesa.search_text import booking_search_texts
 
     sample = dict(Payment.objects.order_by("?").values_list("booking_id", "search_text")[:500])
     expected = booking_search_texts(booking_ids=sample)

@@ -15,7 +15,7 @@ urlpatterns = [
     path("listings/", include("listings.urls")),
     path("accounts/", include("allauth.urls")),
     path("host/", include("listings.urls_host")),
-    path("support/", include("mpesa.support_urls")),
+    path("support/", include("support.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,4 +6,4 @@ class MpesaConfig(AppConfig):
     verbose_name = "M-Pesa"
 
     def ready(self) -> None:
-        from mpesa import checks, support_search  # noqa: F401
+        from mpesa import checks, search_text  # noqa: F401

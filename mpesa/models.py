@@ -65,7 +65,7 @@ class Payment(TimeStampedModel):
     # again when a query says paid; null while no success callback has been applied.
     reported = models.JSONField(null=True, blank=True, editable=False)
     # Refunds that hold part of this payment: succeeded, or on their way (requested, approved, sent, or reported failed
-    # but not yet confirmed). Kept by mpesa.support_services under the payment lock.
+    # but not yet confirmed). Kept by mpesa.refunds under the payment lock.
     refund_committed_kes = models.PositiveIntegerField(default=0)
     guest_code = models.CharField(_("code typed by the guest"), max_length=10, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
@@ -74,7 +74,7 @@ class Payment(TimeStampedModel):
     last_query_at = models.DateTimeField(null=True, blank=True)
     query_count = models.PositiveSmallIntegerField(default=0)
     # The booking's names, e-mail addresses and listing title, normalised, one per line; kept up to date by
-    # mpesa.support_search. The console's name search reads it through a trigram index (PostgreSQL, migration 0007).
+    # mpesa.search_text. The console's name search reads it through a trigram index (PostgreSQL, migration 0007).
     search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
@@ -169,6 +169,8 @@ class SupportAction(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         default_permissions = ()
+        # The support console's permissions, listed here only: the console's views and seed_demo read them from
+        # this model.
         permissions = [
             ("view_transactions", "Can view transactions in the support console"),
             ("query_mpesa", "Can ask M-Pesa about a payment"),

@@ -20,7 +20,7 @@ from core.phone import normalise_phone
 from core.rate_limits import rate_limit_increment
 from mpesa.client import DarajaClient, DarajaError, Exchange, StkQueryAnswer, new_token
 from mpesa.models import Payment, PaymentEvent
-from mpesa.support_search import booking_search_texts
+from mpesa.search_text import booking_search_texts
 from reservations.models import Booking
 from reservations.services import (
     BookingError,
@@ -530,6 +530,15 @@ def payment_verify(*, payment_id: int) -> Payment:
     return _query_and_settle(payment)
 
 
+def payment_query(*, payment: Payment) -> Payment:
+    """Ask M-Pesa about a payment now, whatever its status and however recently it was asked (support's STK Query),
+    and settle the answer through the same path as the panel's check. A payment without a CheckoutRequestID is
+    returned as it is: only Transaction Status can find it."""
+    if not payment.checkout_request_id:
+        return payment
+    return _query_and_settle(payment)
+
+
 def payment_check(*, payment: Payment, now: datetime.datetime | None = None) -> Payment:
     """Ask M-Pesa about a payment still pending, at most once per MPESA_QUERY_EVERY_SECONDS (kept in the database)."""
     now = now or timezone.now()
@@ -736,8 +745,9 @@ def result_record(
     size: int | None = None,
     trusted: bool = True,
 ) -> PaymentEvent:
-    """Keep a Transaction Status or Reversal result as it arrived (as callback_record does); the support console
-    settles it. An untrusted one (from an address off the allow-list) is recorded and never applied."""
+    """Keep a Transaction Status or Reversal result as it arrived (as callback_record does), for
+    mpesa.transaction_status.support_result_received to apply. An untrusted one (from an address off the allow-list)
+    is recorded and never applied."""
     return _record_received(
         None,
         Kind.RESULT,

@@ -25,7 +25,9 @@ from mpesa.services import (
     payment_check,
     payment_record_guest_code,
     payment_start,
+    result_record,
 )
+from mpesa.transaction_status import support_result_received
 from reservations.selectors import booking_get_for_booker, trip_detail
 
 logger = logging.getLogger(__name__)
@@ -220,9 +222,7 @@ def stk_callback(request, token: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def async_result(request, token: str) -> HttpResponse:
-    """Result and timeout callbacks of Transaction Status and Reversal: recorded raw for the support console."""
-    from mpesa.services import result_record
-
+    """Result and timeout callbacks of Transaction Status and Reversal: recorded raw, then applied to their request."""
     ip = client_ip(request, trusted_proxies=settings.MPESA_TRUSTED_PROXIES)
     if not result_token_known(token) and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
@@ -235,8 +235,6 @@ def async_result(request, token: str) -> HttpResponse:
         logger.warning("Result callback from %s, which is not on MPESA_CALLBACK_ALLOWED_IPS; recorded only", ip)
         return JsonResponse(ACCEPTED)
     try:
-        from mpesa.support_services import support_result_received
-
         support_result_received(event_id=event.pk)
     except Exception:  # recorded already; the support console shows the raw result
         logger.exception("Result callback %s could not be applied", event.pk)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "reservations",
     "mpesa",
     "daraja_emulator",
+    "support",
     "demo",
 ]
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from core.money import MPESA_MAX_PAYMENT_KES
 from mpesa.client import StkQueryAnswer, new_token
 from mpesa.models import Payment
+from mpesa.search_text import booking_search_texts
 from mpesa.services import payment_settle_query
-from mpesa.support_search import booking_search_texts
 from reservations.services import booking_lock, booking_payment_started
 from tests.listings.builders import make_listing
 from tests.reservations.conftest import guest, hold, host, listing  # noqa: F401 - fixtures

@@ -386,9 +386,9 @@ def test_a_paid_query_after_a_mismatched_callback_keeps_the_nights_until_support
     pending_payment, post_callback, hold, make_user
 ):
     from mpesa.selectors import payment_panel
-    from mpesa.support_selectors import attention_items
-    from mpesa.support_services import attention_resolve
     from reservations.services import BookingError
+    from support.selectors import attention_items
+    from support.services import attention_resolve
 
     payment = pending_payment()
     post_callback(payment, success_callback(payment, amount=payment.amount_kes - 1))

@@ -125,10 +125,19 @@ class FakeDaraja:
         return self._accepted("/mpesa/reversal/v1/request", {"TransactionID": kwargs["receipt"]})
 
 
+# Where mpesa makes its Daraja client for the console's requests: STK Query, Reversal, Transaction Status.
+CONSOLE_CLIENTS = ("mpesa.services._client", "mpesa.refunds._client", "mpesa.transaction_status._client")
+
+
+def use_fake_daraja(monkeypatch, fake) -> None:
+    for target in CONSOLE_CLIENTS:
+        monkeypatch.setattr(target, lambda: fake)
+
+
 @pytest.fixture
 def daraja(monkeypatch):
     fake = FakeDaraja()
-    monkeypatch.setattr("mpesa.support_services._client", lambda: fake)
+    use_fake_daraja(monkeypatch, fake)
     return fake
 
 

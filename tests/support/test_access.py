@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from mpesa.models import Refund, SupportAction
-from mpesa.support_services import refund_request
+from support.services import refund_request
 from tests.support.conftest import unmatched_callback, with_second_factor
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ from django.db import connection
 
 from mpesa.client import StkQueryAnswer
 from mpesa.models import AttentionResolution, Payment, PaymentEvent, Refund, StatusRequest, SupportAction
-from mpesa.support_services import (
+from reservations.models import Booking
+from support.services import (
     SupportError,
     attention_resolve,
     callback_link,
@@ -19,7 +20,6 @@ from mpesa.support_services import (
     refund_approve,
     refund_request,
 )
-from reservations.models import Booking
 from tests.mpesa.conftest import vector
 from tests.support.conftest import unmatched_callback
 

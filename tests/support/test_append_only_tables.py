@@ -8,8 +8,8 @@ import pytest
 from django.db import connection, transaction
 
 from mpesa.models import AttentionResolution, PaymentEvent, SupportAction, UnmatchedCallbackLink
-from mpesa.support_services import callback_link
 from reservations.models import BookingEvent
+from support.services import callback_link
 from tests.support.conftest import unmatched_callback
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

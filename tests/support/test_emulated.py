@@ -6,8 +6,8 @@ import pytest
 from daraja_emulator import dispatcher
 from mpesa.models import Payment, Refund, StatusRequest
 from mpesa.services import payment_start
-from mpesa.support_services import SupportError, payment_query_status, payment_query_stk, refund_approve, refund_request
 from reservations.models import Booking
+from support.services import SupportError, payment_query_status, payment_query_stk, refund_approve, refund_request
 from tests.daraja import use_emulator
 from tests.mpesa.test_payments_emulated import booking_for, wait_for
 

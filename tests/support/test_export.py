@@ -7,7 +7,7 @@ import io
 import pytest
 
 from mpesa.models import Payment, SupportAction
-from mpesa.support_views import neutralise
+from support.views import neutralise
 
 pytestmark = pytest.mark.django_db
 

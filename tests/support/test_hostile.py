@@ -57,7 +57,7 @@ def test_other_actions_with_bad_input_are_refused(agent_client, paid_payment, ur
 
 
 def test_a_refund_approval_without_a_note_is_refused(client, lead, agent, paid_payment, daraja):
-    from mpesa.support_services import refund_request
+    from support.services import refund_request
 
     payment = paid_payment()
     refund = refund_request(

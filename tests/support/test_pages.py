@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mpesa.models import Payment
-from mpesa.support_services import payment_query_status, refund_request
+from support.services import payment_query_status, refund_request
 from tests.listings.builders import make_listing
 from tests.support.conftest import unmatched_callback
 from tests.support.test_actions import reversal_success
@@ -234,7 +234,7 @@ def test_a_result_callback_for_no_request_of_ours_needs_attention_and_can_be_lin
     agent_client, agent, paid_payment, daraja, post_result
 ):
     from mpesa.models import PaymentEvent, UnmatchedCallbackLink
-    from mpesa.support_services import callback_link
+    from support.services import callback_link
 
     payment = paid_payment()
     ours = refund_request(

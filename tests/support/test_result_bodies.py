@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
-from mpesa.support_services import payment_query_status, refund_request
+from support.services import payment_query_status, refund_request
 from tests.mpesa.conftest import vector
 
 pytestmark = pytest.mark.django_db

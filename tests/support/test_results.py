@@ -9,9 +9,9 @@ from django.db.models import F
 
 from mpesa.client import DarajaError
 from mpesa.models import AttentionResolution, Payment, PaymentEvent, Refund, StatusRequest
-from mpesa.support_services import SupportError, payment_query_status, refund_request
 from reservations.models import Booking
-from tests.support.conftest import FakeDaraja
+from support.services import SupportError, payment_query_status, refund_request
+from tests.support.conftest import FakeDaraja, use_fake_daraja
 from tests.support.test_actions import key, reversal_failure, reversal_success, status_result
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +203,7 @@ class AnswersBeforeReturning(FakeDaraja):
 def answers_first(monkeypatch, post_result):
     def _use(**options):
         fake = AnswersBeforeReturning(post_result, **options)
-        monkeypatch.setattr("mpesa.support_services._client", lambda: fake)
+        use_fake_daraja(monkeypatch, fake)
         return fake
 
     return _use
@@ -295,14 +295,15 @@ def test_the_threshold_counts_refunds_already_made_on_the_bookings_other_payment
 
 
 def test_refund_statuses_follow_the_transition_table(agent, paid_payment, daraja):
-    from mpesa.support_services import refund_set_status
+    from mpesa.refunds import refund_set_status
+    from mpesa.services import PaymentError
 
     payment = paid_payment()
     refund = refund_request(
         actor=agent, payment_id=payment.pk, amount_kes=500, method="reversal", reason="Goodwill", key=key()
     )
     assert refund.status == Refund.Status.SENT
-    with pytest.raises(SupportError, match="cannot go from Sent to M-Pesa to Awaiting approval"):
+    with pytest.raises(PaymentError, match="cannot go from Sent to M-Pesa to Awaiting approval"):
         refund_set_status(refund, Refund.Status.REQUESTED, payment=payment)
     assert refund.status == Refund.Status.SENT and committed(payment) == 500
     assert set(Refund.TRANSITIONS) == set(Refund.Status) and not Refund.TRANSITIONS[Refund.Status.SUCCEEDED]

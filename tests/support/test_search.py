@@ -163,7 +163,7 @@ def test_a_foreign_or_mistyped_phone_number_is_explained(agent_client, shop, num
 
 
 def test_a_search_that_can_match_nothing_is_an_empty_page():
-    from mpesa.support_selectors import SearchFilters, payment_search_page
+    from support.selectors import SearchFilters, payment_search_page
 
     page = payment_search_page(filters=SearchFilters(q="+44 20 7946 0958"))
     assert page.rows == [] and not page.has_next
@@ -199,7 +199,7 @@ def test_odd_text_is_just_text(agent_client, shop, text):
 
 
 def test_pages_go_back_in_time(agent_client, shop, settings, monkeypatch):
-    monkeypatch.setattr("mpesa.support_selectors.PAGE_SIZE", 2)
+    monkeypatch.setattr("support.selectors.search.PAGE_SIZE", 2)
     first = agent_client.get("/support/").context["results"]
     second = agent_client.get("/support/", {"page": 2}).context["results"]
     assert first.has_next and not second.has_next and second.has_previous
@@ -207,7 +207,7 @@ def test_pages_go_back_in_time(agent_client, shop, settings, monkeypatch):
 
 
 def test_the_next_page_and_the_export_keep_every_filter(agent_client, shop, monkeypatch):
-    monkeypatch.setattr("mpesa.support_selectors.PAGE_SIZE", 1)
+    monkeypatch.setattr("support.selectors.search.PAGE_SIZE", 1)
     today = timezone.localdate().isoformat()
     response = agent_client.get("/support/", {"date_from": today, "amount_min": "1", "amount_max": "9999999"})
     assert [p.pk for p in response.context["results"].rows] == [shop["third"].pk]

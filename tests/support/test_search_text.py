@@ -14,8 +14,8 @@ from listings.models import Listing
 from listings.services import listing_update
 from mpesa.client import Exchange, StkPushAccepted
 from mpesa.models import Payment
+from mpesa.search_text import booking_search_texts, payment_search_text_refresh, search_normalise
 from mpesa.services import payment_start
-from mpesa.support_search import booking_search_texts, payment_search_text_refresh, search_normalise
 from reservations.services import GuestData
 from tests.listings.builders import make_listing
 

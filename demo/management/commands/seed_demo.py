@@ -15,14 +15,10 @@ DEMO_ACCOUNTS = [
     ("support@nexus.test", "Sam Mwangi", "", ["support"]),
     ("lead@nexus.test", "Linet Achieng", "", ["support", "approves refunds"]),
 ]
-# The support console's permissions (mpesa.SupportAction); approving refunds is the lead's alone.
-SUPPORT_PERMISSIONS = [
-    "view_transactions",
-    "query_mpesa",
-    "request_refund",
-    "resolve_exception",
-    "export_transactions",
-]
+# The support group has every permission of the console (those mpesa.SupportAction declares) but approving refunds,
+# which is the lead's alone.
+CONSOLE_PERMISSIONS = {"content_type__app_label": "mpesa", "content_type__model": "supportaction"}
+APPROVE_REFUND = "approve_refund"
 
 
 class Command(BaseCommand):
@@ -38,10 +34,9 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             support_group, _ = Group.objects.get_or_create(name="support")
-            support_group.permissions.add(
-                *Permission.objects.filter(content_type__app_label="mpesa", codename__in=SUPPORT_PERMISSIONS)
-            )
-            approve = Permission.objects.get(content_type__app_label="mpesa", codename="approve_refund")
+            console = Permission.objects.filter(**CONSOLE_PERMISSIONS)
+            support_group.permissions.add(*console.exclude(codename=APPROVE_REFUND))
+            approve = console.get(codename=APPROVE_REFUND)
             for email, full_name, phone, groups in DEMO_ACCOUNTS:
                 user = self._ensure_user(email=email, full_name=full_name, phone=phone)
                 if "support" in groups:

@@ -6,6 +6,7 @@ import csv
 import functools
 from urllib.parse import urlencode
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -19,9 +20,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.phone import mask_phone
-from mpesa.models import Payment
-from mpesa.support_forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
-from mpesa.support_selectors import (
+from mpesa.models import Payment, SupportAction
+from mpesa.refunds import refund_approval_refusal
+from support.forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
+from support.selectors import (
     attention_items,
     payment_detail,
     payment_search,
@@ -29,26 +31,19 @@ from mpesa.support_selectors import (
     refund_get,
     support_today,
 )
-from mpesa.support_services import (
+from support.services import (
     SupportError,
     attention_resolve,
     callback_link,
     export_record,
     payment_query_status,
     payment_query_stk,
-    refund_approval_refusal,
     refund_approve,
     refund_request,
 )
 
-PERMISSIONS = (
-    "view_transactions",
-    "query_mpesa",
-    "request_refund",
-    "approve_refund",
-    "resolve_exception",
-    "export_transactions",
-)
+# Each console permission's codename, as SupportAction declares them (app label mpesa).
+PERMISSIONS = tuple(codename for codename, _label in SupportAction._meta.permissions)
 HOME = "support/home.html"
 ATTENTION = "support/attention.html"
 DETAIL = "support/payment_detail.html"
@@ -56,8 +51,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def has_second_factor(user) -> bool:
-    from allauth.mfa.models import Authenticator
-
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 

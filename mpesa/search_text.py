@@ -1,4 +1,5 @@
-"""The support console's search column: each payment carries its booking's people and place as one normalised text.
+"""Each payment's search column: it carries its booking's people and place as one normalised text, which the support
+console's search reads (support.selectors).
 
 `Payment.search_text` holds the booker's name and e-mail address, the listing's title and every guest's name and
 e-mail address, each lower-cased, without accents and with single spaces, one per line (so a fragment never spans

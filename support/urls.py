@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mpesa import support_views as views
+from support import views
 
 app_name = "support"
 

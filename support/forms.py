@@ -1,4 +1,4 @@
-"""Input shapes for the support console. Rules that read other rows live in mpesa.support_services."""
+"""Input shapes for the support console. Rules that read other rows live in support.services."""
 
 import datetime
 import uuid
@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.phone import normalise_phone
 from mpesa.models import Payment, Refund
-from mpesa.support_selectors import SearchFilters, looks_like_phone
+from support.selectors import SearchFilters, looks_like_phone
 
 INPUT = "w-full min-w-0 rounded-md border border-slate-300 px-3 py-2 text-sm"
 # The days a search may name (templates/support/home.html gives the date inputs the same bounds). Far dates would

@@ -1,0 +1,119 @@
+"""One payment as the console shows it: its booking and one timeline of M-Pesa's messages, the booking's history and
+staff actions."""
+
+import datetime
+import json
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.http import Http404
+
+from core.redact import mask_payment_tokens, masked
+from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest, SupportAction, UnmatchedCallbackLink
+from mpesa.refunds import refundable_kes
+from reservations.models import Booking, BookingEvent
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime.datetime
+    source: str  # mpesa, booking, staff
+    title: str
+    message: str
+    body: object = None
+    raw_body: str = ""
+    who: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def pretty(self) -> str:
+        """The raw M-Pesa body, pretty-printed when it is JSON, else as it arrived; URL tokens masked."""
+        if self.body is not None:
+            return json.dumps(masked(self.body), indent=2, ensure_ascii=False, sort_keys=False)
+        return mask_payment_tokens(self.raw_body)
+
+
+@dataclass(frozen=True)
+class PaymentDetail:
+    payment: Payment
+    booking: Booking
+    timeline: list[TimelineEntry]
+    refunds: list[Refund]
+    status_requests: list[StatusRequest]
+    refundable_kes: int
+
+    @property
+    def awaiting_result(self) -> bool:
+        return any(r.status == Refund.Status.SENT for r in self.refunds) or any(
+            s.status == StatusRequest.Status.SENT for s in self.status_requests
+        )
+
+
+def payment_detail(*, payment_id: int) -> PaymentDetail:
+    """The payment, its booking and one timeline of M-Pesa's messages, the booking's history and staff actions.
+    A fixed number of queries however long the history. Http404 for an unknown id."""
+    payment = (
+        Payment.objects.select_related("booking", "booking__listing", "booking__booker", "initiated_by")
+        .filter(pk=payment_id)
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    booking = payment.booking
+    refunds = list(payment.refunds.select_related("requested_by", "approved_by").order_by("created_at", "id"))
+    requests = list(payment.status_requests.select_related("requested_by").order_by("created_at", "id"))
+    tokens = [r.result_token for r in refunds] + [s.result_token for s in requests]
+    events = PaymentEvent.objects.filter(
+        Q(payment=payment)
+        | Q(kind=PaymentEvent.Kind.RESULT, path_token__in=tokens)
+        | Q(pk__in=UnmatchedCallbackLink.objects.filter(payment=payment).values("event_id"))
+    ).order_by("created_at", "id")
+    timeline = [
+        TimelineEntry(
+            at=event.created_at,
+            source="mpesa",
+            title=event.get_kind_display(),
+            message=event.message,
+            body=event.body,
+            raw_body=event.raw_body,
+            meta={"kind": event.kind, "ip": event.source_ip or "", "http_status": event.http_status, "id": event.pk},
+        )
+        for event in events
+    ]
+    for event in BookingEvent.objects.filter(booking=booking).select_related("actor").order_by("created_at", "id"):
+        timeline.append(
+            TimelineEntry(
+                at=event.created_at,
+                source="booking",
+                title=f"Booking: {event.action.replace('_', ' ')}",
+                message=event.message,
+                who=str(event.actor or event.get_actor_kind_display()),
+            )
+        )
+    for action in SupportAction.objects.filter(payment=payment).select_related("actor").order_by("created_at", "id"):
+        timeline.append(
+            TimelineEntry(
+                at=action.created_at,
+                source="staff",
+                title=action.get_kind_display(),
+                message=action.reason,
+                who=action.actor.email,
+                meta=action.details,
+            )
+        )
+    timeline.sort(key=lambda entry: entry.at)
+    return PaymentDetail(
+        payment=payment,
+        booking=booking,
+        timeline=timeline,
+        refunds=refunds,
+        status_requests=requests,
+        refundable_kes=refundable_kes(payment),
+    )
+
+
+def refund_get(*, refund_id: int) -> Refund:
+    refund = Refund.objects.filter(pk=refund_id).first()
+    if refund is None:
+        raise Http404
+    return refund

@@ -1,0 +1,238 @@
+"""The console's search: payments by receipt, phone, reference or a fragment of a name, with filters, a page at a time,
+and today's figures. Every page costs the same number of queries however much data there is."""
+
+import datetime
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from core.phone import mask_phone, normalise_phone
+from mpesa.models import Payment, Refund
+from mpesa.search_text import search_normalise
+from reservations.models import Booking
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+PAGE_SIZE = 25
+RECEIPT_SHAPE = re.compile(r"^(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{10}$")
+# M-Pesa receipts can be letters only ("UKPVCEVXHY"); so can a name fragment. Such a text is searched as both.
+RECEIPT_OR_WORD_SHAPE = re.compile(r"^[A-Z]{10}$")
+REF_SHAPE = re.compile(r"^NX-?([0-9A-Z]{6})$")
+# Digits with the separators people read numbers out with: searched as a phone number, never as a name.
+PHONE_SHAPE = re.compile(r"[\d\s+\-().]{9,20}")
+
+
+def looks_like_phone(text: str) -> bool:
+    return PHONE_SHAPE.fullmatch(text) is not None
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    q: str = ""
+    status: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+
+    def as_dict(self) -> dict:
+        values = {
+            "q": self.q,
+            "status": self.status,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "min": "" if self.amount_min is None else str(self.amount_min),
+            "max": "" if self.amount_max is None else str(self.amount_max),
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=NAIROBI)
+
+
+def _key_q(text: str) -> Q | None:
+    """What a caller might read out that names a payment exactly: receipt (or the code a guest typed),
+    CheckoutRequestID, phone number, booking reference. Answered through their own indexes."""
+    upper = text.upper()
+    if upper.startswith("WS_CO_"):
+        return Q(checkout_request_id=text)
+    if RECEIPT_SHAPE.match(upper):
+        return Q(receipt=upper) | Q(guest_code=upper)
+    ref = REF_SHAPE.match(upper.replace(" ", ""))
+    if ref:
+        return Q(booking__ref=f"NX-{ref.group(1)}")
+    if looks_like_phone(text):
+        try:
+            return Q(phone=normalise_phone(text))
+        except ValidationError:  # SearchForm refuses such text; a caller without the form finds nothing
+            return Q(pk__in=[])
+    return None
+
+
+def _filter_text(payments: QuerySet[Payment], text: str) -> QuerySet[Payment]:
+    key = _key_q(text)
+    if key is not None:
+        return payments.filter(key)
+    # A fragment of a name, e-mail address or listing title: one column, lower-cased like the fragment, read through
+    # its trigram index on PostgreSQL (mpesa.search_text). SQLite's LIKE reads every row (fine at make run sizes).
+    by_name = payments.filter(search_text__contains=search_normalise(text))
+    upper = text.upper()
+    if RECEIPT_OR_WORD_SHAPE.match(upper):
+        return payments.filter(Q(receipt=upper) | Q(guest_code=upper)) | by_name
+    return by_name
+
+
+def payment_search(*, filters: SearchFilters) -> QuerySet[Payment]:
+    """Payments matching the filters, newest first (dates are Nairobi days)."""
+    payments = Payment.objects.all()
+    if filters.q:
+        payments = _filter_text(payments, filters.q)
+    if filters.status:
+        payments = payments.filter(status=filters.status)
+    if filters.date_from:
+        payments = payments.filter(created_at__gte=_local_midnight(filters.date_from))
+    if filters.date_to:
+        payments = payments.filter(created_at__lt=_local_midnight(filters.date_to + datetime.timedelta(days=1)))
+    if filters.amount_min is not None:
+        payments = payments.filter(amount_kes__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        payments = payments.filter(amount_kes__lte=filters.amount_max)
+    return payments.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One line of the results, read as plain values: a page builds no model instances."""
+
+    pk: int
+    ref: str
+    guest: str  # the booker's name, or their e-mail address when they gave no name
+    amount_kes: int
+    status: str
+    status_label: str
+    phone: str
+    receipt: str | None
+    listing: str
+    created_at: datetime.datetime
+    url: str  # the payment's console page
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    rows: list[SearchRow]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def _rows_sql(ids_sql: str) -> str:
+    """The page's rows with their booking, booker and listing, for the ids the search's own query picks. Written
+    out: on every search, composing it through the ORM took four times as long as PostgreSQL took to answer it."""
+    payment, booking = Payment._meta.db_table, Booking._meta.db_table
+    user = Booking._meta.get_field("booker").related_model._meta.db_table
+    listing = Booking._meta.get_field("listing").related_model._meta.db_table
+    return f"""
+        SELECT p.id, b.ref, u.full_name, u.email, p.amount_kes, p.status, p.phone, p.receipt, l.title, p.created_at
+          FROM {payment} p
+          JOIN {booking} b ON b.id = p.booking_id
+          JOIN {user} u ON u.id = b.booker_id
+          JOIN {listing} l ON l.id = b.listing_id
+         WHERE p.id IN ({ids_sql})
+         ORDER BY p.created_at DESC, p.id DESC
+    """
+
+
+def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
+    """One query: the page's payments with their booking, listing and booker (one more row tells if there is
+    a next page, so no COUNT over the whole table)."""
+    page = max(page, 1)
+    start = (page - 1) * PAGE_SIZE
+    # The page's ids first, then their bookings, listings and bookers: the joins are made for one page only.
+    page_ids = payment_search(filters=filters).values("pk")[start : start + PAGE_SIZE + 1]
+    try:
+        ids_sql, params = page_ids.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing, such as an empty list of ids
+        return SearchPage(rows=[], number=page, has_next=False)
+    with connection.cursor() as cursor:
+        cursor.execute(_rows_sql(ids_sql), params)
+        values = cursor.fetchall()
+    labels = {value: str(label) for value, label in Payment.Status.choices}
+    # One reverse() a page, not one a row (it cost as much as the rest of a row): the rows' links differ only by id.
+    head, _, tail = reverse("support:payment", kwargs={"payment_id": 0}).rpartition("0")
+    rows = [
+        SearchRow(
+            pk=pk,
+            ref=ref,
+            guest=full_name or email,
+            amount_kes=amount_kes,
+            status=status,
+            status_label=labels.get(status, status),
+            phone=phone,
+            receipt=receipt,
+            listing=title,
+            # SQLite hands back the stored UTC time without its zone
+            created_at=created_at if timezone.is_aware(created_at) else timezone.make_aware(created_at, datetime.UTC),
+            url=f"{head}{pk}{tail}",
+        )
+        for pk, ref, full_name, email, amount_kes, status, phone, receipt, title, created_at in values[:PAGE_SIZE]
+    ]
+    return SearchPage(rows=rows, number=page, has_next=len(values) > PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class TodayFigures:
+    started: int
+    succeeded: int
+    failed: int
+    pending: int
+    unknown: int
+    collected_kes: int
+    refunded_kes: int
+
+
+def support_today(*, now: datetime.datetime | None = None) -> TodayFigures:
+    """Today's payments (Nairobi day) by outcome, money collected and refunded. One query, written out: it is on
+    every console page, and the ORM spent longer composing the two aggregates than PostgreSQL took to answer."""
+    now = now or timezone.now()
+    start = connection.ops.adapt_datetimefield_value(_local_midnight(timezone.localtime(now, NAIROBI).date()))
+    S = Payment.Status
+    in_flight = sorted(status.value for status in Payment.IN_FLIGHT)
+    sql = f"""
+        SELECT COUNT(*),
+               COUNT(CASE WHEN status = %s THEN 1 END),
+               COUNT(CASE WHEN status = %s THEN 1 END),
+               COUNT(CASE WHEN status IN ({", ".join(["%s"] * len(in_flight))}) THEN 1 END),
+               COUNT(CASE WHEN status = %s THEN 1 END),
+               COALESCE(SUM(CASE WHEN status = %s THEN amount_kes END), 0),
+               (SELECT COALESCE(SUM(amount_kes), 0) FROM {Refund._meta.db_table}
+                 WHERE status = %s AND settled_at >= %s)
+          FROM {Payment._meta.db_table}
+         WHERE created_at >= %s
+    """
+    params = [S.SUCCEEDED.value, S.FAILED.value, *in_flight, S.UNKNOWN.value, S.SUCCEEDED.value]
+    params += [Refund.Status.SUCCEEDED.value, start, start]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        started, succeeded, failed, pending, unknown, collected, refunded = cursor.fetchone()
+    return TodayFigures(
+        started=started,
+        succeeded=succeeded,
+        failed=failed,
+        pending=pending,
+        unknown=unknown,
+        collected_kes=int(collected),
+        refunded_kes=int(refunded),
+    )
