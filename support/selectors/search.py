@@ -4,7 +4,6 @@ and today's figures. Every page costs the same number of queries however much da
 import datetime
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
@@ -12,12 +11,12 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from core.clock import NAIROBI
 from core.phone import mask_phone, normalise_phone
 from mpesa.models import Payment, Refund
 from mpesa.search_text import search_normalise
 from reservations.models import Booking
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
 PAGE_SIZE = 25
 RECEIPT_SHAPE = re.compile(r"^(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{10}$")
 # M-Pesa receipts can be letters only ("UKPVCEVXHY"); so can a name fragment. Such a text is searched as both.
@@ -207,7 +206,7 @@ def support_today(*, now: datetime.datetime | None = None) -> TodayFigures:
     """Today's payments (Nairobi day) by outcome, money collected and refunded. One query, written out: it is on
     every console page, and the ORM spent longer composing the two aggregates than PostgreSQL took to answer."""
     now = now or timezone.now()
-    start = connection.ops.adapt_datetimefield_value(_local_midnight(timezone.localtime(now, NAIROBI).date()))
+    start = connection.ops.adapt_datetimefield_value(_local_midnight(timezone.localdate(now)))
     S = Payment.Status
     in_flight = sorted(status.value for status in Payment.IN_FLIGHT)
     sql = f"""
