@@ -139,7 +139,9 @@ class SearchPage:
 
 def _rows_sql(ids_sql: str) -> str:
     """The page's rows with their booking, booker and listing, for the ids the search's own query picks. Written
-    out: on every search, composing it through the ORM took four times as long as PostgreSQL took to answer it."""
+    out: on every search, composing it through the ORM took four times as long as PostgreSQL took to answer it
+    (bench/support_search.py, one process: building and reading the 25 rows, 3.7 ms of CPU through the ORM against
+    1.7 ms written out)."""
     payment, booking = Payment._meta.db_table, Booking._meta.db_table
     user = Booking._meta.get_field("booker").related_model._meta.db_table
     listing = Booking._meta.get_field("listing").related_model._meta.db_table
