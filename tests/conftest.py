@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from tests.helpers.accounts import DEMO_PASSWORD
 from tests.offset_clock import CLOCK_OFFSET_DAYS, travel_by_offset
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -26,6 +27,14 @@ NO_SKIPS = os.environ.get("NEXUS_NO_SKIPS") == "1"
 # when this first conftest is imported, so that every module below (and the dates their fixtures build at import)
 # already sees it. Threads of this process (the live server, the emulator's sender) share the travelled clock.
 travel_by_offset()
+
+# Fixtures shared across folders: a test asks for them by name (pytest reads pytest_plugins only here, at the root).
+pytest_plugins = [
+    "tests.plugins.bookings",
+    "tests.plugins.payments",
+    "tests.plugins.daraja",
+    "tests.plugins.support",
+]
 
 
 def pytest_report_header(config):
@@ -117,9 +126,6 @@ def _restore_amenity_catalogue() -> None:
     if Amenity.objects.count() != len(Amenity.Code):
         for position, code in enumerate(Amenity.Code.values):
             Amenity.objects.update_or_create(code=code, defaults={"position": position})
-
-
-DEMO_PASSWORD = "nexus-demo"
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 import datetime
 import json
-from pathlib import Path
 
 from core.daraja_wire import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, daraja_timestamp, stk_password
-
-VECTORS = Path(__file__).parents[1] / "mpesa" / "vectors"
+from tests.vectors import VECTORS
 
 
 def test_the_stk_password_matches_the_request_vector():

@@ -15,7 +15,7 @@ from core.daraja_wire import (
     daraja_timestamp,
     stk_password,
 )
-from tests.mpesa.conftest import VECTORS, vector
+from tests.vectors import VECTORS, vector
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9]{28}$")
 MERCHANT_REQUEST_ID_RE = re.compile(r"^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[0-9]{5,7}$")

@@ -32,7 +32,7 @@ from tests.daraja_emulator.emulator_support import (
     push_request,
     query_request,
 )
-from tests.mpesa.conftest import vector
+from tests.vectors import vector
 
 pytestmark = pytest.mark.django_db
 

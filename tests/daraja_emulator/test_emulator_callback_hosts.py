@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.daraja_emulator.emulator_support import BASIC, OAUTH, PUSH, REVERSAL, STATUS, for_phone
-from tests.mpesa.conftest import vector
+from tests.vectors import vector
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from tests.daraja_emulator.emulator_support import (
     metadata,
     query_request,
 )
-from tests.mpesa.conftest import vector
+from tests.vectors import vector
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

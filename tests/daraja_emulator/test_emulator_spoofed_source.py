@@ -16,7 +16,8 @@ from mpesa.services import payment_start, payments_reconcile
 from reservations.models import Booking
 from tests.daraja import use_emulator
 from tests.daraja_emulator.emulator_support import BASIC, OAUTH, PUSH, for_phone
-from tests.mpesa.test_payments_emulated import booking_for, wait_for
+from tests.helpers.bookings import booking_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,13 +139,6 @@ def app_with_allow_list(settings, live_server):
     )
     yield live_server
     dispatcher.stop()
-
-
-@pytest.fixture
-def people(make_user):
-    return make_user(email="wanjiku@example.com", full_name="Wanjiku Kamau"), make_user(
-        email="host@example.com", full_name="Otieno Host"
-    )
 
 
 def _plan_next_push(live_server, body: dict) -> None:

@@ -2,11 +2,10 @@ import os
 
 import pytest
 
+from tests.helpers.browser import DESKTOP, PHONE
+
 # Playwright's sync API runs an event loop in the test thread; the ORM would otherwise refuse to run there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +24,3 @@ def sized_page(page, viewport):
     """A page at 360 px and at desktop width (tests using it run twice)."""
     page.set_viewport_size(viewport)
     return page
-
-
-def assert_no_horizontal_scroll(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.viewport_size['width']}px wide"

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_horizontal_scroll
+from tests.helpers.browser import assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

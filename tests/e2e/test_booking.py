@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.conftest import DEMO_PASSWORD
-from tests.e2e.conftest import assert_no_horizontal_scroll
+from tests.helpers.accounts import DEMO_PASSWORD
+from tests.helpers.browser import assert_no_horizontal_scroll
 from tests.listings.builders import make_listing
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_horizontal_scroll
+from tests.helpers.browser import assert_no_horizontal_scroll
 from tests.listings.builders import make_listing, set_night
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from listings.models import CalendarDay, Listing, ListingPhoto
-from tests.e2e.conftest import DESKTOP, PHONE, assert_no_horizontal_scroll
+from tests.helpers.browser import DESKTOP, PHONE, assert_no_horizontal_scroll
 from tests.listings.builders import make_listing
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,9 +13,9 @@ from mpesa.models import Payment
 from mpesa.services import payment_start
 from reservations.models import Booking
 from reservations.services import booking_cancel
-from tests.e2e.conftest import DESKTOP, assert_no_horizontal_scroll
-from tests.mpesa.test_payments_emulated import booking_for, wait_for
-from tests.support.conftest import support_user
+from tests.helpers.bookings import booking_for
+from tests.helpers.browser import DESKTOP, assert_no_horizontal_scroll
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,23 +36,6 @@ def _emulated_daraja(settings, live_server):
     settings.MPESA_PUSHES_PER_PHONE = 100
     yield
     dispatcher.stop()
-
-
-@pytest.fixture
-def people(make_user):
-    return make_user(email="wanjiku@example.com", full_name="Wanjiku Kamau"), make_user(
-        email="host@example.com", full_name="Otieno Host"
-    )
-
-
-@pytest.fixture
-def agent(make_user):
-    return support_user(make_user, email="agent@example.com", full_name="Sam Agent")
-
-
-@pytest.fixture
-def lead(make_user):
-    return support_user(make_user, email="lead@example.com", full_name="Linet Lead", approves=True)
 
 
 def signed_in(context, live_server, user) -> None:

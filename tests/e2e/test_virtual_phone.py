@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from daraja_emulator import dispatcher
 from tests.daraja_emulator.emulator_support import BASIC, Receiver, for_phone
-from tests.e2e.conftest import assert_no_horizontal_scroll
+from tests.helpers.browser import assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

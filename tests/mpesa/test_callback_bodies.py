@@ -8,7 +8,7 @@ import pytest
 from mpesa.models import Payment, PaymentEvent
 from mpesa.services import RAW_BODY_LIMIT
 from reservations.models import Booking
-from tests.mpesa.conftest import failure_callback, success_callback
+from tests.helpers.payments import failure_callback, success_callback
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from mpesa.models import Payment, PaymentEvent, StatusRequest
 from mpesa.services import PaymentError, _push_failed, payment_check, payment_set_status, payment_settle_query
 from reservations.models import Booking
 from reservations.services import booking_cancel
-from tests.mpesa.conftest import failure_callback, success_callback
+from tests.helpers.payments import failure_callback, success_callback
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.core.cache import cache
 
 from mpesa import client as client_module
 from mpesa.client import DarajaClient, DarajaConfig, DarajaError, stk_password
-from tests.mpesa.conftest import vector
+from tests.vectors import vector
 
 pytestmark = pytest.mark.django_db
 

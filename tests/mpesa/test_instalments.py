@@ -8,14 +8,15 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.clock import NAIROBI
 from mpesa.client import StkQueryAnswer
 from mpesa.models import Payment
 from mpesa.services import payment_settle_query
 from reservations.models import Booking
 from reservations.services import booking_record_refund, bookings_expire_all
+from tests.helpers.payments import failure_callback, success_callback
+from tests.helpers.stays import d
 from tests.listings.builders import make_listing
-from tests.mpesa.conftest import failure_callback, success_callback
-from tests.reservations.conftest import NAIROBI, d
 
 pytestmark = pytest.mark.django_db
 

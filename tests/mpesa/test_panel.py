@@ -10,7 +10,7 @@ from mpesa.client import StkQueryAnswer
 from mpesa.models import Payment, PaymentEvent
 from mpesa.services import payment_settle_query
 from reservations.services import GuestData
-from tests.mpesa.conftest import failure_callback
+from tests.helpers.payments import failure_callback, success_callback
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +56,6 @@ def test_a_final_state_stops_the_polling(client, guest, pending_payment, post_ca
 
 
 def test_confirmed_shows_the_receipt(client, guest, pending_payment, post_callback):
-    from tests.mpesa.conftest import success_callback
-
     payment = pending_payment()
     post_callback(payment, success_callback(payment, receipt="UKK4H7TQ2M"))
     payment_settle_query(payment_id=payment.pk, answer=StkQueryAnswer(final=True, result_code="0"))

@@ -3,7 +3,6 @@ emulator calls our callback endpoint back, and queries settle what callbacks do 
 
 import gc
 import threading
-import time
 
 import pytest
 from django.core import mail
@@ -14,8 +13,9 @@ from daraja_emulator.models import ApiCall
 from mpesa.models import Payment
 from mpesa.services import PaymentError, payment_check, payment_start, payments_reconcile
 from reservations.models import Booking
-from tests.daraja import use_emulator
-from tests.listings.builders import make_listing
+from tests.daraja import emulator_idle, use_emulator
+from tests.helpers.bookings import booking_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,47 +31,6 @@ def _emulated_daraja(settings, live_server):
     )
     yield
     dispatcher.stop()
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
-
-
-def booking_for(user, host, *, nightly=10_000, nights=3, guests=None):
-    import datetime
-    import uuid
-
-    from django.utils import timezone
-
-    from listings.selectors import Stay, stay_quote
-    from reservations.services import GuestData, booking_hold
-
-    listing = make_listing(host, nightly_price_kes=nightly, max_nights=90)
-    check_in = timezone.localdate() + datetime.timedelta(days=20)
-    stay = Stay(check_in=check_in, check_out=check_in + datetime.timedelta(days=nights))
-    guests = guests or [GuestData(full_name=user.full_name, email=user.email)]
-    quote = stay_quote(listing=listing, stay=stay, guests=len(guests), now=timezone.now())
-    return booking_hold(
-        booker=user,
-        listing_id=listing.pk,
-        stay=stay,
-        guests=guests,
-        shown_total_kes=quote.total_kes,
-        idempotency_key=uuid.uuid4().hex,
-    )
-
-
-@pytest.fixture
-def people(make_user):
-    return make_user(email="wanjiku@example.com", full_name="Wanjiku Kamau"), make_user(
-        email="host@example.com", full_name="Otieno Host"
-    )
 
 
 def status_of(booking) -> str:
@@ -126,7 +85,7 @@ def test_no_callback_ever_sent_is_settled_by_the_query(people):
     guest, host = people
     booking = booking_for(guest, host)
     payment = payment_start(booking=booking, user=guest, phone="254700000005")
-    time.sleep(0.5)
+    wait_for(emulator_idle)  # the push has settled and the emulator has sent all it was going to
     assert payment.events.filter(kind="callback").count() == 0
     wait_for(lambda: payments_reconcile() and status_of(booking) == Booking.Status.CONFIRMED)
     payment.refresh_from_db()

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from listings.selectors import stay_quote
 from reservations.models import Booking
 from reservations.services import BookingError, GuestData, booking_hold
+from tests.helpers.stays import NOW, stay
 from tests.listings.builders import make_listing
-from tests.reservations.conftest import NOW, stay
 
 ATTEMPTS = 20
 

@@ -20,8 +20,8 @@ from reservations.services import (
     booking_host_cancel,
     bookings_expire_all,
 )
+from tests.helpers.stays import NOW, d, stay
 from tests.listings.builders import set_night
-from tests.reservations.conftest import NOW, d, stay
 
 pytestmark = pytest.mark.django_db
 

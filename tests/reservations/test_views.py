@@ -11,12 +11,13 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.clock import NAIROBI
 from core.models import User
 from listings.models import ListingPhoto
 from reservations.models import Booking, BookingGuest
 from reservations.services import GuestData, _move, booking_confirm
+from tests.helpers.stays import NOW, d
 from tests.listings.builders import make_listing, set_night
-from tests.reservations.conftest import NAIROBI, NOW, d
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 
 from mpesa.models import Refund, SupportAction
 from support.services import refund_request
-from tests.support.conftest import unmatched_callback, with_second_factor
+from tests.helpers.support import unmatched_callback, with_second_factor
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,6 @@
 """Console actions: queries settle through the same path as callbacks, refunds are settled only by their result
 callback, every action is audited once, and a resubmitted form records nothing twice."""
 
-import copy
 import itertools
 import threading
 
@@ -20,44 +19,11 @@ from support.services import (
     refund_approve,
     refund_request,
 )
-from tests.mpesa.conftest import vector
-from tests.support.conftest import unmatched_callback
+from tests.helpers.payments import reversal_failure, reversal_success, status_result
+from tests.helpers.support import key, unmatched_callback, with_second_factor
+from tests.listings.builders import make_listing
 
 pytestmark = pytest.mark.django_db
-
-
-def status_result(request: StatusRequest, *, receipt: str, amount, phone_local: str = "0708374149", code=0) -> dict:
-    """M-Pesa's result for this Transaction Status request (it names the ConversationID of the acknowledgement)."""
-    body = copy.deepcopy(vector("transaction_status_result_success"))
-    body["Result"]["ResultCode"] = code
-    body["Result"]["ConversationID"] = request.conversation_id
-    params = {p["Key"]: p for p in body["Result"]["ResultParameters"]["ResultParameter"]}
-    params["ReceiptNo"]["Value"] = receipt
-    params["Amount"]["Value"] = float(amount)
-    params["DebitPartyName"]["Value"] = f"{phone_local} - GRACE GUEST"
-    return body
-
-
-def reversal_success(amount: int, refund: Refund | None = None) -> dict:
-    """M-Pesa's success result, for this refund's reversal when one is given."""
-    body = copy.deepcopy(vector("reversal_result_success"))
-    if refund is not None:
-        body["Result"]["ConversationID"] = refund.conversation_id
-    for item in body["Result"]["ResultParameters"]["ResultParameter"]:
-        if item["Key"] == "Amount":
-            item["Value"] = float(amount)
-    return body
-
-
-def reversal_failure(refund: Refund) -> dict:
-    """M-Pesa's R000002 failure result for this refund's reversal."""
-    body = copy.deepcopy(vector("reversal_result_failed_R000002"))
-    body["Result"]["ConversationID"] = refund.conversation_id
-    return body
-
-
-def key(n: int = 1) -> str:
-    return f"form-key-{n:08d}"
 
 
 # -- Query M-Pesa now ---------------------------------------------------------------------------------------
@@ -345,8 +311,6 @@ def test_the_refund_due_from_a_cancellation_is_cleared_by_the_reversal_result(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_refunds_requested_at_once_never_exceed_the_payment(make_user, support_group, paid_payment, daraja):
-    from tests.support.conftest import with_second_factor
-
     payment = paid_payment()
     agents = [with_second_factor(make_user(email=f"a{i}@example.com")) for i in range(2)]
     amount = payment.amount_kes // 2 + 1000
@@ -436,8 +400,6 @@ def test_only_an_item_the_list_shows_now_can_be_resolved(agent_client, make_user
 def test_resolving_is_idempotent_and_a_reused_form_key_is_refused(
     agent_client, agent, host, pending_payment, make_user, hold
 ):
-    from tests.listings.builders import make_listing
-
     first, second = (
         pending_payment(),
         pending_payment(booking=hold(make_user(email="other@example.com"), 3, 5, listing_obj=make_listing(host))),

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from mpesa.models import AttentionResolution, PaymentEvent, SupportAction, UnmatchedCallbackLink
 from reservations.models import BookingEvent
 from support.services import callback_link
-from tests.support.conftest import unmatched_callback
+from tests.helpers.support import unmatched_callback
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,8 @@ from mpesa.services import payment_start
 from reservations.models import Booking
 from support.services import SupportError, payment_query_status, payment_query_stk, refund_approve, refund_request
 from tests.daraja import use_emulator
-from tests.mpesa.test_payments_emulated import booking_for, wait_for
+from tests.helpers.bookings import booking_for
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,13 +29,6 @@ def _emulated_daraja(settings, live_server):
     )
     yield
     dispatcher.stop()
-
-
-@pytest.fixture
-def people(make_user):
-    return make_user(email="wanjiku@example.com", full_name="Wanjiku Kamau"), make_user(
-        email="host@example.com", full_name="Otieno Host"
-    )
 
 
 def test_a_payment_without_a_callback_is_settled_by_the_agents_query(people, agent):

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from mpesa.models import Payment
 from support.services import payment_query_status, refund_request
+from tests.helpers.payments import reversal_success, success_callback
+from tests.helpers.support import support_user, unmatched_callback
 from tests.listings.builders import make_listing
-from tests.support.conftest import unmatched_callback
-from tests.support.test_actions import reversal_success
 
 pytestmark = pytest.mark.django_db
 
@@ -91,8 +91,6 @@ def test_a_poll_that_finds_the_list_unchanged_leaves_it_as_it_is(client, agent, 
 
 
 def test_the_approve_form_is_offered_only_to_another_approver(client, lead, make_user, paid_payment, daraja):
-    from tests.support.conftest import support_user
-
     payment = paid_payment()
     refund = refund_request(
         actor=lead, payment_id=payment.pk, amount_kes=25_000, method="reversal", reason="Due", key="p" * 9
@@ -155,8 +153,6 @@ def test_attention_lists_expired_and_cancelled_bookings_with_a_refund_due(agent_
 def test_the_timeline_merges_mpesa_booking_and_staff_events_with_raw_bodies(
     agent_client, agent, pending_payment, post_callback, daraja
 ):
-    from tests.mpesa.conftest import success_callback
-
     payment = pending_payment()
     post_callback(payment, success_callback(payment))
     payment_query_status(actor=agent, payment_id=payment.pk, receipt="UKK4H7TQ2M", reason="Double-check", key="k" * 9)
@@ -175,8 +171,6 @@ def test_the_timeline_merges_mpesa_booking_and_staff_events_with_raw_bodies(
 def test_the_payment_page_costs_the_same_queries_however_long_its_history(
     agent_client, agent, pending_payment, post_callback, daraja, django_assert_num_queries
 ):
-    from tests.mpesa.conftest import success_callback
-
     payment = pending_payment()
     url = f"/support/payments/{payment.pk}/"
     with CaptureQueriesContext(connection) as few:

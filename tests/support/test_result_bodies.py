@@ -8,7 +8,7 @@ import pytest
 
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from support.services import payment_query_status, refund_request
-from tests.mpesa.conftest import vector
+from tests.vectors import vector
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from mpesa.client import DarajaError
 from mpesa.models import AttentionResolution, Payment, PaymentEvent, Refund, StatusRequest
 from reservations.models import Booking
 from support.services import SupportError, payment_query_status, refund_request
-from tests.support.conftest import FakeDaraja, use_fake_daraja
-from tests.support.test_actions import key, reversal_failure, reversal_success, status_result
+from tests.daraja import FakeDaraja, use_fake_daraja
+from tests.helpers.payments import reversal_failure, reversal_success, status_result
+from tests.helpers.support import key, with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -319,8 +320,6 @@ def test_two_agents_splitting_a_refund_across_the_bookings_payments_at_once_stil
     import threading
 
     from django.db import connection
-
-    from tests.support.conftest import with_second_factor
 
     settings.SUPPORT_REFUND_APPROVAL_KES = 20_000
     first = paid_payment(amount=15_000)

@@ -1,27 +1,13 @@
-import datetime
+"""Fixtures for bookings: a host and their listing, a guest, and holds made through the one hold service."""
+
 import uuid
 
 import pytest
-from django.utils import timezone
 
-from core.clock import NAIROBI
-from listings.selectors import Stay
+from listings.selectors import stay_quote
 from reservations.services import GuestData, booking_hold
+from tests.helpers.stays import NOW, stay
 from tests.listings.builders import make_listing
-
-# Stays are numbered by day from the first of a month that is always ahead of the clock the suite runs on (today,
-# or NEXUS_CLOCK_OFFSET_DAYS ahead): services that read the real clock then agree that NOW and every stay are to come.
-FIRST_DAY = (timezone.localdate() + datetime.timedelta(days=45)).replace(day=1)
-NOW = datetime.datetime.combine(FIRST_DAY, datetime.time(9, 0), tzinfo=NAIROBI)
-
-
-def d(day: int) -> datetime.date:
-    """The stay calendar's day number `day` (1 is FIRST_DAY; 31 may fall in the next month)."""
-    return FIRST_DAY + datetime.timedelta(days=day - 1)
-
-
-def stay(check_in: int, check_out: int) -> Stay:
-    return Stay(check_in=d(check_in), check_out=d(check_out))
 
 
 @pytest.fixture
@@ -46,8 +32,6 @@ def hold(listing):
     def _hold(user, check_in: int, check_out: int, *, guests=None, now=NOW, key=None, listing_obj=None):
         target = listing_obj or listing
         guests = guests or [GuestData(full_name=user.full_name, email=user.email)]
-        from listings.selectors import stay_quote
-
         quote = stay_quote(listing=target, stay=stay(check_in, check_out), guests=len(guests), now=now)
         return booking_hold(
             booker=user,
@@ -60,3 +44,11 @@ def hold(listing):
         )
 
     return _hold
+
+
+@pytest.fixture
+def people(make_user):
+    """A guest and a host, for tests that pay over real HTTP (booking_for makes their booking)."""
+    return make_user(email="wanjiku@example.com", full_name="Wanjiku Kamau"), make_user(
+        email="host@example.com", full_name="Otieno Host"
+    )

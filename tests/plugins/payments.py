@@ -1,9 +1,11 @@
-import copy
+"""Fixtures for payments: a pending payment as payment_start leaves it, a paid one, a first instalment paid, and
+M-Pesa's POSTs to the STK callback and result endpoints."""
+
 import datetime
 import json
-from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from core.money import MPESA_MAX_PAYMENT_KES
@@ -12,36 +14,12 @@ from mpesa.models import Payment
 from mpesa.search_text import booking_search_texts
 from mpesa.services import payment_settle_query
 from reservations.services import booking_lock, booking_payment_started
+from tests.helpers.payments import success_callback
 from tests.listings.builders import make_listing
-from tests.reservations.conftest import guest, hold, host, listing  # noqa: F401 - fixtures
-
-VECTORS = Path(__file__).parent / "vectors"
-
-
-def vector(name: str) -> dict:
-    return json.loads((VECTORS / f"{name}.json").read_text())
-
-
-def success_callback(payment: Payment, *, amount=None, phone=None, receipt="UKK4H7TQ2M") -> dict:
-    """The success vector, addressed to this payment."""
-    body = copy.deepcopy(vector("stk_callback_success"))
-    callback = body["Body"]["stkCallback"]
-    callback["CheckoutRequestID"] = payment.checkout_request_id
-    items = {item["Name"]: item for item in callback["CallbackMetadata"]["Item"]}
-    items["Amount"]["Value"] = payment.amount_kes if amount is None else amount
-    items["PhoneNumber"]["Value"] = int(payment.phone) if phone is None else phone
-    items["MpesaReceiptNumber"]["Value"] = receipt
-    return body
-
-
-def failure_callback(payment: Payment, vector_name: str) -> dict:
-    body = copy.deepcopy(vector(vector_name))
-    body["Body"]["stkCallback"]["CheckoutRequestID"] = payment.checkout_request_id
-    return body
 
 
 @pytest.fixture
-def pending_payment(hold, guest):  # noqa: F811 - fixtures shared with the reservations tests
+def pending_payment(hold, guest):
     """A booking held by the guest and a payment whose push M-Pesa accepted (as payment_start leaves it)."""
 
     def _pending(*, check_in=10, check_out=13, phone="254708374149", amount=None, checkout_id=None, booking=None):
@@ -69,6 +47,21 @@ def pending_payment(hold, guest):  # noqa: F811 - fixtures shared with the reser
 
 
 @pytest.fixture
+def paid_payment(pending_payment):
+    """A payment M-Pesa confirmed, counted towards its booking (which is then confirmed)."""
+
+    def _paid(*, receipt="UKK4H7TQ2M", **kwargs):
+        with transaction.atomic():  # the helper locks rows; transactional tests have no outer transaction
+            payment = pending_payment(**kwargs)
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VERIFYING, receipt=receipt)
+        return payment_settle_query(
+            payment_id=payment.pk, answer=StkQueryAnswer(final=True, result_code="0", result_desc="ok")
+        )
+
+    return _paid
+
+
+@pytest.fixture
 def post_callback(client, django_capture_on_commit_callbacks):
     def _post(payment_or_token, body, *, raw: bytes | None = None, ip="196.201.212.69"):
         token = payment_or_token if isinstance(payment_or_token, str) else payment_or_token.callback_token
@@ -86,7 +79,19 @@ def post_callback(client, django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def instalment_paid(host, guest, hold, pending_payment, post_callback):  # noqa: F811 - fixtures imported above
+def post_result(client, django_capture_on_commit_callbacks):
+    """POST a result callback to /payments/result/<token>/ as Daraja would."""
+
+    def _post(token: str, body: dict | None, *, raw: bytes | None = None, path: str = "result", ip="196.201.214.200"):
+        data = raw if raw is not None else json.dumps(body).encode()
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(f"/payments/{path}/{token}/", data=data, content_type="application/json", REMOTE_ADDR=ip)
+
+    return _post
+
+
+@pytest.fixture
+def instalment_paid(host, guest, hold, pending_payment, post_callback):
     """A stay of KES 278,000 (6 nights of 45,000 and 8,000 cleaning, moderate policy) held by the guest at the clock's
     now, its first M-Pesa instalment of 250,000 paid through the callback and the verifying query: held again with a
     fresh hold, 250,000 paid, 28,000 to pay."""

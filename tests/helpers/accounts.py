@@ -1,0 +1,3 @@
+"""The password every test account (and every demo account) signs in with."""
+
+DEMO_PASSWORD = "nexus-demo"

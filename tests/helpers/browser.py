@@ -1,0 +1,9 @@
+"""What the browser journeys share besides fixtures: the two viewport sizes and the no-sideways-scroll check."""
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def assert_no_horizontal_scroll(page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.viewport_size['width']}px wide"
