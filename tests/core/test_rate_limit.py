@@ -5,12 +5,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from django.db import connection
+
+from tests.helpers.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +29,13 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/healthz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 @pytest.fixture
@@ -58,13 +66,9 @@ def two_worker_processes(transactional_db):
     try:
         for process, url in servers:
             # A loaded machine can take many seconds to start a server: wait up to a minute.
-            for _ in range(300):
-                try:
-                    if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.2)
-            else:
+            try:
+                wait_for(lambda url=url: _healthy(url), timeout=60, interval=0.2)
+            except AssertionError:
                 process.kill()
                 pytest.fail(f"server at {url} did not start: {process.stderr.read().decode()[-2000:]}")
         yield [url for _, url in servers]

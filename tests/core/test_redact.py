@@ -6,13 +6,13 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 import yaml
 
 from core.redact import mask_payment_tokens, masked
+from tests.helpers.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "3f9c2b7e81d04a6f9e5b1c8d7a2f4e60"
@@ -64,14 +64,16 @@ def test_gunicorn_started_as_in_the_blueprint_masks_tokens_in_its_access_log():
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
+
+        def answers() -> bool:
             try:
                 requests.get(f"{base}/healthz", timeout=1)
-                break
+                return True
             except requests.ConnectionError:
-                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-                time.sleep(0.1)
+                assert server.poll() is None, "gunicorn did not start"
+                return False
+
+        wait_for(answers, timeout=20, message="gunicorn did not start")
         requests.post(f"{base}/payments/result/{TOKEN}/", data=b"{}", timeout=5)
         requests.post(f"{base}/payments/timeout/{TOKEN}", data=b"{}", timeout=5)
         requests.post(f"{base}/payments/stk-callback/{TOKEN}/?x=1", data=b"{}", timeout=5)

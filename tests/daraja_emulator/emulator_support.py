@@ -112,6 +112,7 @@ class Receiver:
                         }
                     )
                     receiver._condition.notify_all()
+                # A slow merchant: how long it holds its answer is what the test using it is about.
                 time.sleep(answer_after)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

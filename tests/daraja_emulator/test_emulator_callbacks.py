@@ -12,6 +12,7 @@ import requests
 from core.daraja_wire import EAT
 from daraja_emulator import dispatcher, ids, services
 from daraja_emulator.models import Delivery, StkPush
+from tests.daraja import emulator_idle
 from tests.daraja_emulator.emulator_support import (
     BASIC,
     OAUTH,
@@ -26,6 +27,7 @@ from tests.daraja_emulator.emulator_support import (
     metadata,
     query_request,
 )
+from tests.helpers.waiting import wait_for
 from tests.vectors import vector
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,7 +135,7 @@ def test_failure_numbers_call_back_like_their_vectors(daraja, receiver, phone, v
 
 def test_the_no_callback_number_succeeds_and_never_calls_back(daraja, receiver):
     answer = _push(daraja, "254700000005", receiver.url + "/cb")
-    time.sleep(1.5)
+    wait_for(emulator_idle)  # settled, and whatever it had to send is sent
     assert receiver.received == []
     assert daraja(QUERY, query_request(answer["CheckoutRequestID"])).json()["ResultCode"] == "0"
     push = StkPush.objects.get()
@@ -143,7 +145,7 @@ def test_the_no_callback_number_succeeds_and_never_calls_back(daraja, receiver):
 def test_the_duplicate_number_delivers_the_same_callback_three_times(daraja, receiver):
     _push(daraja, "254700000006", receiver.url + "/cb")
     deliveries = receiver.wait_for(3)
-    time.sleep(0.5)
+    wait_for(emulator_idle)  # nothing more is on its way
     assert len(receiver.received) == 3
     assert len({d["raw"] for d in deliveries}) == 1
     assert metadata(json.loads(deliveries[0]["raw"]))["MpesaReceiptNumber"] == StkPush.objects.get().receipt
@@ -152,7 +154,7 @@ def test_the_duplicate_number_delivers_the_same_callback_three_times(daraja, rec
 def test_the_late_number_shows_success_in_the_query_before_its_callback(daraja, receiver):
     sent = time.monotonic()
     answer = _push(daraja, "254700000007", receiver.url + "/cb")
-    time.sleep(0.6)
+    wait_for(lambda: StkPush.objects.get().status == StkPush.Status.COMPLETED)  # settled; its callback comes later
     assert daraja(QUERY, query_request(answer["CheckoutRequestID"])).json()["ResultCode"] == "0"
     assert receiver.received == []
     (delivered,) = receiver.wait_for(1, timeout=10)
@@ -166,7 +168,7 @@ def test_a_callback_is_sent_once_whatever_the_receiver_answers(daraja, transacti
     try:
         _push(daraja, "254700000001", failing.url + "/cb")
         failing.wait_for(1)
-        time.sleep(1.2)
+        wait_for(emulator_idle)  # the answer is recorded and nothing is scheduled again
         assert len(failing.received) == 1
         delivery = Delivery.objects.get()
         assert (delivery.status, delivery.response_status) == ("sent", status)
@@ -179,9 +181,7 @@ def test_an_unreachable_receiver_is_recorded_and_not_retried(daraja, receiver):
     port = receiver.server.server_address[1]
     receiver.close()
     _push(daraja, "254700000001", f"http://127.0.0.1:{port}/cb")
-    deadline = time.monotonic() + 5
-    while Delivery.objects.filter(status="failed").count() == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: Delivery.objects.filter(status="failed").exists(), timeout=5)
     delivery = Delivery.objects.get()
     assert delivery.status == "failed" and delivery.error and delivery.response_status is None
     receiver.server = type("Closed", (), {"shutdown": lambda self: None, "server_close": lambda self: None})()
@@ -194,7 +194,7 @@ def test_approving_on_the_virtual_phone_sends_the_success_callback(client, daraj
     answer = _push(daraja, "254708374149", receiver.url + "/cb")
     page = client.get("/daraja/phone/?number=0708374149")
     assert answer["CheckoutRequestID"].encode() in page.content and b"KES 4,500" in page.content
-    time.sleep(0.5)
+    services.run_due()  # one round of the sender, here and now: nothing is due
     assert receiver.received == []  # it waits for the payer
     response = client.post(
         f"/daraja/phone/{answer['CheckoutRequestID']}/approve/", {"pin": "1234", "number": "254708374149"}
@@ -329,7 +329,7 @@ def test_two_senders_never_send_the_same_delivery_twice(receiver):
     for _ in range(3):
         services.run_due()
     receiver.wait_for(30)
-    time.sleep(0.3)
+    wait_for(emulator_idle)  # every delivery answered: a second send of any would be on record
     assert sorted(int(r["path"][1:]) for r in receiver.received) == list(range(30))
     assert Delivery.objects.filter(status="sent").count() == 30
 

@@ -4,7 +4,6 @@
 Query still settles the payment."""
 
 import json
-import time
 
 import pytest
 import requests
@@ -14,7 +13,7 @@ from daraja_emulator.models import Delivery, PlannedOutcome, StkPush
 from mpesa.models import Payment, PaymentEvent
 from mpesa.services import payment_start, payments_reconcile
 from reservations.models import Booking
-from tests.daraja import use_emulator
+from tests.daraja import emulator_idle, use_emulator
 from tests.daraja_emulator.emulator_support import BASIC, OAUTH, PUSH, for_phone
 from tests.helpers.bookings import booking_for
 from tests.helpers.waiting import wait_for
@@ -103,7 +102,7 @@ def test_a_spoofed_source_that_is_not_an_address_fails_the_delivery_on_record(cl
     wait_for(lambda: Delivery.objects.filter(status=Delivery.Status.FAILED).exists(), timeout=10)
     delivery = Delivery.objects.get()
     assert "MPESA_EMULATOR_SPOOFED_SOURCE_IP" in delivery.error and delivery.response_status is None
-    time.sleep(0.3)
+    wait_for(emulator_idle)  # nothing else is on its way to the receiver
     assert receiver.received == []
     assert StkPush.objects.get().result_code == "0"  # the push itself settled; only its delivery failed
 
@@ -178,7 +177,7 @@ def test_a_spoofed_callback_is_recorded_and_ignored_and_the_query_settles_the_pa
         200,
         {"ResultCode": 0, "ResultDesc": "Accepted"},
     )
-    time.sleep(0.3)  # room for anything the callback might have set off
+    wait_for(emulator_idle)  # the callback was answered, so whatever it set off is done; nothing else is on its way
     payment.refresh_from_db()
     assert (payment.status, payment.receipt, payment.result_code) == (Payment.Status.PENDING, None, "")
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.AWAITING_PAYMENT

@@ -142,7 +142,8 @@ def test_the_publish_panel_follows_the_last_photo_change_when_a_refresh_is_slow(
         if route.request.method != "GET" or slowed:
             route.continue_()
             return
-        # The server answers at once (the photo is there); the answer reaches the page late.
+        # The server answers at once (the photo is there); the answer reaches the page late. The delay is real
+        # time on purpose: a slow network is what this test is about.
         slowed.append(route.request.url)
         response = route.fetch()
         page.wait_for_timeout(1_500)
@@ -159,7 +160,7 @@ def test_the_publish_panel_follows_the_last_photo_change_when_a_refresh_is_slow(
     expect(photos.locator("[data-photo]")).to_have_count(1)
     photos.get_by_role("button", name="Delete photo 1").click()
     expect(photos.locator("[data-photo]")).to_have_count(0)
-    page.wait_for_timeout(2_000)  # the slow answer has come and gone
+    page.wait_for_timeout(2_000)  # the slow answer (held 1.5 s above) has come and gone: only time tells
     assert slowed, "the panel's first refresh was not slowed down"
     expect(panel.locator("[data-missing]")).to_contain_text("at least one photo")
 

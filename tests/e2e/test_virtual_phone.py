@@ -60,7 +60,9 @@ def test_a_prompt_appears_and_approving_it_sends_the_success_callback(live_serve
 
     pin = prompt.get_by_label("Enter M-Pesa PIN")
     pin.fill("12")
-    page.wait_for_timeout(4500)  # two polls: nothing new, so the half-typed PIN stays
+    for _ in range(2):  # two polls: nothing new, so the half-typed PIN stays
+        with page.expect_response(lambda response: "/daraja/phone/?" in response.url and "seen=" in response.url):
+            pass
     expect(pin).to_have_value("12")
     pin.fill("1234")
     prompt.get_by_role("button", name="Approve").click()

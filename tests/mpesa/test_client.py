@@ -14,6 +14,7 @@ from django.core.cache import cache
 
 from mpesa import client as client_module
 from mpesa.client import DarajaClient, DarajaConfig, DarajaError, stk_password
+from tests.helpers.waiting import wait_for
 from tests.vectors import vector
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,9 @@ class ReplayDaraja:
     def __init__(self):
         self.answers: dict[str, list] = {}
         self.requests: list[dict] = []
+        self.answered = 0  # requests whose handler has finished (answered, or found the client gone)
         self.delay = 0.0
+        answered_lock = threading.Lock()
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,15 +47,20 @@ class ReplayDaraja:
                 replay.requests.append(
                     {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
                 )
-                time.sleep(replay.delay)
-                queue = replay.answers.get(path) or [(404, vector("error_resource_not_found"))]
-                status, payload = queue.pop(0) if len(queue) > 1 else queue[0]
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html" if isinstance(payload, bytes) else "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    # A slow Daraja: the delay is what the timeout test is about, so it really elapses.
+                    time.sleep(replay.delay)
+                    queue = replay.answers.get(path) or [(404, vector("error_resource_not_found"))]
+                    status, payload = queue.pop(0) if len(queue) > 1 else queue[0]
+                    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/html" if isinstance(payload, bytes) else "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                finally:
+                    with answered_lock:
+                        replay.answered += 1
 
             do_GET = do_POST = _answer
 
@@ -200,7 +208,8 @@ def test_a_push_that_times_out_is_not_retried(client, daraja, monkeypatch):
         push(client)
     assert excinfo.value.code == "timeout"
     daraja.delay = 0
-    time.sleep(0.7)
+    # The slow answer has gone out (or found the client gone): a retry would be on record by now.
+    wait_for(lambda: daraja.answered == len(daraja.requests))
     assert len(daraja.sent(PUSH)) == 1
 
 
