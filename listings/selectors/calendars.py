@@ -59,10 +59,6 @@ class HostNight:
     min_nights: int | None
     booking_ref: str
 
-    @property
-    def editable(self) -> bool:
-        return self.in_month and not self.past
-
 
 @dataclass(frozen=True)
 class HostCalendarMonth:

@@ -22,7 +22,6 @@ MERCHANT_REQUEST_ID_RE = re.compile(r"^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 CHECKOUT_REQUEST_ID_RE = re.compile(
     r"^ws_CO_(?P<date>[0-9]{8})(?P<time>[0-9]{6})(?P<millis>[0-9]{1,3})(?P<national>[0-9]{9})$"
 )
-CONVERSATION_ID_RE = re.compile(r"^AG_[0-9]{8}_[0-9a-f]{20}$")
 RECEIPT_RE = re.compile(r"^[A-Z][A-L][1-9A-V][A-Z0-9]{7}$")
 
 INDEX = {entry["name"]: entry for entry in json.loads((VECTORS / "index.json").read_text())["vectors"]}
@@ -136,9 +135,6 @@ class Receiver:
                     raise AssertionError(f"expected {count} POST(s), got {len(self.received)}")
                 self._condition.wait(remaining)
             return list(self.received)
-
-    def bodies(self) -> list[dict]:
-        return [json.loads(item["raw"]) for item in self.received]
 
     def close(self) -> None:
         self.server.shutdown()
