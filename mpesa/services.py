@@ -81,8 +81,8 @@ def result_message(code: str) -> str:
     return _(RESULT_MESSAGES.get(code, "M-Pesa could not complete the payment. Try again."))
 
 
-def _seconds(name: str, default: int) -> datetime.timedelta:
-    return datetime.timedelta(seconds=getattr(settings, name, default))
+def _seconds(seconds: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=seconds)
 
 
 def _client() -> DarajaClient:
@@ -119,12 +119,12 @@ def _check_push_limits(*, user: User, phone: str, ip: str | None) -> None:
     """Nobody can flood a phone with PIN prompts. Call inside the transaction that saves the payment: the counts
     roll back with a refusal, so they count pushes admitted, and racing pushes queue on the counters' rows."""
     limits = [
-        (f"push:phone:{phone}", getattr(settings, "MPESA_PUSHES_PER_PHONE", 3)),
-        (f"push:user:{user.pk}", getattr(settings, "MPESA_PUSHES_PER_USER", 5)),
+        (f"push:phone:{phone}", settings.MPESA_PUSHES_PER_PHONE),
+        (f"push:user:{user.pk}", settings.MPESA_PUSHES_PER_USER),
     ]
     if ip:
-        limits.append((f"push:ip:{ip}", getattr(settings, "MPESA_PUSHES_PER_IP", 60)))
-    window = getattr(settings, "MPESA_PUSH_LIMIT_WINDOW_SECONDS", 600)
+        limits.append((f"push:ip:{ip}", settings.MPESA_PUSHES_PER_IP))
+    window = settings.MPESA_PUSH_LIMIT_WINDOW_SECONDS
     for key, limit in limits:  # always in this order, so that two pushes never wait for each other's counters
         if rate_limit_increment(key=key, window_seconds=window) > limit:
             raise PaymentError(_("Too many payment requests. Please wait a few minutes and try again."))
@@ -160,7 +160,7 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
             amount_kes=amount,
             search_text=booking_search_texts(booking_ids=[booking.pk]).get(booking.pk, ""),
         )
-        blocks_until = now + _seconds("MPESA_PROMPT_SECONDS", 90) + _seconds("MPESA_PAYMENT_GRACE_SECONDS", 120)
+        blocks_until = now + _seconds(settings.MPESA_PROMPT_SECONDS) + _seconds(settings.MPESA_PAYMENT_GRACE_SECONDS)
         booking_payment_started(
             booking=booking, blocks_until=blocks_until, details={"payment_id": payment.pk, "amount_kes": amount}
         )
@@ -546,15 +546,18 @@ def payment_check(*, payment: Payment, now: datetime.datetime | None = None) -> 
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status not in (Status.PENDING, Status.VERIFYING, Status.STARTING):
             return payment
-        if now - payment.created_at < _seconds("MPESA_QUERY_AFTER_SECONDS", 15) and payment.status != Status.VERIFYING:
+        if (
+            now - payment.created_at < _seconds(settings.MPESA_QUERY_AFTER_SECONDS)
+            and payment.status != Status.VERIFYING
+        ):
             return payment
-        if payment.last_query_at and now - payment.last_query_at < _seconds("MPESA_QUERY_EVERY_SECONDS", 10):
+        if payment.last_query_at and now - payment.last_query_at < _seconds(settings.MPESA_QUERY_EVERY_SECONDS):
             return payment
         payment.last_query_at = now
         payment.query_count += 1
         payment.save(update_fields=["last_query_at", "query_count", "updated_at"])
     if not payment.checkout_request_id:
-        if now - payment.created_at > _seconds("MPESA_QUERY_WINDOW_SECONDS", 180):
+        if now - payment.created_at > _seconds(settings.MPESA_QUERY_WINDOW_SECONDS):
             with transaction.atomic():
                 booking_lock(booking_id=payment.booking_id)
                 payment = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -584,7 +587,9 @@ def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: dateti
     if payment.status not in (Status.PENDING, Status.VERIFYING, Status.STARTING, Status.UNKNOWN):
         return payment
     if not answer.final:
-        if payment.status != Status.UNKNOWN and now - payment.created_at > _seconds("MPESA_QUERY_WINDOW_SECONDS", 180):
+        if payment.status != Status.UNKNOWN and now - payment.created_at > _seconds(
+            settings.MPESA_QUERY_WINDOW_SECONDS
+        ):
             _mark_unknown(payment, "No verdict from M-Pesa within the query window.")
         return payment
     if answer.result_code != "0":

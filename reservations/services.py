@@ -53,7 +53,7 @@ class GuestData:
 
 
 def hold_duration() -> datetime.timedelta:
-    return datetime.timedelta(minutes=getattr(settings, "BOOKING_HOLD_MINUTES", 15))
+    return datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
 
 
 def _is_exclusion_violation(error: IntegrityError) -> bool:
@@ -228,7 +228,7 @@ def booker_lock(*, booker_id: int) -> None:
 
 def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
     """The unpaid-holds count is exact because the caller holds the booker's lock."""
-    max_unpaid = getattr(settings, "BOOKING_MAX_UNPAID_HOLDS", 2)
+    max_unpaid = settings.BOOKING_MAX_UNPAID_HOLDS
     unpaid = unpaid_holds_count(user=booker, now=now)
     if unpaid >= max_unpaid:
         raise BookingError(
@@ -238,7 +238,7 @@ def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
         )
     # Counted inside the hold's transaction: a hold refused later (dates just taken) rolls the count back, so only
     # holds actually made use up the hour's allowance; what this limit stops is dates squatted again and again.
-    per_hour = getattr(settings, "BOOKING_HOLDS_PER_HOUR", 10)
+    per_hour = settings.BOOKING_HOLDS_PER_HOUR
     if rate_limit_increment(key=f"booking-holds:user:{booker.pk}", window_seconds=3600, now=now) > per_hour:
         raise BookingError(_("You have held dates too many times this hour. Please try again in the next hour."))
 
