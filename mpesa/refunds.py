@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.money import format_kes
-from mpesa.client import DarajaClient, DarajaError, new_token
+from mpesa import client
+from mpesa.client import DarajaError, new_token
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.results import (
     ledger_write,
@@ -41,10 +42,6 @@ REVERSAL_MESSAGES = {
     "2028": "M-Pesa does not permit this reversal.",
     "8006": "Our M-Pesa initiator credential is locked.",
 }
-
-
-def _client() -> DarajaClient:
-    return DarajaClient()
 
 
 def refund_set_status(refund: Refund, to_status: str, *, payment: Payment) -> None:
@@ -194,7 +191,7 @@ def refund_send(*, refund_id: int) -> Refund:
         refund.save(update_fields=["status", "sent_at", "updated_at"])
     result_url, timeout_url = result_urls(refund.result_token)
     try:
-        accepted = _client().reversal(
+        accepted = client.daraja().reversal(
             receipt=payment.receipt,
             amount_kes=refund.amount_kes,
             result_url=result_url,

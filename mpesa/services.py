@@ -18,7 +18,8 @@ from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES, format_kes
 from core.phone import normalise_phone
 from core.rate_limits import rate_limit_increment
-from mpesa.client import DarajaClient, DarajaError, Exchange, StkQueryAnswer, new_token
+from mpesa import client
+from mpesa.client import DarajaError, Exchange, StkQueryAnswer, new_token
 from mpesa.models import Payment, PaymentEvent
 from mpesa.search_text import booking_search_texts
 from reservations.models import Booking
@@ -83,10 +84,6 @@ def result_message(code: str) -> str:
 
 def _seconds(seconds: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
-
-
-def _client() -> DarajaClient:
-    return DarajaClient()
 
 
 def _event(payment: Payment | None, kind: str, message: str = "", **fields) -> PaymentEvent:
@@ -165,7 +162,7 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
             booking=booking, blocks_until=blocks_until, details={"payment_id": payment.pk, "amount_kes": amount}
         )
     try:
-        accepted = _client().stk_push(
+        accepted = client.daraja().stk_push(
             amount_kes=amount,
             phone=phone,
             callback_url=callback_url(payment.callback_token),
@@ -568,7 +565,7 @@ def payment_check(*, payment: Payment, now: datetime.datetime | None = None) -> 
 
 def _query_and_settle(payment: Payment, *, now: datetime.datetime | None = None) -> Payment:
     try:
-        answer = _client().stk_query(checkout_request_id=payment.checkout_request_id)
+        answer = client.daraja().stk_query(checkout_request_id=payment.checkout_request_id)
     except DarajaError as error:
         answer = StkQueryAnswer(final=False, result_desc=error.message, exchange=error.exchange)
     return payment_settle_query(payment_id=payment.pk, answer=answer, now=now)

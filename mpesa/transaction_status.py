@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import User
+from mpesa import client
 from mpesa import services as payment_services
-from mpesa.client import DarajaClient, DarajaError, new_token
+from mpesa.client import DarajaError, new_token
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.refunds import refund_failures_confirm, refund_result_apply
 from mpesa.results import (
@@ -28,10 +29,6 @@ from mpesa.results import (
 )
 from mpesa.services import PaymentError
 from reservations.services import booking_lock
-
-
-def _client() -> DarajaClient:
-    return DarajaClient()
 
 
 def status_request_open(*, payment: Payment, receipt: str, requested_by: User) -> StatusRequest:
@@ -50,7 +47,7 @@ def status_request_send(*, request_id: int) -> StatusRequest:
     payment, receipt = request.payment, request.receipt
     result_url, timeout_url = result_urls(request.result_token)
     try:
-        accepted = _client().transaction_status(
+        accepted = client.daraja().transaction_status(
             receipt=receipt, result_url=result_url, timeout_url=timeout_url, remarks="Support status check"
         )
     except DarajaError as error:
