@@ -17,9 +17,9 @@ from core.models import User
 from core.money import format_kes
 from mpesa import client
 from mpesa.client import DarajaError, new_token
+from mpesa.ledger import ledger_decide, ledger_write
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.results import (
-    ledger_write,
     result_names_another_conversation,
     result_of,
     result_urls,
@@ -254,9 +254,7 @@ def _refund_succeeded(refund: Refund, payment: Payment, *, actor: User | None, m
         actor=actor,
         details={"refund_id": refund.pk, "payment_id": payment.pk, "receipt": refund.reversal_receipt},
     )
-    ledger_write(
-        payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk} of {format_kes(refund.amount_kes)}: {message}"
-    )
+    ledger_decide(payment, f"Refund {refund.pk} of {format_kes(refund.amount_kes)}: {message}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -278,26 +276,22 @@ def refund_result_apply(*, refund_id: int, event: PaymentEvent) -> None:
     with transaction.atomic():
         refund, payment = refund_lock(refund_id=refund_id)
         if result is None:
-            ledger_write(
-                payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: a notice without a result; no change."
-            )
+            ledger_decide(payment, f"Refund {refund.pk}: a notice without a result; no change.")
             return
         if refund.status in (Refund.Status.REQUESTED, Refund.Status.APPROVED):
-            ledger_write(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk} was never sent: result ignored.")
+            ledger_decide(payment, f"Refund {refund.pk} was never sent: result ignored.")
             return
         if refund.reversal_answered_at is None:
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Refund {refund.pk}: result arrived before M-Pesa's acknowledgement was recorded; kept, and applied "
                 "once it is.",
             )
             return
         # A reversal that timed out has no ConversationID: its token and the source check are all there is.
         if refund.conversation_id and result_names_another_conversation(result, refund.conversation_id):
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Refund {refund.pk}: the result names another ConversationID; nothing changed.",
             )
             return
@@ -310,7 +304,7 @@ def refund_result_apply(*, refund_id: int, event: PaymentEvent) -> None:
 
 def _reversal_succeeded(refund: Refund, payment: Payment, result: dict) -> None:
     if refund.status == Refund.Status.SUCCEEDED:
-        ledger_write(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: repeated result; nothing changed.")
+        ledger_decide(payment, f"Refund {refund.pk}: repeated result; nothing changed.")
         return
     after_failure = refund.status in (Refund.Status.FAILURE_REPORTED, Refund.Status.FAILED)
     refund.result_code = "0"
@@ -327,9 +321,8 @@ def _reversal_failure_reported(refund: Refund, payment: Payment, code: str, desc
     """A failure result keeps the amount held: the money may still have gone back, and only a Transaction Status on
     the original receipt tells (refund_failures_confirm)."""
     if refund.status != Refund.Status.SENT:
-        ledger_write(
+        ledger_decide(
             payment,
-            PaymentEvent.Kind.DECISION,
             f"Refund {refund.pk}: failure result ({code}) after the refund was {refund.get_status_display()}; "
             "nothing changed.",
         )
@@ -340,9 +333,8 @@ def _reversal_failure_reported(refund: Refund, payment: Payment, code: str, desc
     refund.error_message = REVERSAL_MESSAGES.get(code, "M-Pesa could not reverse the payment.")
     refund.settled_at = timezone.now()
     refund.save(update_fields=["status", "result_code", "result_desc", "error_message", "settled_at", "updated_at"])
-    ledger_write(
+    ledger_decide(
         payment,
-        PaymentEvent.Kind.DECISION,
         f"Refund {refund.pk}: M-Pesa reports a failure ({code}): {refund.error_message} Its "
         f"{format_kes(refund.amount_kes)} stays held until a Transaction Status on receipt {payment.receipt} shows "
         "the payment was not reversed.",
@@ -361,9 +353,8 @@ def refund_failures_confirm(payment: Payment, request: StatusRequest) -> None:
     for refund in reported.order_by("id"):
         refund_set_status(refund, Refund.Status.FAILED, payment=payment)
         refund.save(update_fields=["status", "updated_at"])
-        ledger_write(
+        ledger_decide(
             payment,
-            PaymentEvent.Kind.DECISION,
             f"Refund {refund.pk}: Transaction Status shows receipt {payment.receipt} completed, not reversed. The "
             f"failure is confirmed; {format_kes(refund.amount_kes)} can be refunded again.",
         )

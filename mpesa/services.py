@@ -19,7 +19,8 @@ from core.money import MPESA_MAX_PAYMENT_KES, format_kes
 from core.phone import normalise_phone
 from core.rate_limits import rate_limit_increment
 from mpesa import client
-from mpesa.client import DarajaError, Exchange, StkQueryAnswer, new_token
+from mpesa.client import DarajaError, StkQueryAnswer, new_token
+from mpesa.ledger import ledger_decide, ledger_write
 from mpesa.models import Payment, PaymentEvent
 from mpesa.search_text import booking_search_texts
 from reservations.models import Booking
@@ -84,23 +85,6 @@ def result_message(code: str) -> str:
 
 def _seconds(seconds: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
-
-
-def _event(payment: Payment | None, kind: str, message: str = "", **fields) -> PaymentEvent:
-    return PaymentEvent.objects.create(payment=payment, kind=kind, message=message[:500], **fields)
-
-
-def _exchange_event(payment: Payment, kind: str, exchange: Exchange | None, message: str) -> None:
-    if exchange is None:
-        _event(payment, kind, message)
-        return
-    _event(
-        payment,
-        kind,
-        message,
-        body={"endpoint": exchange.endpoint, "request": exchange.request_body, "response": exchange.response_body},
-        http_status=exchange.http_status,
-    )
 
 
 def callback_url(token: str) -> str:
@@ -175,7 +159,7 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
     with transaction.atomic():
         booking_lock(booking_id=booking.pk)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        _exchange_event(payment, Kind.PUSH_RESPONSE, accepted.exchange, "M-Pesa accepted the request.")
+        ledger_write(payment, Kind.PUSH_RESPONSE, "M-Pesa accepted the request.", accepted.exchange)
         payment.merchant_request_id = accepted.merchant_request_id
         payment.checkout_request_id = payment.checkout_request_id or accepted.checkout_request_id
         payment.push_answered_at = timezone.now()
@@ -192,10 +176,10 @@ def _push_failed(*, payment_id: int, error: DarajaError) -> None:
         payment = Payment.objects.select_related("booking").get(pk=payment_id)
         booking = booking_lock(booking_id=payment.booking_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
-        _exchange_event(payment, Kind.PUSH_ERROR, error.exchange, f"{error.code}: {error.message}")
+        ledger_write(payment, Kind.PUSH_ERROR, f"{error.code}: {error.message}", error.exchange)
         if payment.status not in (Status.STARTING, Status.PENDING):
             # The push reached the phone after all: a callback (and maybe a query) has decided since.
-            _decide(
+            ledger_decide(
                 payment, f"Push error ({error.code}) after M-Pesa had answered: the payment stays {payment.status}."
             )
             return
@@ -315,7 +299,9 @@ def _record_received(
     received = _received(raw_body, headers, size=size)
     message = " ".join(part for part in (message, received.pop("message")) if part)
     with transaction.atomic(durable=True):
-        return _event(payment, kind, message, source_ip=source_ip, path_token=_without_nul(token[:80]), **received)
+        return ledger_write(
+            payment, kind, message, source_ip=source_ip, path_token=_without_nul(token[:80]), **received
+        )
 
 
 def callback_record(
@@ -370,10 +356,6 @@ def phone_or_blank(value) -> str:
         return ""
 
 
-def _decide(payment: Payment, message: str, **details) -> None:
-    _event(payment, Kind.DECISION, message, body=details or None)
-
-
 def callback_apply(*, event: PaymentEvent) -> bool:
     """Apply a recorded STK callback. Duplicates and contradictions change nothing but are recorded. Returns True
     when a success callback moved the payment to verifying: an STK Query must now give the verdict (queued by
@@ -383,7 +365,7 @@ def callback_apply(*, event: PaymentEvent) -> bool:
     body = event.body.get("Body") if isinstance(event.body, dict) else None
     callback = body.get("stkCallback") if isinstance(body, dict) else None
     if not isinstance(callback, dict) or "ResultCode" not in callback:
-        _decide(event.payment, "Not an STK callback: nothing changed.", event_id=event.pk)
+        ledger_decide(event.payment, "Not an STK callback: nothing changed.", event_id=event.pk)
         return False
     code = str(callback.get("ResultCode")).strip()
     verify = False
@@ -395,12 +377,14 @@ def callback_apply(*, event: PaymentEvent) -> bool:
         payment = Payment.objects.select_for_update().get(pk=event.payment_id)
         checkout_id = str(callback.get("CheckoutRequestID", ""))
         if payment.checkout_request_id and checkout_id != payment.checkout_request_id:
-            _decide(payment, "CheckoutRequestID does not match this payment: nothing changed.", got=checkout_id)
+            ledger_decide(payment, "CheckoutRequestID does not match this payment: nothing changed.", got=checkout_id)
             return False
         if not payment.checkout_request_id and checkout_id:
             # The callback beat the push response: it names the request we are waiting for.
             if Payment.objects.filter(checkout_request_id=checkout_id).exclude(pk=payment.pk).exists():
-                _decide(payment, "CheckoutRequestID belongs to another payment: nothing changed.", got=checkout_id)
+                ledger_decide(
+                    payment, "CheckoutRequestID belongs to another payment: nothing changed.", got=checkout_id
+                )
                 return False
             payment.checkout_request_id = checkout_id
             payment.merchant_request_id = str(callback.get("MerchantRequestID", ""))[:80]
@@ -455,14 +439,14 @@ def _callback_success(payment: Payment, callback: dict) -> bool:
         if receipt and not payment.receipt and not Payment.objects.filter(receipt=receipt).exists():
             payment.receipt = receipt
             payment.save(update_fields=["receipt", "updated_at"])
-            _decide(payment, "Late callback: receipt filled in; nothing else changed.", receipt=receipt)
+            ledger_decide(payment, "Late callback: receipt filled in; nothing else changed.", receipt=receipt)
         else:
-            _decide(payment, "Duplicate success callback: nothing changed.")
+            ledger_decide(payment, "Duplicate success callback: nothing changed.")
         return False
     problem = verdict_problem(payment, **report)
     earlier_problem = _reported_problem(payment)
     if payment.status == Status.VERIFYING and (problem or not earlier_problem):
-        _decide(payment, "Duplicate success callback while verifying: nothing changed.")
+        ledger_decide(payment, "Duplicate success callback while verifying: nothing changed.")
         return False
     payment.reported = report
     payment.amount_reported = str(items.get("Amount", ""))[:20]
@@ -473,7 +457,7 @@ def _callback_success(payment: Payment, callback: dict) -> bool:
     if problem:
         payment.flag = problem[0]
         payment.save(update_fields=[*fields, "flag"])
-        _decide(
+        ledger_decide(
             payment,
             f"Success callback does not match the request: {problem[1]}. Flagged; M-Pesa's query decides, and a "
             "payment it calls paid goes to support.",
@@ -486,16 +470,16 @@ def _callback_success(payment: Payment, callback: dict) -> bool:
     message = "Success callback matches the request; verifying with M-Pesa."
     if earlier_problem:
         message += f" An earlier callback did not ({earlier_problem[1]}); the flag stays on record."
-    _decide(payment, message, receipt=receipt)
+    ledger_decide(payment, message, receipt=receipt)
     return True
 
 
 def _callback_failure(payment: Payment, code: str, description: str) -> None:
     if payment.status in (Status.SUCCEEDED, Status.VERIFYING):
-        _decide(payment, f"Failure callback ({code}) after a success: M-Pesa's query decides; nothing changed.")
+        ledger_decide(payment, f"Failure callback ({code}) after a success: M-Pesa's query decides; nothing changed.")
         return
     if payment.status == Status.FAILED:
-        _decide(payment, f"Duplicate failure callback ({code}): nothing changed.")
+        ledger_decide(payment, f"Duplicate failure callback ({code}): nothing changed.")
         return
     _fail(payment, code=code, description=description, decision=f"Failed by callback: {code}.")
 
@@ -507,7 +491,7 @@ def _fail(payment: Payment, *, code: str, description: str, decision: str) -> No
     payment.error_message = result_message(code)
     payment.settled_at = timezone.now()
     payment.save(update_fields=["status", "result_code", "result_desc", "error_message", "settled_at", "updated_at"])
-    _decide(payment, decision)
+    ledger_decide(payment, decision)
     booking_payment_ended(
         booking=payment.booking,
         message=_("M-Pesa payment failed: {reason}").format(reason=payment.error_message),
@@ -578,8 +562,8 @@ def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: dateti
     payment = Payment.objects.get(pk=payment_id)
     booking_lock(booking_id=payment.booking_id)
     payment = Payment.objects.select_for_update().select_related("booking").get(pk=payment_id)
-    _exchange_event(
-        payment, Kind.QUERY, answer.exchange, f"Query: {answer.result_code or 'no verdict'} {answer.result_desc}"[:500]
+    ledger_write(
+        payment, Kind.QUERY, f"Query: {answer.result_code or 'no verdict'} {answer.result_desc}"[:500], answer.exchange
     )
     if payment.status not in (Status.PENDING, Status.VERIFYING, Status.STARTING, Status.UNKNOWN):
         return payment
@@ -612,7 +596,7 @@ def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: dateti
     message = "Verified by M-Pesa's query: paid."
     if payment.flag in MISMATCH_FLAGS:
         message += f" An earlier callback did not match the request ({payment.get_flag_display()}); kept on record."
-    _decide(payment, message, receipt=payment.receipt or "")
+    ledger_decide(payment, message, receipt=payment.receipt or "")
     payment_count_verified(payment, now=now)
     return payment
 
@@ -623,7 +607,7 @@ def _hold_for_support(payment: Payment, *, flag: str, reason: str) -> None:
     payment_set_status(payment, Status.UNKNOWN)
     payment.flag = flag
     payment.save(update_fields=["status", "flag", "updated_at"])
-    _decide(
+    ledger_decide(
         payment,
         f"M-Pesa's query says paid, but the callback did not match the request: {reason}. Marked unknown for "
         "support; the booking keeps its nights until support decides.",
@@ -646,7 +630,7 @@ def payment_release_nights(*, payment_id: int) -> None:
             return
         if booking.blocks_until is not None:
             return
-        _decide(payment, "Support decided: the booking no longer holds its nights for this payment.")
+        ledger_decide(payment, "Support decided: the booking no longer holds its nights for this payment.")
         booking_payment_ended(
             booking=booking,
             message=_("Support checked the M-Pesa payment; the booking waits for payment again."),
@@ -657,7 +641,7 @@ def payment_release_nights(*, payment_id: int) -> None:
 def _mark_unknown(payment: Payment, reason: str) -> None:
     payment_set_status(payment, Status.UNKNOWN)
     payment.save(update_fields=["status", "updated_at"])
-    _decide(payment, reason + " Marked unknown; support will check.")
+    ledger_decide(payment, reason + " Marked unknown; support will check.")
     booking_payment_ended(
         booking=payment.booking,
         message=_("We could not yet confirm the M-Pesa payment; support will check."),
@@ -685,7 +669,7 @@ def payment_count_verified(payment: Payment, *, now: datetime.datetime) -> None:
         booking = Booking.objects.get(pk=booking.pk)
         _refund_due(payment, booking, Payment.Flag.DATES_TAKEN, str(error), details)
         return
-    _decide(payment, f"Counted {format_kes(payment.amount_kes)} towards booking {booking.ref}.")
+    ledger_decide(payment, f"Counted {format_kes(payment.amount_kes)} towards booking {booking.ref}.")
 
 
 def _refund_due(payment: Payment, booking: Booking, flag: str, reason: str, details: dict) -> None:
@@ -693,7 +677,7 @@ def _refund_due(payment: Payment, booking: Booking, flag: str, reason: str, deta
     payment.refund_due_kes = payment.amount_kes
     payment.save(update_fields=["flag", "refund_due_kes", "updated_at"])
     booking_record_refund_due(booking=booking, amount_kes=payment.amount_kes, reason=reason, details=details)
-    _decide(payment, f"Not counted: {reason}. Refund of {format_kes(payment.amount_kes)} due.")
+    ledger_decide(payment, f"Not counted: {reason}. Refund of {format_kes(payment.amount_kes)} due.")
 
 
 def payment_record_guest_code(*, payment: Payment, user: User, code: str) -> Payment:
@@ -723,7 +707,7 @@ def payment_record_guest_code(*, payment: Payment, user: User, code: str) -> Pay
             )
         payment.guest_code = code
         payment.save(update_fields=["guest_code", "updated_at"])
-        _event(payment, Kind.GUEST_CODE, f"The guest typed the M-Pesa code {code}.", body={"code": code})
+        ledger_write(payment, Kind.GUEST_CODE, f"The guest typed the M-Pesa code {code}.", body={"code": code})
     return payment
 
 

@@ -17,10 +17,10 @@ from core.models import User
 from mpesa import client
 from mpesa import services as payment_services
 from mpesa.client import DarajaError, new_token
+from mpesa.ledger import ledger_decide, ledger_write
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.refunds import refund_failures_confirm, refund_result_apply
 from mpesa.results import (
-    ledger_write,
     result_names_another_conversation,
     result_of,
     result_parameters,
@@ -111,20 +111,18 @@ def _status_result(*, request_id: int, event: PaymentEvent) -> None:
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         request = StatusRequest.objects.select_for_update().get(pk=request_id)
         if result is None or request.status != StatusRequest.Status.SENT:
-            ledger_write(payment, PaymentEvent.Kind.DECISION, f"Transaction Status for {request.receipt}: no change.")
+            ledger_decide(payment, f"Transaction Status for {request.receipt}: no change.")
             return
         if not request.conversation_id:
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Transaction Status for {request.receipt}: result arrived before M-Pesa's acknowledgement was "
                 "recorded; kept, and applied once it is.",
             )
             return
         if result_names_another_conversation(result, request.conversation_id):
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Transaction Status for {request.receipt}: the result names another ConversationID; nothing changed.",
             )
             return
@@ -135,9 +133,8 @@ def _status_result(*, request_id: int, event: PaymentEvent) -> None:
         request.answered_at = timezone.now()
         request.save(update_fields=["status", "result_code", "result_desc", "answered_at"])
         if code != "0":
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Transaction Status: M-Pesa does not confirm {request.receipt} ({code}); nothing changed.",
             )
             return
@@ -162,9 +159,8 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
     if problem:
         problems.append(problem[1])
     if problems:
-        ledger_write(
+        ledger_decide(
             payment,
-            PaymentEvent.Kind.DECISION,
             f"Transaction Status for {receipt}: {'; '.join(problems)}. Nothing changed; left for support.",
         )
         return False
@@ -173,9 +169,7 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
         payment.receipt = receipt
         fields.append("receipt")
     elif payment.receipt != receipt:
-        ledger_write(
-            payment, PaymentEvent.Kind.DECISION, f"Transaction Status for {receipt}: another receipt; no change."
-        )
+        ledger_decide(payment, f"Transaction Status for {receipt}: another receipt; no change.")
         return False
     if payment.status in Payment.UNSETTLED:
         now = timezone.now()
@@ -184,11 +178,9 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
         payment.settled_at = now
         fields += ["status", "result_code", "settled_at"]
         payment.save(update_fields=fields)
-        ledger_write(payment, PaymentEvent.Kind.DECISION, f"Verified by Transaction Status: paid, receipt {receipt}.")
+        ledger_decide(payment, f"Verified by Transaction Status: paid, receipt {receipt}.")
         payment_services.payment_count_verified(payment, now=now)
         return True
     payment.save(update_fields=fields)
-    ledger_write(
-        payment, PaymentEvent.Kind.DECISION, f"Transaction Status confirms receipt {receipt}; receipt recorded."
-    )
+    ledger_decide(payment, f"Transaction Status confirms receipt {receipt}; receipt recorded.")
     return True
