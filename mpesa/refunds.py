@@ -3,8 +3,8 @@
 Refund.TRANSITIONS decides each status change (refund_set_status), and the payment's committed refunds follow it. A
 reversal is saved and committed before Daraja is called, outside any transaction that holds a lock; only its result
 callback (or, for a reported failure, a Transaction Status on the original receipt) settles it. A manual transfer is
-recorded as done once approved. Callers lock through refund_payment_lock or refund_lock, in the one order (booking,
-payment, refund). Raises PaymentError with a sentence an agent can read.
+recorded as done once approved. Callers lock through mpesa.locks (payment_lock, refund_lock), in the one order
+(listing, booking, payment, refund). Raises PaymentError with a sentence an agent can read.
 """
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from core.money import format_kes
 from mpesa import client
 from mpesa.client import DarajaError, new_token
 from mpesa.ledger import ledger_decide, ledger_write
+from mpesa.locks import refund_lock
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.results import (
     result_names_another_conversation,
@@ -27,7 +28,7 @@ from mpesa.results import (
 )
 from mpesa.services import PaymentError
 from reservations.models import Booking
-from reservations.services import booking_lock, booking_record_refund
+from reservations.services import booking_record_refund
 
 # What an agent reads for a reversal's result code (decisions use the code, never M-Pesa's description).
 REVERSAL_MESSAGES = {
@@ -81,22 +82,6 @@ def refundable_kes(payment: Payment) -> int:
 # Requests and approvals.
 
 
-def refund_payment_lock(*, payment_id: int) -> Payment:
-    """Lock a payment to refund it: its booking (and listing), then the payment. Call inside a transaction."""
-    payment = Payment.objects.get(pk=payment_id)
-    booking_lock(booking_id=payment.booking_id)
-    return Payment.objects.select_for_update().get(pk=payment_id)
-
-
-def refund_lock(*, refund_id: int) -> tuple[Refund, Payment]:
-    """Lock a refund's booking (and listing), payment and refund, in the one order. Call inside a transaction."""
-    refund = Refund.objects.get(pk=refund_id)
-    booking_lock(booking_id=refund.booking_id)
-    payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-    refund = Refund.objects.select_for_update().select_related("booking").get(pk=refund_id)
-    return refund, payment
-
-
 def refund_terms_clean(*, amount_kes: int, method: str, manual_reference: str) -> str:
     """What a refund request must give whatever the payment: a method, a manual transfer's reference, a whole
     number of shillings. Returns the reference as kept. Raises PaymentError."""
@@ -116,7 +101,7 @@ def refund_open(
     """Refund part or all of a payment to its payer: the amount is held on the payment at once. Once the booking's
     refunds (all its payments', succeeded or on their way) would pass SUPPORT_REFUND_APPROVAL_KES, a second agent
     must approve (the refund waits as requested); otherwise it is approved, for refund_send or
-    refund_record_manual. The caller holds refund_payment_lock. Raises PaymentError."""
+    refund_record_manual. The caller holds payment_lock. Raises PaymentError."""
     manual_reference = refund_terms_clean(amount_kes=amount_kes, method=method, manual_reference=manual_reference)
     if payment.status != Payment.Status.SUCCEEDED:
         raise PaymentError(_("Only a payment M-Pesa has confirmed can be refunded."))
@@ -183,7 +168,8 @@ def refund_record_manual(*, refund: Refund, payment: Payment, actor: User, messa
 def refund_send(*, refund_id: int) -> Refund:
     """Send an approved reversal to M-Pesa, once. Only its result callback can mark it refunded."""
     with transaction.atomic():
-        refund, payment = refund_lock(refund_id=refund_id)
+        locked = refund_lock(refund_id=refund_id)
+        refund, payment = locked.refund, locked.payment
         if refund.status != Refund.Status.APPROVED or refund.method != Refund.Method.REVERSAL:
             return refund
         refund_set_status(refund, Refund.Status.SENT, payment=payment)
@@ -200,7 +186,8 @@ def refund_send(*, refund_id: int) -> Refund:
         )
     except DarajaError as error:
         with transaction.atomic():
-            refund, payment = refund_lock(refund_id=refund_id)
+            locked = refund_lock(refund_id=refund_id)
+            refund, payment = locked.refund, locked.payment
             refund.reversal_answered_at = timezone.now()
             fields = ["reversal_answered_at", "updated_at"]
             if error.code == "timeout":
@@ -219,7 +206,8 @@ def refund_send(*, refund_id: int) -> Refund:
             _apply_kept_results(refund)
         return Refund.objects.get(pk=refund_id)
     with transaction.atomic():
-        refund, payment = refund_lock(refund_id=refund_id)
+        locked = refund_lock(refund_id=refund_id)
+        refund, payment = locked.refund, locked.payment
         refund.conversation_id = accepted.conversation_id[:80]
         refund.originator_conversation_id = accepted.originator_conversation_id[:80]
         refund.reversal_answered_at = timezone.now()
@@ -274,7 +262,8 @@ def refund_result_apply(*, refund_id: int, event: PaymentEvent) -> None:
     """Apply a recorded reversal result to the refund its token names."""
     result = result_of(event)
     with transaction.atomic():
-        refund, payment = refund_lock(refund_id=refund_id)
+        locked = refund_lock(refund_id=refund_id)
+        refund, payment = locked.refund, locked.payment
         if result is None:
             ledger_decide(payment, f"Refund {refund.pk}: a notice without a result; no change.")
             return

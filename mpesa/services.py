@@ -21,6 +21,7 @@ from core.rate_limits import rate_limit_increment
 from mpesa import client
 from mpesa.client import DarajaError, StkQueryAnswer, new_token
 from mpesa.ledger import ledger_decide, ledger_write
+from mpesa.locks import payment_lock, payment_row_lock, payments_in_flight_lock
 from mpesa.models import Payment, PaymentEvent
 from mpesa.search_text import booking_search_texts
 from reservations.models import Booking
@@ -125,7 +126,7 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
         booking = booking_lock(booking_id=booking.pk)
         if booking.booker_id != user.pk:
             raise PaymentError(_("Only the person who made the booking can pay for it."))
-        if Payment.objects.select_for_update().filter(booking=booking, status__in=Payment.IN_FLIGHT).exists():
+        if payments_in_flight_lock(booking=booking):
             raise PaymentError(_("A payment is already in progress for this booking. Check your phone."))
         if booking.status != Booking.Status.HELD or not booking.holds_nights(now=now):
             raise PaymentError(_("This booking is no longer waiting for payment."))
@@ -157,8 +158,7 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
         _push_failed(payment_id=payment.pk, error=error)
         raise PaymentError(error.message)
     with transaction.atomic():
-        booking_lock(booking_id=booking.pk)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment_id=payment.pk, booking_id=booking.pk).payment
         ledger_write(payment, Kind.PUSH_RESPONSE, "M-Pesa accepted the request.", accepted.exchange)
         payment.merchant_request_id = accepted.merchant_request_id
         payment.checkout_request_id = payment.checkout_request_id or accepted.checkout_request_id
@@ -173,9 +173,8 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
 
 def _push_failed(*, payment_id: int, error: DarajaError) -> None:
     with transaction.atomic():
-        payment = Payment.objects.select_related("booking").get(pk=payment_id)
-        booking = booking_lock(booking_id=payment.booking_id)
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        locked = payment_lock(payment_id=payment_id)
+        booking, payment = locked.booking, locked.payment
         ledger_write(payment, Kind.PUSH_ERROR, f"{error.code}: {error.message}", error.exchange)
         if payment.status not in (Status.STARTING, Status.PENDING):
             # The push reached the phone after all: a callback (and maybe a query) has decided since.
@@ -373,8 +372,9 @@ def callback_apply(*, event: PaymentEvent) -> bool:
         if code != "0":
             # A failure may release the booking's nights: take the locks in the one order (listing, booking,
             # payment). A success only moves the payment to verifying; its row lock is enough.
-            booking_lock(booking_id=event.payment.booking_id)
-        payment = Payment.objects.select_for_update().get(pk=event.payment_id)
+            payment = payment_lock(payment_id=event.payment_id, booking_id=event.payment.booking_id).payment
+        else:
+            payment = payment_row_lock(payment_id=event.payment_id)
         checkout_id = str(callback.get("CheckoutRequestID", ""))
         if payment.checkout_request_id and checkout_id != payment.checkout_request_id:
             ledger_decide(payment, "CheckoutRequestID does not match this payment: nothing changed.", got=checkout_id)
@@ -524,7 +524,7 @@ def payment_check(*, payment: Payment, now: datetime.datetime | None = None) -> 
     """Ask M-Pesa about a payment still pending, at most once per MPESA_QUERY_EVERY_SECONDS (kept in the database)."""
     now = now or timezone.now()
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_row_lock(payment_id=payment.pk)
         if payment.status not in (Status.PENDING, Status.VERIFYING, Status.STARTING):
             return payment
         if (
@@ -540,8 +540,7 @@ def payment_check(*, payment: Payment, now: datetime.datetime | None = None) -> 
     if not payment.checkout_request_id:
         if now - payment.created_at > _seconds(settings.MPESA_QUERY_WINDOW_SECONDS):
             with transaction.atomic():
-                booking_lock(booking_id=payment.booking_id)
-                payment = Payment.objects.select_for_update().get(pk=payment.pk)
+                payment = payment_lock(payment_id=payment.pk, booking_id=payment.booking_id).payment
                 _mark_unknown(payment, "No answer to the push within the query window.")
         return payment
     return _query_and_settle(payment, now=now)
@@ -559,9 +558,7 @@ def _query_and_settle(payment: Payment, *, now: datetime.datetime | None = None)
 def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: datetime.datetime | None = None) -> Payment:
     """Apply an STK Query answer. Only a final answer decides; "still processing" never does."""
     now = now or timezone.now()
-    payment = Payment.objects.get(pk=payment_id)
-    booking_lock(booking_id=payment.booking_id)
-    payment = Payment.objects.select_for_update().select_related("booking").get(pk=payment_id)
+    payment = payment_lock(payment_id=payment_id).payment
     ledger_write(
         payment, Kind.QUERY, f"Query: {answer.result_code or 'no verdict'} {answer.result_desc}"[:500], answer.exchange
     )
@@ -623,9 +620,8 @@ def payment_release_nights(*, payment_id: int) -> None:
     """Support has decided about a payment that was held for them: its booking stops holding the nights without end
     and waits for payment again within a fresh hold. Nothing happens for any other payment."""
     with transaction.atomic():
-        payment = Payment.objects.get(pk=payment_id)
-        booking = booking_lock(booking_id=payment.booking_id)
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        locked = payment_lock(payment_id=payment_id)
+        booking, payment = locked.booking, locked.payment
         if payment.status != Status.UNKNOWN or booking.status != Booking.Status.AWAITING_PAYMENT:
             return
         if booking.blocks_until is not None:
@@ -652,10 +648,10 @@ def _mark_unknown(payment: Payment, reason: str) -> None:
 def payment_count_verified(payment: Payment, *, now: datetime.datetime) -> None:
     """Add a verified payment to its booking exactly once; money the booking cannot keep becomes a refund due.
 
-    The caller holds the locks (listing, booking, payment) and has marked the payment succeeded."""
+    The caller holds payment_lock (the payment's booking is the locked row) and has marked the payment succeeded."""
     if payment.counted_kes or payment.refund_due_kes:
         return
-    booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
+    booking = payment.booking
     details = {"payment_id": payment.pk, "receipt": payment.receipt or ""}
     if booking.status in (Booking.Status.CONFIRMED, Booking.Status.CANCELLED) or booking.balance_due_kes == 0:
         _refund_due(payment, booking, Payment.Flag.OVERPAID, _("paid after the booking was settled"), details)
@@ -666,7 +662,8 @@ def payment_count_verified(payment: Payment, *, now: datetime.datetime) -> None:
             payment.counted_kes = payment.amount_kes
             payment.save(update_fields=["counted_kes", "updated_at"])
     except BookingError as error:
-        booking = Booking.objects.get(pk=booking.pk)
+        # The savepoint rolled back what was counted: read the booking again.
+        booking = payment.booking = Booking.objects.get(pk=booking.pk)
         _refund_due(payment, booking, Payment.Flag.DATES_TAKEN, str(error), details)
         return
     ledger_decide(payment, f"Counted {format_kes(payment.amount_kes)} towards booking {booking.ref}.")
@@ -686,7 +683,7 @@ def payment_record_guest_code(*, payment: Payment, user: User, code: str) -> Pay
     if len(code) != 10 or not code.isalnum() or not code.isascii():
         raise PaymentError(_("An M-Pesa code has 10 letters and digits, e.g. UKK4H7TQ2M."))
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_row_lock(payment_id=payment.pk)
         if payment.booking.booker_id != user.pk:
             raise PaymentError(_("Only the person who made the booking can do this."))
         if payment.status not in Payment.UNSETTLED:

@@ -18,6 +18,7 @@ from mpesa import client
 from mpesa import services as payment_services
 from mpesa.client import DarajaError, new_token
 from mpesa.ledger import ledger_decide, ledger_write
+from mpesa.locks import payment_lock
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.refunds import refund_failures_confirm, refund_result_apply
 from mpesa.results import (
@@ -28,7 +29,6 @@ from mpesa.results import (
     results_kept,
 )
 from mpesa.services import PaymentError
-from reservations.services import booking_lock
 
 
 def status_request_open(*, payment: Payment, receipt: str, requested_by: User) -> StatusRequest:
@@ -59,8 +59,7 @@ def status_request_send(*, request_id: int) -> StatusRequest:
             ledger_write(payment, PaymentEvent.Kind.QUERY, f"Transaction Status for {receipt} refused: {error.message}")
         raise PaymentError(_("M-Pesa did not take the request: {reason}").format(reason=error.message))
     with transaction.atomic():
-        booking_lock(booking_id=payment.booking_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment_id=payment.pk, booking_id=payment.booking_id).payment
         request = StatusRequest.objects.select_for_update().get(pk=request.pk)
         request.conversation_id = accepted.conversation_id[:80]
         request.save(update_fields=["conversation_id"])
@@ -106,9 +105,7 @@ def _status_result(*, request_id: int, event: PaymentEvent) -> None:
     result = result_of(event)
     with transaction.atomic():
         request = StatusRequest.objects.get(pk=request_id)
-        payment = Payment.objects.get(pk=request.payment_id)
-        booking_lock(booking_id=payment.booking_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment_id=request.payment_id).payment
         request = StatusRequest.objects.select_for_update().get(pk=request_id)
         if result is None or request.status != StatusRequest.Status.SENT:
             ledger_decide(payment, f"Transaction Status for {request.receipt}: no change.")

@@ -419,6 +419,15 @@ def booking_confirm(*, booking_id: int, details: dict | None = None, now: dateti
     # A hold that lapsed before the money came is expired first, so that its history says so.
     if bookings_lapse(listing=booking.listing, now=now):
         booking.refresh_from_db()
+    return _confirm(booking, details=details, now=now)
+
+
+def _confirm(booking: Booking, *, details: dict | None, now: datetime.datetime) -> Booking:
+    """Confirm a paid booking. The caller holds the locks and has expired a hold that lapsed (bookings_lapse).
+
+    Raises BookingError when the nights were taken meanwhile (a late payment)."""
+    if booking.status == Status.CONFIRMED:
+        return booking
     if booking.status == Status.EXPIRED and _nights_taken_by_others(booking, now=now):
         raise BookingError(_("The payment arrived after these dates were taken by another booking."))
     was_expired = booking.status == Status.EXPIRED
@@ -537,7 +546,7 @@ def booking_record_payment(
             details=details,
         )
     if booking.paid_kes >= booking.total_kes:
-        return booking_confirm(booking_id=booking.pk, details=details, now=now)
+        return _confirm(booking, details=details, now=now)
     # An instalment: the rest can be paid within a fresh hold.
     return _move(
         booking,
