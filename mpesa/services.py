@@ -5,6 +5,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -407,9 +408,14 @@ def verdict_problem(payment: Payment, *, amount_kes: int | None, phone: str, rec
         return Payment.Flag.AMOUNT_MISMATCH, "amount differs from the request"
     if phone != payment.phone:
         return Payment.Flag.PHONE_MISMATCH, "payer's phone differs from the request"
-    if receipt and Payment.objects.filter(receipt=receipt).exclude(pk=payment.pk).exists():
+    if receipt_taken(payment, receipt):
         return Payment.Flag.RECEIPT_REUSED, "receipt already used on another payment"
     return None
+
+
+def receipt_taken(payment: Payment, receipt: str) -> bool:
+    """Whether another payment already holds this M-Pesa receipt: one receipt pays for one payment."""
+    return bool(receipt) and Payment.objects.filter(receipt=receipt).exclude(pk=payment.pk).exists()
 
 
 def _reported_problem(payment: Payment) -> tuple[str, str] | None:
@@ -436,7 +442,7 @@ def _callback_success(payment: Payment, callback: dict) -> bool:
         "receipt": receipt,
     }
     if payment.status == Status.SUCCEEDED:
-        if receipt and not payment.receipt and not Payment.objects.filter(receipt=receipt).exists():
+        if receipt and not payment.receipt and not receipt_taken(payment, receipt):
             payment.receipt = receipt
             payment.save(update_fields=["receipt", "updated_at"])
             ledger_decide(payment, "Late callback: receipt filled in; nothing else changed.", receipt=receipt)
@@ -585,16 +591,11 @@ def payment_settle_query(*, payment_id: int, answer: StkQueryAnswer, now: dateti
     if problem:
         _hold_for_support(payment, flag=problem[0], reason=problem[1])
         return payment
-    payment_set_status(payment, Status.SUCCEEDED)
-    payment.result_code = "0"
-    payment.result_desc = answer.result_desc[:300]
-    payment.settled_at = now
-    payment.save(update_fields=["status", "result_code", "result_desc", "settled_at", "updated_at"])
     message = "Verified by M-Pesa's query: paid."
     if payment.flag in MISMATCH_FLAGS:
         message += f" An earlier callback did not match the request ({payment.get_flag_display()}); kept on record."
-    ledger_decide(payment, message, receipt=payment.receipt or "")
-    payment_count_verified(payment, now=now)
+    payment.result_desc = answer.result_desc[:300]
+    payment_succeed(payment, now=now, decision=message, changed=["result_desc"], receipt=payment.receipt or "")
     return payment
 
 
@@ -643,6 +644,21 @@ def _mark_unknown(payment: Payment, reason: str) -> None:
         message=_("We could not yet confirm the M-Pesa payment; support will check."),
         details={"payment_id": payment.pk},
     )
+
+
+def payment_succeed(
+    payment: Payment, *, now: datetime.datetime, decision: str, changed: Iterable[str] = (), **details
+) -> None:
+    """M-Pesa's verdict says paid (an STK Query, a Transaction Status): the one way a payment is marked succeeded
+    (result code 0, settled now), the decision put on the ledger, and the payment counted towards its booking.
+    `changed` names other fields the caller set on the payment, saved with it. The caller holds payment_lock and
+    has checked the verdict (verdict_problem)."""
+    payment_set_status(payment, Status.SUCCEEDED)
+    payment.result_code = "0"
+    payment.settled_at = now
+    payment.save(update_fields=[*changed, "status", "result_code", "settled_at", "updated_at"])
+    ledger_decide(payment, decision, **details)
+    payment_count_verified(payment, now=now)
 
 
 def payment_count_verified(payment: Payment, *, now: datetime.datetime) -> None:

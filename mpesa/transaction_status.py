@@ -161,23 +161,21 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
             f"Transaction Status for {receipt}: {'; '.join(problems)}. Nothing changed; left for support.",
         )
         return False
-    fields = ["updated_at"]
+    changed = []
     if not payment.receipt:
         payment.receipt = receipt
-        fields.append("receipt")
+        changed.append("receipt")
     elif payment.receipt != receipt:
         ledger_decide(payment, f"Transaction Status for {receipt}: another receipt; no change.")
         return False
     if payment.status in Payment.UNSETTLED:
-        now = timezone.now()
-        payment_services.payment_set_status(payment, Payment.Status.SUCCEEDED)
-        payment.result_code = "0"
-        payment.settled_at = now
-        fields += ["status", "result_code", "settled_at"]
-        payment.save(update_fields=fields)
-        ledger_decide(payment, f"Verified by Transaction Status: paid, receipt {receipt}.")
-        payment_services.payment_count_verified(payment, now=now)
+        payment_services.payment_succeed(
+            payment,
+            now=timezone.now(),
+            decision=f"Verified by Transaction Status: paid, receipt {receipt}.",
+            changed=changed,
+        )
         return True
-    payment.save(update_fields=fields)
+    payment.save(update_fields=[*changed, "updated_at"])
     ledger_decide(payment, f"Transaction Status confirms receipt {receipt}; receipt recorded.")
     return True
