@@ -15,7 +15,7 @@ from core.money import format_kes
 from core.rate_limits import rate_limit_increment
 from listings.models import Listing
 from listings.policies import check_in_moment
-from listings.selectors import Stay, stay_quote
+from listings.selectors import Quote, Stay, stay_quote
 from reservations.models import Booking, BookingEvent, BookingGuest
 from reservations.selectors import (
     unpaid_holds_count,
@@ -95,17 +95,48 @@ def booking_hold(
         return existing
     # The exclusion constraint cannot read the clock: lapsed holds must leave the blocking statuses first.
     bookings_lapse(listing=listing, now=now)
-    quote = stay_quote(listing=listing, stay=stay, guests=len(guests), now=now)
+    quote = _quote_as_shown(listing=listing, stay=stay, guests=len(guests), shown_total_kes=shown_total_kes, now=now)
+    _check_hold_limits(booker=booker, now=now)
+    booking = _booking_create(
+        listing=listing, booker=booker, stay=stay, quote=quote, idempotency_key=idempotency_key, now=now
+    )
+    _guests_add(booking, booker=booker, guests=guests)
+    _record(
+        booking,
+        action="held",
+        message=_("Dates held for {guests} guests, {total} to pay.").format(
+            guests=len(guests), total=format_kes(booking.total_kes)
+        ),
+        actor_kind=Actor.USER,
+        actor=booker,
+        to_status=Status.HELD,
+        details={"blocks_until": booking.blocks_until.isoformat(), "total_kes": booking.total_kes},
+    )
+    return booking
+
+
+def _quote_as_shown(
+    *, listing: Listing, stay: Stay, guests: int, shown_total_kes: int, now: datetime.datetime
+) -> Quote:
+    """The stay's quote (listings' one pricing function), when it is bookable at the total the guest was shown."""
+    quote = stay_quote(listing=listing, stay=stay, guests=guests, now=now)
     if not quote.bookable:
         raise BookingError(quote.reason)
     if quote.total_kes != shown_total_kes:
         raise BookingError(
             _("The price changed to {total} while you were booking.").format(total=format_kes(quote.total_kes))
         )
-    _check_hold_limits(booker=booker, now=now)
+    return quote
+
+
+def _booking_create(
+    *, listing: Listing, booker: User, stay: Stay, quote: Quote, idempotency_key: str, now: datetime.datetime
+) -> Booking:
+    """Insert the held booking with what it freezes of its quote. The database refuses nights another booking
+    holds (the exclusion constraint): the guest is told the dates were just taken."""
     try:
         with transaction.atomic():
-            booking = Booking.objects.create(
+            return Booking.objects.create(
                 listing=listing,
                 booker=booker,
                 check_in=stay.check_in,
@@ -120,6 +151,10 @@ def booking_hold(
         if _is_exclusion_violation(error):
             raise BookingError(_("Those dates were just taken by someone else. Please choose other dates."))
         raise
+
+
+def _guests_add(booking: Booking, *, booker: User, guests: list[GuestData]) -> None:
+    """The booking's guest rows, the booker first; a guest whose address an account has verified is linked to it."""
     accounts = _verified_accounts([g.email.lower() for g in guests])
     BookingGuest.objects.bulk_create(
         BookingGuest(
@@ -133,18 +168,6 @@ def booking_hold(
         )
         for position, guest in enumerate(guests)
     )
-    _record(
-        booking,
-        action="held",
-        message=_("Dates held for {guests} guests, {total} to pay.").format(
-            guests=len(guests), total=format_kes(booking.total_kes)
-        ),
-        actor_kind=Actor.USER,
-        actor=booker,
-        to_status=Status.HELD,
-        details={"blocks_until": booking.blocks_until.isoformat(), "total_kes": booking.total_kes},
-    )
-    return booking
 
 
 @transaction.atomic
