@@ -1,7 +1,7 @@
 """The STK callback's one entry point: apply it, then queue the STK Query that confirms a success.
 
-Applying lives in mpesa/services.py and the query's task in mpesa/tasks.py, a thin wrapper around a service; this
-module sits above both, so that services never import tasks.
+Applying lives in mpesa/services/stk_callback.py and the query's task in mpesa/tasks.py, a thin wrapper around a
+service; this module sits above both, so that services never import tasks.
 """
 
 from django.db import transaction

@@ -392,6 +392,12 @@ class DarajaClient:
         )
 
 
+def daraja() -> DarajaClient:
+    """The Daraja client every payment service calls through (STK Push and Query, Reversal, Transaction Status):
+    the one seam where tests put a fake Daraja."""
+    return DarajaClient()
+
+
 def new_token() -> str:
     """A random URL-safe token for callback and result URLs (128 bits)."""
     return secrets.token_hex(16)

@@ -3,8 +3,8 @@
 Refund.TRANSITIONS decides each status change (refund_set_status), and the payment's committed refunds follow it. A
 reversal is saved and committed before Daraja is called, outside any transaction that holds a lock; only its result
 callback (or, for a reported failure, a Transaction Status on the original receipt) settles it. A manual transfer is
-recorded as done once approved. Callers lock through refund_payment_lock or refund_lock, in the one order (booking,
-payment, refund). Raises PaymentError with a sentence an agent can read.
+recorded as done once approved. Callers lock through mpesa.locks (payment_lock, refund_lock), in the one order
+(listing, booking, payment, refund). Raises PaymentError with a sentence an agent can read.
 """
 
 from django.conf import settings
@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.money import format_kes
-from mpesa.client import DarajaClient, DarajaError, new_token
+from mpesa import client
+from mpesa.client import DarajaError, new_token
+from mpesa.ledger import ledger_decide, ledger_write
+from mpesa.locks import refund_lock
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.results import (
-    ledger_write,
     result_names_another_conversation,
     result_of,
     result_urls,
@@ -26,7 +28,7 @@ from mpesa.results import (
 )
 from mpesa.services import PaymentError
 from reservations.models import Booking
-from reservations.services import booking_lock, booking_record_refund
+from reservations.services import booking_record_refund
 
 # What an agent reads for a reversal's result code (decisions use the code, never M-Pesa's description).
 REVERSAL_MESSAGES = {
@@ -41,10 +43,6 @@ REVERSAL_MESSAGES = {
     "2028": "M-Pesa does not permit this reversal.",
     "8006": "Our M-Pesa initiator credential is locked.",
 }
-
-
-def _client() -> DarajaClient:
-    return DarajaClient()
 
 
 def refund_set_status(refund: Refund, to_status: str, *, payment: Payment) -> None:
@@ -84,22 +82,6 @@ def refundable_kes(payment: Payment) -> int:
 # Requests and approvals.
 
 
-def refund_payment_lock(*, payment_id: int) -> Payment:
-    """Lock a payment to refund it: its booking (and listing), then the payment. Call inside a transaction."""
-    payment = Payment.objects.get(pk=payment_id)
-    booking_lock(booking_id=payment.booking_id)
-    return Payment.objects.select_for_update().get(pk=payment_id)
-
-
-def refund_lock(*, refund_id: int) -> tuple[Refund, Payment]:
-    """Lock a refund's booking (and listing), payment and refund, in the one order. Call inside a transaction."""
-    refund = Refund.objects.get(pk=refund_id)
-    booking_lock(booking_id=refund.booking_id)
-    payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-    refund = Refund.objects.select_for_update().select_related("booking").get(pk=refund_id)
-    return refund, payment
-
-
 def refund_terms_clean(*, amount_kes: int, method: str, manual_reference: str) -> str:
     """What a refund request must give whatever the payment: a method, a manual transfer's reference, a whole
     number of shillings. Returns the reference as kept. Raises PaymentError."""
@@ -119,7 +101,7 @@ def refund_open(
     """Refund part or all of a payment to its payer: the amount is held on the payment at once. Once the booking's
     refunds (all its payments', succeeded or on their way) would pass SUPPORT_REFUND_APPROVAL_KES, a second agent
     must approve (the refund waits as requested); otherwise it is approved, for refund_send or
-    refund_record_manual. The caller holds refund_payment_lock. Raises PaymentError."""
+    refund_record_manual. The caller holds payment_lock. Raises PaymentError."""
     manual_reference = refund_terms_clean(amount_kes=amount_kes, method=method, manual_reference=manual_reference)
     if payment.status != Payment.Status.SUCCEEDED:
         raise PaymentError(_("Only a payment M-Pesa has confirmed can be refunded."))
@@ -186,7 +168,8 @@ def refund_record_manual(*, refund: Refund, payment: Payment, actor: User, messa
 def refund_send(*, refund_id: int) -> Refund:
     """Send an approved reversal to M-Pesa, once. Only its result callback can mark it refunded."""
     with transaction.atomic():
-        refund, payment = refund_lock(refund_id=refund_id)
+        locked = refund_lock(refund_id=refund_id)
+        refund, payment = locked.refund, locked.payment
         if refund.status != Refund.Status.APPROVED or refund.method != Refund.Method.REVERSAL:
             return refund
         refund_set_status(refund, Refund.Status.SENT, payment=payment)
@@ -194,7 +177,7 @@ def refund_send(*, refund_id: int) -> Refund:
         refund.save(update_fields=["status", "sent_at", "updated_at"])
     result_url, timeout_url = result_urls(refund.result_token)
     try:
-        accepted = _client().reversal(
+        accepted = client.daraja().reversal(
             receipt=payment.receipt,
             amount_kes=refund.amount_kes,
             result_url=result_url,
@@ -203,7 +186,8 @@ def refund_send(*, refund_id: int) -> Refund:
         )
     except DarajaError as error:
         with transaction.atomic():
-            refund, payment = refund_lock(refund_id=refund_id)
+            locked = refund_lock(refund_id=refund_id)
+            refund, payment = locked.refund, locked.payment
             refund.reversal_answered_at = timezone.now()
             fields = ["reversal_answered_at", "updated_at"]
             if error.code == "timeout":
@@ -222,7 +206,8 @@ def refund_send(*, refund_id: int) -> Refund:
             _apply_kept_results(refund)
         return Refund.objects.get(pk=refund_id)
     with transaction.atomic():
-        refund, payment = refund_lock(refund_id=refund_id)
+        locked = refund_lock(refund_id=refund_id)
+        refund, payment = locked.refund, locked.payment
         refund.conversation_id = accepted.conversation_id[:80]
         refund.originator_conversation_id = accepted.originator_conversation_id[:80]
         refund.reversal_answered_at = timezone.now()
@@ -257,9 +242,7 @@ def _refund_succeeded(refund: Refund, payment: Payment, *, actor: User | None, m
         actor=actor,
         details={"refund_id": refund.pk, "payment_id": payment.pk, "receipt": refund.reversal_receipt},
     )
-    ledger_write(
-        payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk} of {format_kes(refund.amount_kes)}: {message}"
-    )
+    ledger_decide(payment, f"Refund {refund.pk} of {format_kes(refund.amount_kes)}: {message}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -279,28 +262,25 @@ def refund_result_apply(*, refund_id: int, event: PaymentEvent) -> None:
     """Apply a recorded reversal result to the refund its token names."""
     result = result_of(event)
     with transaction.atomic():
-        refund, payment = refund_lock(refund_id=refund_id)
+        locked = refund_lock(refund_id=refund_id)
+        refund, payment = locked.refund, locked.payment
         if result is None:
-            ledger_write(
-                payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: a notice without a result; no change."
-            )
+            ledger_decide(payment, f"Refund {refund.pk}: a notice without a result; no change.")
             return
         if refund.status in (Refund.Status.REQUESTED, Refund.Status.APPROVED):
-            ledger_write(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk} was never sent: result ignored.")
+            ledger_decide(payment, f"Refund {refund.pk} was never sent: result ignored.")
             return
         if refund.reversal_answered_at is None:
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Refund {refund.pk}: result arrived before M-Pesa's acknowledgement was recorded; kept, and applied "
                 "once it is.",
             )
             return
         # A reversal that timed out has no ConversationID: its token and the source check are all there is.
         if refund.conversation_id and result_names_another_conversation(result, refund.conversation_id):
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Refund {refund.pk}: the result names another ConversationID; nothing changed.",
             )
             return
@@ -313,7 +293,7 @@ def refund_result_apply(*, refund_id: int, event: PaymentEvent) -> None:
 
 def _reversal_succeeded(refund: Refund, payment: Payment, result: dict) -> None:
     if refund.status == Refund.Status.SUCCEEDED:
-        ledger_write(payment, PaymentEvent.Kind.DECISION, f"Refund {refund.pk}: repeated result; nothing changed.")
+        ledger_decide(payment, f"Refund {refund.pk}: repeated result; nothing changed.")
         return
     after_failure = refund.status in (Refund.Status.FAILURE_REPORTED, Refund.Status.FAILED)
     refund.result_code = "0"
@@ -330,9 +310,8 @@ def _reversal_failure_reported(refund: Refund, payment: Payment, code: str, desc
     """A failure result keeps the amount held: the money may still have gone back, and only a Transaction Status on
     the original receipt tells (refund_failures_confirm)."""
     if refund.status != Refund.Status.SENT:
-        ledger_write(
+        ledger_decide(
             payment,
-            PaymentEvent.Kind.DECISION,
             f"Refund {refund.pk}: failure result ({code}) after the refund was {refund.get_status_display()}; "
             "nothing changed.",
         )
@@ -343,9 +322,8 @@ def _reversal_failure_reported(refund: Refund, payment: Payment, code: str, desc
     refund.error_message = REVERSAL_MESSAGES.get(code, "M-Pesa could not reverse the payment.")
     refund.settled_at = timezone.now()
     refund.save(update_fields=["status", "result_code", "result_desc", "error_message", "settled_at", "updated_at"])
-    ledger_write(
+    ledger_decide(
         payment,
-        PaymentEvent.Kind.DECISION,
         f"Refund {refund.pk}: M-Pesa reports a failure ({code}): {refund.error_message} Its "
         f"{format_kes(refund.amount_kes)} stays held until a Transaction Status on receipt {payment.receipt} shows "
         "the payment was not reversed.",
@@ -364,9 +342,8 @@ def refund_failures_confirm(payment: Payment, request: StatusRequest) -> None:
     for refund in reported.order_by("id"):
         refund_set_status(refund, Refund.Status.FAILED, payment=payment)
         refund.save(update_fields=["status", "updated_at"])
-        ledger_write(
+        ledger_decide(
             payment,
-            PaymentEvent.Kind.DECISION,
             f"Refund {refund.pk}: Transaction Status shows receipt {payment.receipt} completed, not reversed. The "
             f"failure is confirmed; {format_kes(refund.amount_kes)} can be refunded again.",
         )

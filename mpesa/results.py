@@ -10,8 +10,7 @@ applied when it is (results_kept).
 from django.conf import settings
 from django.urls import reverse
 
-from mpesa.client import Exchange
-from mpesa.models import Payment, PaymentEvent
+from mpesa.models import PaymentEvent
 from mpesa.services import callback_source_allowed
 
 
@@ -21,16 +20,6 @@ def result_urls(token: str) -> tuple[str, str]:
         base + reverse("mpesa:result", kwargs={"token": token}),
         base + reverse("mpesa:timeout", kwargs={"token": token}),
     )
-
-
-def ledger_write(payment: Payment | None, kind: str, message: str, exchange: Exchange | None = None, **fields) -> None:
-    """Record what was said to M-Pesa and what it answered, on the payment's ledger (secrets are never in it)."""
-    if exchange is not None:
-        fields.update(
-            body={"endpoint": exchange.endpoint, "request": exchange.request_body, "response": exchange.response_body},
-            http_status=exchange.http_status,
-        )
-    PaymentEvent.objects.create(payment=payment, kind=kind, message=message[:500], **fields)
 
 
 def result_of(event: PaymentEvent) -> dict | None:

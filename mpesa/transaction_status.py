@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import User
+from mpesa import client
 from mpesa import services as payment_services
-from mpesa.client import DarajaClient, DarajaError, new_token
+from mpesa.client import DarajaError, new_token
+from mpesa.ledger import ledger_decide, ledger_write
+from mpesa.locks import payment_lock
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest
 from mpesa.refunds import refund_failures_confirm, refund_result_apply
 from mpesa.results import (
-    ledger_write,
     result_names_another_conversation,
     result_of,
     result_parameters,
@@ -27,11 +29,6 @@ from mpesa.results import (
     results_kept,
 )
 from mpesa.services import PaymentError
-from reservations.services import booking_lock
-
-
-def _client() -> DarajaClient:
-    return DarajaClient()
 
 
 def status_request_open(*, payment: Payment, receipt: str, requested_by: User) -> StatusRequest:
@@ -50,7 +47,7 @@ def status_request_send(*, request_id: int) -> StatusRequest:
     payment, receipt = request.payment, request.receipt
     result_url, timeout_url = result_urls(request.result_token)
     try:
-        accepted = _client().transaction_status(
+        accepted = client.daraja().transaction_status(
             receipt=receipt, result_url=result_url, timeout_url=timeout_url, remarks="Support status check"
         )
     except DarajaError as error:
@@ -62,8 +59,7 @@ def status_request_send(*, request_id: int) -> StatusRequest:
             ledger_write(payment, PaymentEvent.Kind.QUERY, f"Transaction Status for {receipt} refused: {error.message}")
         raise PaymentError(_("M-Pesa did not take the request: {reason}").format(reason=error.message))
     with transaction.atomic():
-        booking_lock(booking_id=payment.booking_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment_id=payment.pk, booking_id=payment.booking_id).payment
         request = StatusRequest.objects.select_for_update().get(pk=request.pk)
         request.conversation_id = accepted.conversation_id[:80]
         request.save(update_fields=["conversation_id"])
@@ -109,25 +105,21 @@ def _status_result(*, request_id: int, event: PaymentEvent) -> None:
     result = result_of(event)
     with transaction.atomic():
         request = StatusRequest.objects.get(pk=request_id)
-        payment = Payment.objects.get(pk=request.payment_id)
-        booking_lock(booking_id=payment.booking_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment_id=request.payment_id).payment
         request = StatusRequest.objects.select_for_update().get(pk=request_id)
         if result is None or request.status != StatusRequest.Status.SENT:
-            ledger_write(payment, PaymentEvent.Kind.DECISION, f"Transaction Status for {request.receipt}: no change.")
+            ledger_decide(payment, f"Transaction Status for {request.receipt}: no change.")
             return
         if not request.conversation_id:
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Transaction Status for {request.receipt}: result arrived before M-Pesa's acknowledgement was "
                 "recorded; kept, and applied once it is.",
             )
             return
         if result_names_another_conversation(result, request.conversation_id):
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Transaction Status for {request.receipt}: the result names another ConversationID; nothing changed.",
             )
             return
@@ -138,9 +130,8 @@ def _status_result(*, request_id: int, event: PaymentEvent) -> None:
         request.answered_at = timezone.now()
         request.save(update_fields=["status", "result_code", "result_desc", "answered_at"])
         if code != "0":
-            ledger_write(
+            ledger_decide(
                 payment,
-                PaymentEvent.Kind.DECISION,
                 f"Transaction Status: M-Pesa does not confirm {request.receipt} ({code}); nothing changed.",
             )
             return
@@ -165,33 +156,26 @@ def _apply_status(payment: Payment, request: StatusRequest, parameters: dict) ->
     if problem:
         problems.append(problem[1])
     if problems:
-        ledger_write(
+        ledger_decide(
             payment,
-            PaymentEvent.Kind.DECISION,
             f"Transaction Status for {receipt}: {'; '.join(problems)}. Nothing changed; left for support.",
         )
         return False
-    fields = ["updated_at"]
+    changed = []
     if not payment.receipt:
         payment.receipt = receipt
-        fields.append("receipt")
+        changed.append("receipt")
     elif payment.receipt != receipt:
-        ledger_write(
-            payment, PaymentEvent.Kind.DECISION, f"Transaction Status for {receipt}: another receipt; no change."
-        )
+        ledger_decide(payment, f"Transaction Status for {receipt}: another receipt; no change.")
         return False
     if payment.status in Payment.UNSETTLED:
-        now = timezone.now()
-        payment_services.payment_set_status(payment, Payment.Status.SUCCEEDED)
-        payment.result_code = "0"
-        payment.settled_at = now
-        fields += ["status", "result_code", "settled_at"]
-        payment.save(update_fields=fields)
-        ledger_write(payment, PaymentEvent.Kind.DECISION, f"Verified by Transaction Status: paid, receipt {receipt}.")
-        payment_services.payment_count_verified(payment, now=now)
+        payment_services.payment_succeed(
+            payment,
+            now=timezone.now(),
+            decision=f"Verified by Transaction Status: paid, receipt {receipt}.",
+            changed=changed,
+        )
         return True
-    payment.save(update_fields=fields)
-    ledger_write(
-        payment, PaymentEvent.Kind.DECISION, f"Transaction Status confirms receipt {receipt}; receipt recorded."
-    )
+    payment.save(update_fields=[*changed, "updated_at"])
+    ledger_decide(payment, f"Transaction Status confirms receipt {receipt}; receipt recorded.")
     return True

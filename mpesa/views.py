@@ -194,7 +194,7 @@ def payment_code(request: HtmxHttpRequest, ref: str) -> HttpResponse:
 def _unmatched_limit_reached(ip: str | None) -> bool:
     """Callbacks naming no token of ours, per address in fixed windows of ten minutes. Ours are never limited."""
     count = rate_limit_increment(key=f"callback-unmatched:ip:{ip}", window_seconds=600)
-    return count > getattr(settings, "MPESA_UNMATCHED_CALLBACKS_PER_IP", 30)
+    return count > settings.MPESA_UNMATCHED_CALLBACKS_PER_IP
 
 
 @csrf_exempt

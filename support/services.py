@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from mpesa import refunds, transaction_status
+from mpesa.locks import payment_lock, payment_row_lock, refund_lock
 from mpesa.models import (
     AttentionResolution,
     Payment,
@@ -89,7 +90,7 @@ def payment_query_stk(*, actor: User, payment_id: int, reason: str, key: str) ->
     reason, key = clean_reason(reason), _check_key(key)
     try:
         with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            payment = payment_row_lock(payment_id=payment_id)
             if _done_before(actor=actor, key=key):
                 return payment
             if not payment.checkout_request_id:
@@ -110,7 +111,7 @@ def payment_query_status(*, actor: User, payment_id: int, receipt: str, reason: 
     reason, key, receipt = clean_reason(reason), _check_key(key), clean_receipt(receipt)
     try:
         with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            payment = payment_row_lock(payment_id=payment_id)
             previous = _done_before(actor=actor, key=key)
             if previous:
                 return StatusRequest.objects.get(pk=previous.details["status_request_id"])
@@ -155,7 +156,7 @@ def refund_request(
             amount_kes=amount_kes, method=method, manual_reference=manual_reference
         )
         with transaction.atomic():
-            payment = refunds.refund_payment_lock(payment_id=payment_id)
+            payment = payment_lock(payment_id=payment_id).payment
             previous = _done_before(actor=actor, key=key)
             if previous:
                 return Refund.objects.get(pk=previous.details["refund_id"])
@@ -195,7 +196,8 @@ def refund_approve(*, actor: User, refund_id: int, reason: str, key: str) -> Ref
     reason, key = clean_reason(reason), _check_key(key)
     try:
         with transaction.atomic():
-            refund, payment = refunds.refund_lock(refund_id=refund_id)
+            locked = refund_lock(refund_id=refund_id)
+            refund, payment = locked.refund, locked.payment
             if _done_before(actor=actor, key=key):
                 return refund
             refunds.refund_approve(refund=refund, payment=payment, approver=actor)

@@ -67,8 +67,8 @@ class FakeDaraja:
         return self._accepted("/mpesa/reversal/v1/request", {"TransactionID": kwargs["receipt"]})
 
 
-# Where mpesa makes its Daraja client for the console's requests: STK Query, Reversal, Transaction Status.
-CONSOLE_CLIENTS = ("mpesa.services._client", "mpesa.refunds._client", "mpesa.transaction_status._client")
+# Where mpesa makes its Daraja client, for the console's requests too: STK Query, Reversal, Transaction Status.
+CONSOLE_CLIENTS = ("mpesa.client.daraja",)
 
 
 def use_fake_daraja(monkeypatch, fake) -> None:

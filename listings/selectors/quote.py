@@ -136,49 +136,13 @@ def _priced_quote(
     taken: dict[datetime.date, str],
 ) -> Quote:
     """The calendar rules and the price, from the stay's calendar rows and the nights bookings hold."""
-    unavailable = [d for d in stay.night_dates() if d in taken or (d in days and days[d].blocked)]
-    if unavailable:
-        labels = [day_label(d) for d in unavailable[:3]]
-        if len(unavailable) > 3:
-            labels.append(_("%(count)d more") % {"count": len(unavailable) - 3})
-        text = (
-            labels[0]
-            if len(labels) == 1
-            else _("%(list)s and %(last)s")
-            % {
-                "list": ", ".join(labels[:-1]),
-                "last": labels[-1],
-            }
-        )
-        reason = ngettext(
-            "Not available on the night of %(days)s.", "Not available on the nights of %(days)s.", len(unavailable)
-        ) % {"days": text}
+    reason = _calendar_refusal(listing=listing, stay=stay, days=days, taken=taken)
+    if reason:
         return Quote(stay=stay, guests=guests, reason=reason)
-
-    first = days.get(stay.check_in)
-    min_nights = first.min_nights_override if first and first.min_nights_override else listing.min_nights
-    if stay.nights < min_nights:
-        reason = _("Minimum stay is %(count)d nights from %(day)s.") % {
-            "count": min_nights,
-            "day": day_label(stay.check_in),
-        }
-        return Quote(stay=stay, guests=guests, reason=reason)
-
-    nights = []
-    for d in stay.night_dates():
-        override = days[d].price_override_kes if d in days else None
-        nights.append(Night(date=d, price_kes=override or listing.nightly_price_kes, special_price=bool(override)))
+    nights = _nights_priced(listing=listing, stay=stay, days=days)
     nights_total = sum(n.price_kes for n in nights)
-
-    discount_name, discount_percent = "", 0
-    if stay.nights >= 28 and listing.monthly_discount_percent >= listing.weekly_discount_percent:
-        discount_name, discount_percent = _("Monthly discount"), listing.monthly_discount_percent
-    elif stay.nights >= 7:
-        discount_name, discount_percent = _("Weekly discount"), listing.weekly_discount_percent
-    if not discount_percent:
-        discount_name = ""
+    discount_name, discount_percent = _length_discount(listing=listing, stay=stay)
     discount = percent_of(nights_total, discount_percent)
-
     return Quote(
         stay=stay,
         guests=guests,
@@ -191,6 +155,65 @@ def _priced_quote(
         total_kes=nights_total - discount + listing.cleaning_fee_kes,
         cancellation_policy=listing.cancellation_policy,
     )
+
+
+def _calendar_refusal(
+    *, listing: Listing, stay: Stay, days: dict[datetime.date, NightSettings], taken: dict[datetime.date, str]
+) -> str:
+    """The rules that need the calendar: every night free and open, and the minimum stay from the check-in night.
+    Empty when the stay passes them."""
+    unavailable = [d for d in stay.night_dates() if d in taken or (d in days and days[d].blocked)]
+    if unavailable:
+        return _unavailable_reason(unavailable)
+    first = days.get(stay.check_in)
+    min_nights = first.min_nights_override if first and first.min_nights_override else listing.min_nights
+    if stay.nights < min_nights:
+        return _("Minimum stay is %(count)d nights from %(day)s.") % {
+            "count": min_nights,
+            "day": day_label(stay.check_in),
+        }
+    return ""
+
+
+def _unavailable_reason(unavailable: list[datetime.date]) -> str:
+    """The nights that are not available, the first three named."""
+    labels = [day_label(d) for d in unavailable[:3]]
+    if len(unavailable) > 3:
+        labels.append(_("%(count)d more") % {"count": len(unavailable) - 3})
+    text = (
+        labels[0]
+        if len(labels) == 1
+        else _("%(list)s and %(last)s")
+        % {
+            "list": ", ".join(labels[:-1]),
+            "last": labels[-1],
+        }
+    )
+    return ngettext(
+        "Not available on the night of %(days)s.", "Not available on the nights of %(days)s.", len(unavailable)
+    ) % {"days": text}
+
+
+def _nights_priced(*, listing: Listing, stay: Stay, days: dict[datetime.date, NightSettings]) -> list[Night]:
+    """Each night at the host's price for that date, or the listing's nightly price."""
+    nights = []
+    for d in stay.night_dates():
+        override = days[d].price_override_kes if d in days else None
+        nights.append(Night(date=d, price_kes=override or listing.nightly_price_kes, special_price=bool(override)))
+    return nights
+
+
+def _length_discount(*, listing: Listing, stay: Stay) -> tuple[str, int]:
+    """The discount a long stay earns (monthly from 28 nights, weekly from 7), as its name and percent; ("", 0)
+    when none applies."""
+    discount_name, discount_percent = "", 0
+    if stay.nights >= 28 and listing.monthly_discount_percent >= listing.weekly_discount_percent:
+        discount_name, discount_percent = _("Monthly discount"), listing.monthly_discount_percent
+    elif stay.nights >= 7:
+        discount_name, discount_percent = _("Weekly discount"), listing.weekly_discount_percent
+    if not discount_percent:
+        discount_name = ""
+    return discount_name, discount_percent
 
 
 def stay_quote(*, listing: Listing, stay: Stay, guests: int, now: datetime.datetime) -> Quote:

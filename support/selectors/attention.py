@@ -108,7 +108,15 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
     """Everything that needs a person, each with why. Four queries whatever the sizes (each list capped).
 
     With `only` (kind, object id), the same rules read just that item: see attention_item_listed."""
-    items: list[AttentionItem] = []
+    items = _payment_items(only) + _refund_due_items(only)
+    refund_items, in_flight, awaiting = _refund_items(only)
+    items += refund_items + _unmatched_items(only)
+    items.sort(key=lambda item: item.created_at, reverse=True)
+    return Attention(items=items, refunds_in_flight=in_flight, refunds_awaiting_approval=awaiting)
+
+
+def _payment_items(only: tuple[str, int] | None) -> list[AttentionItem]:
+    """Payments flagged, without a verdict, or with a code the guest typed: one query."""
     payments = (
         Payment.objects.filter(
             Q(flag__in=PAYMENT_FLAGS_ALWAYS)
@@ -121,11 +129,15 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
         .select_related("booking")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
-    for payment in payments:
-        items.append(
-            AttentionItem("payment", payment.pk, payment.created_at, _payment_reasons(payment), payment=payment)
-        )
-    # Cancelled by anyone, or expired with money paid (an instalment, a payment that landed late): money is owed.
+    return [
+        AttentionItem("payment", payment.pk, payment.created_at, _payment_reasons(payment), payment=payment)
+        for payment in payments
+    ]
+
+
+def _refund_due_items(only: tuple[str, int] | None) -> list[AttentionItem]:
+    """Cancelled by anyone, or expired with money paid (an instalment, a payment that landed late): money is owed.
+    One query."""
     bookings = (
         Booking.objects.filter(status__in=[Booking.Status.CANCELLED, Booking.Status.EXPIRED], refund_due_kes__gt=0)
         .exclude(pk__in=_unresolved("refund_due"))
@@ -139,6 +151,7 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
         )
         .order_by(Coalesce("cancelled_at", "updated_at").desc(), "-id")[:ATTENTION_LIMIT]
     )
+    items = []
     for booking in bookings:
         why = "Cancelled" if booking.status == Booking.Status.CANCELLED else "Hold ran out"
         reason = f"{why}: {booking.refund_due_kes:,} KES due back to the guest"
@@ -147,7 +160,12 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
                 "refund_due", booking.pk, booking.cancelled_at or booking.updated_at, [reason], booking=booking
             )
         )
-    # A reported reversal failure stays listed, resolved or not, until a Transaction Status confirms it.
+    return items
+
+
+def _refund_items(only: tuple[str, int] | None) -> tuple[list[AttentionItem], bool, bool]:
+    """Refunds that need a person, and whether any is in flight (sent, result not yet in) or awaiting approval.
+    One query. A reported reversal failure stays listed, resolved or not, until a Transaction Status confirms it."""
     refunds = (
         Refund.objects.filter(
             (
@@ -161,6 +179,7 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
         .select_related("booking", "requested_by", "payment")
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
+    items = []
     in_flight = awaiting = False
     stale = timezone.now() - datetime.timedelta(minutes=10)
     for refund in refunds:
@@ -169,33 +188,39 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
             in_flight = True
             if refund.sent_at and refund.sent_at > stale:
                 continue  # on its way: it needs nobody unless it fails or its result never comes
-            items.append(
-                AttentionItem(
-                    "refund",
-                    refund.pk,
-                    refund.created_at,
-                    [f"Refund of {refund.amount_kes:,} KES sent to M-Pesa; no result after {SENT_WITHOUT_RESULT}"],
-                    refund=refund,
-                )
-            )
-            continue
-        if refund.status == Refund.Status.FAILURE_REPORTED:
-            reason = (
-                f"Refund of {refund.amount_kes:,} KES: M-Pesa reported a failure ({refund.error_message}). The amount "
-                f"stays held until a Transaction Status on receipt {refund.payment.receipt} shows the payment was not "
-                "reversed"
-            )
-            items.append(
-                AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund, resolvable=False)
-            )
-            continue
-        if refund.flag:
-            reason = f"Refund of {refund.amount_kes:,} KES: {refund.get_flag_display()}"
-        elif refund.status == Refund.Status.REQUESTED:
-            reason = f"Refund of {refund.amount_kes:,} KES awaiting a second agent's approval"
-        else:
-            reason = f"Refund of {refund.amount_kes:,} KES failed: {refund.error_message}"
-        items.append(AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund))
+        items.append(_refund_item(refund))
+    return items, in_flight, awaiting
+
+
+def _refund_item(refund: Refund) -> AttentionItem:
+    """Why a refund needs a person: no result long after it was sent, a reported failure, a flag, an approval
+    awaited, or a failure."""
+    if refund.status == Refund.Status.SENT:
+        return AttentionItem(
+            "refund",
+            refund.pk,
+            refund.created_at,
+            [f"Refund of {refund.amount_kes:,} KES sent to M-Pesa; no result after {SENT_WITHOUT_RESULT}"],
+            refund=refund,
+        )
+    if refund.status == Refund.Status.FAILURE_REPORTED:
+        reason = (
+            f"Refund of {refund.amount_kes:,} KES: M-Pesa reported a failure ({refund.error_message}). The amount "
+            f"stays held until a Transaction Status on receipt {refund.payment.receipt} shows the payment was not "
+            "reversed"
+        )
+        return AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund, resolvable=False)
+    if refund.flag:
+        reason = f"Refund of {refund.amount_kes:,} KES: {refund.get_flag_display()}"
+    elif refund.status == Refund.Status.REQUESTED:
+        reason = f"Refund of {refund.amount_kes:,} KES awaiting a second agent's approval"
+    else:
+        reason = f"Refund of {refund.amount_kes:,} KES failed: {refund.error_message}"
+    return AttentionItem("refund", refund.pk, refund.created_at, [reason], refund=refund)
+
+
+def _unmatched_items(only: tuple[str, int] | None) -> list[AttentionItem]:
+    """Callbacks and results with an unknown token, not yet linked to a payment: one query."""
     events = (
         PaymentEvent.objects.filter(unknown_token_callbacks())
         .exclude(Exists(UnmatchedCallbackLink.objects.filter(event=OuterRef("pk"))))
@@ -203,6 +228,7 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
         .filter(_only("unmatched", only))
         .order_by("-created_at", "-id")[:ATTENTION_LIMIT]
     )
+    items = []
     for event in events:
         why = (
             "Callback with an unknown token"
@@ -210,8 +236,7 @@ def attention_items(*, only: tuple[str, int] | None = None) -> Attention:
             else "Result callback with an unknown token"
         )
         items.append(AttentionItem("unmatched", event.pk, event.created_at, [why], event=event))
-    items.sort(key=lambda item: item.created_at, reverse=True)
-    return Attention(items=items, refunds_in_flight=in_flight, refunds_awaiting_approval=awaiting)
+    return items
 
 
 def attention_item_listed(*, kind: str, object_id: int) -> AttentionItem | None:

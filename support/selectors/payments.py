@@ -62,13 +62,32 @@ def payment_detail(*, payment_id: int) -> PaymentDetail:
     booking = payment.booking
     refunds = list(payment.refunds.select_related("requested_by", "approved_by").order_by("created_at", "id"))
     requests = list(payment.status_requests.select_related("requested_by").order_by("created_at", "id"))
+    timeline = (
+        _mpesa_entries(payment, refunds=refunds, requests=requests)
+        + _booking_entries(booking)
+        + _staff_entries(payment)
+    )
+    timeline.sort(key=lambda entry: entry.at)
+    return PaymentDetail(
+        payment=payment,
+        booking=booking,
+        timeline=timeline,
+        refunds=refunds,
+        status_requests=requests,
+        refundable_kes=refundable_kes(payment),
+    )
+
+
+def _mpesa_entries(payment: Payment, *, refunds: list[Refund], requests: list[StatusRequest]) -> list[TimelineEntry]:
+    """M-Pesa's messages about the payment: its own ledger, the results of its refunds and status requests, and
+    the unmatched callbacks staff linked to it. One query."""
     tokens = [r.result_token for r in refunds] + [s.result_token for s in requests]
     events = PaymentEvent.objects.filter(
         Q(payment=payment)
         | Q(kind=PaymentEvent.Kind.RESULT, path_token__in=tokens)
         | Q(pk__in=UnmatchedCallbackLink.objects.filter(payment=payment).values("event_id"))
     ).order_by("created_at", "id")
-    timeline = [
+    return [
         TimelineEntry(
             at=event.created_at,
             source="mpesa",
@@ -80,36 +99,35 @@ def payment_detail(*, payment_id: int) -> PaymentDetail:
         )
         for event in events
     ]
-    for event in BookingEvent.objects.filter(booking=booking).select_related("actor").order_by("created_at", "id"):
-        timeline.append(
-            TimelineEntry(
-                at=event.created_at,
-                source="booking",
-                title=f"Booking: {event.action.replace('_', ' ')}",
-                message=event.message,
-                who=str(event.actor or event.get_actor_kind_display()),
-            )
+
+
+def _booking_entries(booking: Booking) -> list[TimelineEntry]:
+    """The booking's history: one query."""
+    return [
+        TimelineEntry(
+            at=event.created_at,
+            source="booking",
+            title=f"Booking: {event.action.replace('_', ' ')}",
+            message=event.message,
+            who=str(event.actor or event.get_actor_kind_display()),
         )
-    for action in SupportAction.objects.filter(payment=payment).select_related("actor").order_by("created_at", "id"):
-        timeline.append(
-            TimelineEntry(
-                at=action.created_at,
-                source="staff",
-                title=action.get_kind_display(),
-                message=action.reason,
-                who=action.actor.email,
-                meta=action.details,
-            )
+        for event in BookingEvent.objects.filter(booking=booking).select_related("actor").order_by("created_at", "id")
+    ]
+
+
+def _staff_entries(payment: Payment) -> list[TimelineEntry]:
+    """What staff did about the payment in the console: one query."""
+    return [
+        TimelineEntry(
+            at=action.created_at,
+            source="staff",
+            title=action.get_kind_display(),
+            message=action.reason,
+            who=action.actor.email,
+            meta=action.details,
         )
-    timeline.sort(key=lambda entry: entry.at)
-    return PaymentDetail(
-        payment=payment,
-        booking=booking,
-        timeline=timeline,
-        refunds=refunds,
-        status_requests=requests,
-        refundable_kes=refundable_kes(payment),
-    )
+        for action in SupportAction.objects.filter(payment=payment).select_related("actor").order_by("created_at", "id")
+    ]
 
 
 def refund_get(*, refund_id: int) -> Refund:

@@ -450,7 +450,7 @@ def test_a_success_callback_queues_the_verifying_query_and_a_failure_queues_none
             asked.append(checkout_request_id)
             return PAID
 
-    monkeypatch.setattr("mpesa.services._client", Daraja)
+    monkeypatch.setattr("mpesa.client.daraja", Daraja)
     failed = pending_payment(check_in=20, check_out=23)
     post_callback(failed, failure_callback(failed, "stk_callback_cancelled_1032"))
     assert asked == []

@@ -63,7 +63,7 @@ def test_a_started_payment_carries_the_booker_the_guests_and_the_title(booked, g
         def stk_push(self, **kwargs):
             return StkPushAccepted("29115-34620561-1", "ws_CO_191220191020363925", Exchange("/stkpush", {}, 200, {}))
 
-    monkeypatch.setattr("mpesa.services._client", Daraja)
+    monkeypatch.setattr("mpesa.client.daraja", Daraja)
     booking = hold(guest, 10, 12, guests=[GuestData(full_name="Grace Guest"), GuestData(full_name="Émile Ndegé")])
     payment = payment_start(booking=booking, user=guest, phone="0708374149")
     payment.refresh_from_db()

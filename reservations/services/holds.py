@@ -1,0 +1,176 @@
+"""Holding a stay's nights: the hold itself, the limits against squatting dates, and the guests' rows."""
+
+import datetime
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import User
+from core.money import format_kes
+from core.rate_limits import rate_limit_increment
+from listings.models import Listing
+from listings.policies import check_in_moment
+from listings.selectors import Quote, Stay, stay_quote
+from reservations.models import Booking, BookingEvent, BookingGuest
+from reservations.selectors import (
+    unpaid_holds_count,
+)
+from reservations.services.lapses import bookings_lapse
+from reservations.services.locks import booker_lock
+from reservations.services.transitions import BookingError, _is_exclusion_violation, _record
+
+Status = Booking.Status
+Actor = BookingEvent.Actor
+
+
+@dataclass(frozen=True)
+class GuestData:
+    full_name: str
+    email: str = ""
+    phone: str = ""
+    age_group: str = BookingGuest.AgeGroup.ADULT
+
+
+def hold_duration() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+
+
+def _verified_accounts(emails: list[str]) -> dict[str, User]:
+    """Accounts that have verified one of these addresses, by lower-cased address."""
+    wanted = {email.lower() for email in emails if email}
+    if not wanted:
+        return {}
+    condition = Q()
+    for email in wanted:
+        condition |= Q(email__iexact=email)
+    addresses = EmailAddress.objects.filter(condition, verified=True).select_related("user")
+    return {address.email.lower(): address.user for address in addresses}
+
+
+def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
+    """The unpaid-holds count is exact because the caller holds the booker's lock."""
+    max_unpaid = settings.BOOKING_MAX_UNPAID_HOLDS
+    unpaid = unpaid_holds_count(user=booker, now=now)
+    if unpaid >= max_unpaid:
+        raise BookingError(
+            _("You already have {count} unpaid bookings. Pay for one or cancel it before holding more dates.").format(
+                count=unpaid
+            )
+        )
+    # Counted inside the hold's transaction: a hold refused later (dates just taken) rolls the count back, so only
+    # holds actually made use up the hour's allowance; what this limit stops is dates squatted again and again.
+    per_hour = settings.BOOKING_HOLDS_PER_HOUR
+    if rate_limit_increment(key=f"booking-holds:user:{booker.pk}", window_seconds=3600, now=now) > per_hour:
+        raise BookingError(_("You have held dates too many times this hour. Please try again in the next hour."))
+
+
+@transaction.atomic
+def booking_hold(
+    *,
+    booker: User,
+    listing_id: int,
+    stay: Stay,
+    guests: list[GuestData],
+    shown_total_kes: int,
+    idempotency_key: str,
+    now: datetime.datetime | None = None,
+) -> Booking:
+    """Hold the stay's nights for the hold duration. Raises BookingError with a sentence a guest can read.
+
+    A resubmitted form (same idempotency key) returns the booking it already made.
+    """
+    now = now or timezone.now()
+    # The one lock order: booker (their unpaid holds are counted below, whichever listings they are on), then
+    # listing (one hold per listing at a time), booking, payment, refund.
+    booker_lock(booker_id=booker.pk)
+    listing = Listing.objects.select_for_update().get(pk=listing_id)
+    # Looked up under the lock: a double-submitted form waits for the first request and gets its booking.
+    existing = Booking.objects.filter(booker=booker, idempotency_key=idempotency_key).first()
+    if existing:
+        return existing
+    # The exclusion constraint cannot read the clock: lapsed holds must leave the blocking statuses first.
+    bookings_lapse(listing=listing, now=now)
+    quote = _quote_as_shown(listing=listing, stay=stay, guests=len(guests), shown_total_kes=shown_total_kes, now=now)
+    _check_hold_limits(booker=booker, now=now)
+    booking = _booking_create(
+        listing=listing, booker=booker, stay=stay, quote=quote, idempotency_key=idempotency_key, now=now
+    )
+    _guests_add(booking, booker=booker, guests=guests)
+    _record(
+        booking,
+        action="held",
+        message=_("Dates held for {guests} guests, {total} to pay.").format(
+            guests=len(guests), total=format_kes(booking.total_kes)
+        ),
+        actor_kind=Actor.USER,
+        actor=booker,
+        to_status=Status.HELD,
+        details={"blocks_until": booking.blocks_until.isoformat(), "total_kes": booking.total_kes},
+    )
+    return booking
+
+
+def _quote_as_shown(
+    *, listing: Listing, stay: Stay, guests: int, shown_total_kes: int, now: datetime.datetime
+) -> Quote:
+    """The stay's quote (listings' one pricing function), when it is bookable at the total the guest was shown."""
+    quote = stay_quote(listing=listing, stay=stay, guests=guests, now=now)
+    if not quote.bookable:
+        raise BookingError(quote.reason)
+    if quote.total_kes != shown_total_kes:
+        raise BookingError(
+            _("The price changed to {total} while you were booking.").format(total=format_kes(quote.total_kes))
+        )
+    return quote
+
+
+def _booking_create(
+    *, listing: Listing, booker: User, stay: Stay, quote: Quote, idempotency_key: str, now: datetime.datetime
+) -> Booking:
+    """Insert the held booking with what it freezes of its quote. The database refuses nights another booking
+    holds (the exclusion constraint): the guest is told the dates were just taken."""
+    try:
+        with transaction.atomic():
+            return Booking.objects.create(
+                listing=listing,
+                booker=booker,
+                check_in=stay.check_in,
+                check_out=stay.check_out,
+                status=Status.HELD,
+                blocks_until=now + hold_duration(),
+                idempotency_key=idempotency_key,
+                **quote.frozen_fields(),
+                check_in_at=check_in_moment(check_in=stay.check_in, check_in_time=listing.check_in_time),
+            )
+    except IntegrityError as error:
+        if _is_exclusion_violation(error):
+            raise BookingError(_("Those dates were just taken by someone else. Please choose other dates."))
+        raise
+
+
+def _guests_add(booking: Booking, *, booker: User, guests: list[GuestData]) -> None:
+    """The booking's guest rows, the booker first; a guest whose address an account has verified is linked to it."""
+    accounts = _verified_accounts([g.email.lower() for g in guests])
+    BookingGuest.objects.bulk_create(
+        BookingGuest(
+            booking=booking,
+            position=position,
+            full_name=guest.full_name,
+            email=guest.email.lower(),
+            phone=guest.phone,
+            age_group=guest.age_group,
+            user=booker if position == 0 else accounts.get(guest.email.lower()),
+        )
+        for position, guest in enumerate(guests)
+    )
+
+
+@transaction.atomic
+def booking_guests_link_account(*, user: User, email: str) -> int:
+    """Link guest rows with this address to the account that has just verified it. Returns how many."""
+    return BookingGuest.objects.filter(email__iexact=email, user__isnull=True).update(user=user)

@@ -1,0 +1,86 @@
+"""The one way a booking changes status (_move), its audit trail (_record), and the error every booking service
+raises. Only this package assigns Booking.status, and only through _move()."""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core.models import User
+from reservations.emails import booking_emails_send
+from reservations.models import Booking, BookingEvent
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+class BookingError(Exception):
+    """A booking could not be changed. The message is safe to show to the person who asked."""
+
+
+def _is_exclusion_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) == EXCLUSION_VIOLATION
+
+
+def _record(
+    booking: Booking,
+    *,
+    action: str,
+    message: str,
+    actor_kind: str,
+    actor: User | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    details: dict | None = None,
+) -> BookingEvent:
+    return BookingEvent.objects.create(
+        booking=booking,
+        action=action,
+        message=message[:500],
+        actor_kind=actor_kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        details=details or {},
+    )
+
+
+def _move(
+    booking: Booking,
+    to_status: str,
+    *,
+    action: str,
+    message: str,
+    actor_kind: str,
+    actor: User | None = None,
+    details: dict | None = None,
+    **fields,
+) -> Booking:
+    """The one way a booking changes status: checks the transition table, saves, and writes the event."""
+    if booking.status == to_status:
+        return booking
+    if not booking.can_move_to(to_status):
+        raise BookingError(
+            _("Booking {ref} cannot go from {old} to {new}.").format(
+                ref=booking.ref, old=booking.get_status_display(), new=Booking.Status(to_status).label
+            )
+        )
+    from_status = booking.status
+    booking.status = to_status
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    booking.save(update_fields=["status", "updated_at", *fields])
+    _record(
+        booking,
+        action=action,
+        message=message,
+        actor_kind=actor_kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        details=details,
+    )
+    return booking
+
+
+def _queue_booking_emails(booking: Booking, *, kind: str) -> None:
+    booking_id = booking.pk
+    transaction.on_commit(lambda: booking_emails_send(booking_id=booking_id, kind=kind))
