@@ -28,26 +28,47 @@ class RemoveIndexPostgresOnly(PostgresOnly, migrations.RemoveIndex):
     """The counterpart of AddIndexPostgresOnly."""
 
 
-class AppendOnlyTable(migrations.operations.base.Operation):
-    """A trigger that rejects UPDATE and DELETE on a table: its rows are a record that cannot be edited."""
+class _TableTrigger(migrations.operations.base.Operation):
+    """A PL/pgSQL trigger function and its trigger on one table, made and dropped together (PostgreSQL only)."""
 
     reversible = True
+    suffix = ""  # the function and trigger are named <table>_<suffix>
 
     def __init__(self, table: str):
         self.table = table
 
     @property
     def function(self) -> str:
-        return f"{self.table}_append_only"
+        return f"{self.table}_{self.suffix}"
+
+    def create_sql(self) -> str:
+        raise NotImplementedError
 
     def state_forwards(self, app_label, state):
         pass
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        schema_editor.execute(
-            f"""
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(self.create_sql(), params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f"DROP TRIGGER IF EXISTS {self.function} ON {self.table}; DROP FUNCTION IF EXISTS {self.function}();",
+                params=None,
+            )
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], {"table": self.table})
+
+
+class AppendOnlyTable(_TableTrigger):
+    """A trigger that rejects UPDATE and DELETE on a table: its rows are a record that cannot be edited."""
+
+    suffix = "append_only"
+
+    def create_sql(self) -> str:
+        return f"""
             CREATE OR REPLACE FUNCTION {self.function}() RETURNS trigger AS $$
             BEGIN
                 RAISE EXCEPTION '{self.table} is append-only: % is not allowed', TG_OP
@@ -56,47 +77,21 @@ class AppendOnlyTable(migrations.operations.base.Operation):
             $$ LANGUAGE plpgsql;
             CREATE TRIGGER {self.function} BEFORE UPDATE OR DELETE ON {self.table}
                 FOR EACH ROW EXECUTE FUNCTION {self.function}();
-            """,
-            params=None,
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        schema_editor.execute(
-            f"DROP TRIGGER IF EXISTS {self.function} ON {self.table}; DROP FUNCTION IF EXISTS {self.function}();",
-            params=None,
-        )
+            """
 
     def describe(self) -> str:
         return f"Make {self.table} append-only (PostgreSQL)"
 
-    def deconstruct(self):
-        return (self.__class__.__qualname__, [], {"table": self.table})
 
-
-class RefuseTruncate(migrations.operations.base.Operation):
+class RefuseTruncate(_TableTrigger):
     """A trigger that rejects TRUNCATE on an append-only table, as AppendOnlyTable rejects UPDATE and DELETE
     (row triggers never see a TRUNCATE). A session that sets `nexus.allow_truncate = on` may truncate: only the test
     settings set it, because Django empties the database between transactional tests with TRUNCATE."""
 
-    reversible = True
+    suffix = "no_truncate"
 
-    def __init__(self, table: str):
-        self.table = table
-
-    @property
-    def function(self) -> str:
-        return f"{self.table}_no_truncate"
-
-    def state_forwards(self, app_label, state):
-        pass
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        schema_editor.execute(
-            f"""
+    def create_sql(self) -> str:
+        return f"""
             CREATE OR REPLACE FUNCTION {self.function}() RETURNS trigger AS $$
             BEGIN
                 IF lower(coalesce(current_setting('nexus.allow_truncate', true), '')) = 'on' THEN
@@ -108,20 +103,7 @@ class RefuseTruncate(migrations.operations.base.Operation):
             $$ LANGUAGE plpgsql;
             CREATE TRIGGER {self.function} BEFORE TRUNCATE ON {self.table}
                 FOR EACH STATEMENT EXECUTE FUNCTION {self.function}();
-            """,
-            params=None,
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        schema_editor.execute(
-            f"DROP TRIGGER IF EXISTS {self.function} ON {self.table}; DROP FUNCTION IF EXISTS {self.function}();",
-            params=None,
-        )
+            """
 
     def describe(self) -> str:
         return f"Refuse TRUNCATE on {self.table} (PostgreSQL)"
-
-    def deconstruct(self):
-        return (self.__class__.__qualname__, [], {"table": self.table})
