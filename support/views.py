@@ -335,13 +335,7 @@ def payment_page(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
 @require_POST
 @support_access("query_mpesa")
 def payment_query_view(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
-    _payment_or_404(payment_id)
-    form = QueryForm(request.POST)
-    if not form.is_valid():
-        context = _detail_context(request, payment_id, forms={"query": form}, form_name="query")
-        return _detail_response(request, payment_id, context, status=422)
-    data = form.cleaned_data
-    try:
+    def ask(data: dict) -> None:
         if data["kind"] == "stk":
             payment_query_stk(actor=request.user, payment_id=payment_id, reason=data["reason"], key=data["key"])
         else:
@@ -352,22 +346,14 @@ def payment_query_view(request: HtmxHttpRequest, payment_id: int) -> HttpRespons
                 reason=data["reason"],
                 key=data["key"],
             )
-    except SupportError as error:
-        context = _detail_context(request, payment_id, forms={"query": form}, error=str(error), form_name="query")
-        return _detail_response(request, payment_id, context, status=422)
-    return _detail_response(request, payment_id, _detail_context(request, payment_id))
+
+    return _payment_action(request, payment_id, form=QueryForm(request.POST), form_name="query", action=ask)
 
 
 @require_POST
 @support_access("request_refund")
 def payment_refund_view(request: HtmxHttpRequest, payment_id: int) -> HttpResponse:
-    _payment_or_404(payment_id)
-    form = RefundForm(request.POST)
-    if not form.is_valid():
-        context = _detail_context(request, payment_id, forms={"refund": form}, form_name="refund")
-        return _detail_response(request, payment_id, context, status=422)
-    data = form.cleaned_data
-    try:
+    def refund(data: dict) -> None:
         refund_request(
             actor=request.user,
             payment_id=payment_id,
@@ -377,10 +363,24 @@ def payment_refund_view(request: HtmxHttpRequest, payment_id: int) -> HttpRespon
             reason=data["reason"],
             key=data["key"],
         )
-    except SupportError as error:
-        context = _detail_context(request, payment_id, forms={"refund": form}, error=str(error), form_name="refund")
-        return _detail_response(request, payment_id, context, status=422)
-    return _detail_response(request, payment_id, _detail_context(request, payment_id))
+
+    return _payment_action(request, payment_id, form=RefundForm(request.POST), form_name="refund", action=refund)
+
+
+def _payment_action(request, payment_id: int, *, form, form_name: str, action) -> HttpResponse:
+    """One of the payment page's forms: refused input or a refused action comes back in its form (422), else the
+    page (or its fragment) as it is now."""
+    _payment_or_404(payment_id)
+    error = ""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except SupportError as exc:
+            error = str(exc)
+        else:
+            return _detail_response(request, payment_id, _detail_context(request, payment_id))
+    context = _detail_context(request, payment_id, forms={form_name: form}, error=error, form_name=form_name)
+    return _detail_response(request, payment_id, context, status=422)
 
 
 @require_POST
