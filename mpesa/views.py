@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
+from core.http import client_ip, received_body
 from core.rate_limits import rate_limit_increment
 from listings.policies import policy_terms
 from mpesa.callbacks import callback_process
@@ -35,30 +36,6 @@ logger = logging.getLogger(__name__)
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 PANEL_TEMPLATE = "mpesa/payment_panel.html#payment-status"
 TRIP_TEMPLATE = "mpesa/trip_detail.html"
-
-
-def client_ip(request, *, trusted_proxies: int) -> str | None:
-    """The caller's address: REMOTE_ADDR, or the entry our trusted proxies appended to X-Forwarded-For."""
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
-    if trusted_proxies and len(forwarded) >= trusted_proxies:
-        address = forwarded[-trusted_proxies]
-    else:
-        address = request.META.get("REMOTE_ADDR")
-    if address and address.startswith("::ffff:"):
-        address = address[7:]
-    return address or None
-
-
-def received_body(request) -> tuple[bytes, int]:
-    """The body's first RAW_BODY_LIMIT bytes and how many bytes arrived. Read from the stream rather than
-    `request.body`, which refuses a body past DATA_UPLOAD_MAX_MEMORY_SIZE before it could be recorded."""
-    kept = b""
-    while len(kept) < RAW_BODY_LIMIT and (chunk := request.read(RAW_BODY_LIMIT - len(kept))):
-        kept += chunk
-    size = len(kept)
-    while chunk := request.read(RAW_BODY_LIMIT):
-        size += len(chunk)
-    return kept, size
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -205,7 +182,7 @@ def stk_callback(request, token: str) -> HttpResponse:
     payment = payment_for_callback_token(token)
     if payment is None and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
-    raw_body, size = received_body(request)
+    raw_body, size = received_body(request, limit=RAW_BODY_LIMIT)
     event = callback_record(
         payment=payment, token=token, raw_body=raw_body, size=size, source_ip=ip, headers=dict(request.headers)
     )
@@ -227,7 +204,7 @@ def async_result(request, token: str) -> HttpResponse:
     if not result_token_known(token) and _unmatched_limit_reached(ip):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
     trusted = callback_source_allowed(ip)
-    raw_body, size = received_body(request)
+    raw_body, size = received_body(request, limit=RAW_BODY_LIMIT)
     event = result_record(
         token=token, raw_body=raw_body, size=size, source_ip=ip, headers=dict(request.headers), trusted=trusted
     )
