@@ -16,12 +16,17 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("host/", include("listings.urls_host")),
     path("support/", include("support.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 
 if settings.MPESA_ENV == "emulator":
     # Our own Daraja, reached over HTTP through MPESA_BASE_URL; with sandbox or production it does not exist.
     urlpatterns.append(path("daraja/", include("daraja_emulator.urls")))
+
+if settings.SMS_ENV == "emulator":
+    # Our own Africa's Talking, reached over HTTP through AT_BASE_URL; with sandbox or production it does not exist.
+    urlpatterns.append(path("africastalking/", include("africastalking_emulator.urls")))
 
 if settings.DEBUG:
     # make run serves uploaded photos itself; deployed, they come from the storage's own URLs.

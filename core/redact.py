@@ -1,5 +1,6 @@
-"""The tokens in M-Pesa's callback and result URLs are secrets: whoever knows one can post to it. They are masked
-wherever we show or log text that may hold them (pages, the admin, our logs, gunicorn's access log).
+"""The tokens in M-Pesa's callback and result URLs, and the one in the SMS delivery-report URL, are secrets: whoever
+knows one can post to it. They are masked wherever we show or log text that may hold them (pages, the admin, our
+logs, gunicorn's access log).
 
 No Django imports here: gunicorn loads this before Django is set up.
 """
@@ -8,12 +9,14 @@ import logging
 import re
 
 MASK = "…"
-# /payments/stk-callback/<token>/, /payments/result/<token>/, /payments/timeout/<token>/ (and without the slash).
-PAYMENT_TOKEN = re.compile(r"(/payments/[a-z-]+/)[^/?#\s\"'<>\\]+")
+# /payments/stk-callback/<token>/, /payments/result/<token>/, /payments/timeout/<token>/ (and without the slash), and
+# /notifications/sms/delivery/<token>/.
+PAYMENT_TOKEN = re.compile(r"(/payments/[a-z-]+/|/notifications/sms/delivery/)[^/?#\s\"'<>\\]+")
 
 
 def mask_payment_tokens(text: str) -> str:
-    """The text with the token segment of every /payments/<kind>/<token>/ path replaced by an ellipsis."""
+    """The text with the token segment of every /payments/<kind>/<token>/ and /notifications/sms/delivery/<token>/
+    path replaced by an ellipsis."""
     return PAYMENT_TOKEN.sub(r"\g<1>" + MASK, text)
 
 

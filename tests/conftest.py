@@ -34,6 +34,7 @@ pytest_plugins = [
     "tests.plugins.payments",
     "tests.plugins.daraja",
     "tests.plugins.support",
+    "tests.plugins.sms",
 ]
 
 

@@ -42,6 +42,10 @@ def test_the_code_keeps_every_contract():
         ("core/_probe.py", "import demo"),  # the ground floor reaching for the demo data
         ("mpesa/_probe.py", "import daraja_emulator.wire"),  # payments reaching past HTTP into the emulator
         ("mpesa/_probe.py", "import support.services"),  # payments importing the console
+        ("notifications/_probe.py", "import africastalking_emulator.services"),  # the outbox reaching past HTTP
+        ("africastalking_emulator/_probe.py", "from notifications import models"),  # the emulator reading the outbox
+        ("notifications/_probe.py", "from reservations.models import Booking"),  # the outbox reaching up
+        ("notifications/_probe.py", "import listings"),  # notifications sit directly above core
     ],
 )
 def test_an_import_against_the_layers_breaks_a_contract(tmp_path, module, imports):

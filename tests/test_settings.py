@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
     """Settings and system checks in a fresh process; they read no date, so it needs no clock offset."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MPESA_", "RENDER_", "ALLOWED_"))}
+    prefixes = ("DJANGO_", "MPESA_", "RENDER_", "ALLOWED_", "SMS_", "AT_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True)
 
 
@@ -26,6 +27,8 @@ def _prod_env(**extra: str) -> dict:
         "ALLOWED_HOSTS": "nexus.example",
         "MPESA_ENV": "sandbox",
         **LIVE_MPESA,
+        "SMS_ENV": "sandbox",
+        **LIVE_SMS,
         **extra,
     }
 
@@ -46,6 +49,20 @@ LIVE_MPESA_WARNINGS = {
     "MPESA_CONSUMER_SECRET": "mpesa.W003",
     "MPESA_PASSKEY": "mpesa.W004",
     "MPESA_CALLBACK_BASE_URL": "mpesa.W005",
+}
+
+
+# What SMS against Africa's Talking needs (throwaway values): without any of them check --deploy warns.
+LIVE_SMS = {
+    "AT_USERNAME": "nexus",
+    "AT_API_KEY": "throwaway-at-key",
+    "SMS_DELIVERY_TOKEN": "throwaway-delivery-token-0123456789",
+}
+# The warning each one's absence raises, and in which environments.
+LIVE_SMS_WARNINGS = {
+    "AT_API_KEY": ("notifications.W002", {"sandbox", "production"}),
+    "AT_USERNAME": ("notifications.W003", {"production"}),  # the sandbox's username is "sandbox"
+    "SMS_DELIVERY_TOKEN": ("notifications.W004", {"sandbox", "production"}),
 }
 
 
@@ -108,7 +125,8 @@ def test_no_secret_is_committed():
             assert private_key_header not in path.read_text(errors="ignore"), name
     # Secret settings are read from the environment, never written down.
     settings_source = "\n".join((ROOT / "config" / "settings" / f"{n}.py").read_text() for n in ("base", "dev", "prod"))
-    for secret in ("MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_SECURITY_CREDENTIAL", "DJANGO_SECRET_KEY"):
+    mpesa_secrets = ("MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_SECURITY_CREDENTIAL")
+    for secret in (*mpesa_secrets, "DJANGO_SECRET_KEY", "AT_API_KEY"):
         assignments = [
             line for line in settings_source.splitlines() if line.startswith(f"{secret.removeprefix('DJANGO_')} =")
         ]
@@ -215,3 +233,86 @@ def test_the_emulator_needs_none_of_them(settings):
     settings.MPESA_CALLBACK_ALLOWED_IPS = []
     settings.MPESA_CONSUMER_KEY = settings.MPESA_PASSKEY = settings.MPESA_CALLBACK_BASE_URL = ""
     assert _mpesa_warnings() == {"mpesa.W001"}
+
+
+# -- SMS (Africa's Talking) ---------------------------------------------------------------------------------------
+
+
+def test_production_requires_an_explicit_sms_environment():
+    env = _prod_env()
+    del env["SMS_ENV"]
+    result = _run(["manage.py", "check", "--deploy"], **env)
+    assert result.returncode != 0
+    assert "notifications.E002" in result.stderr
+
+
+def test_an_unknown_sms_environment_is_an_error():
+    result = _run(["manage.py", "check"], **_prod_env(SMS_ENV="carrier-pigeon"))
+    assert result.returncode != 0 and "notifications.E001" in result.stderr
+
+
+def test_a_deployed_sms_emulator_is_a_deployment_warning():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_prod_env(SMS_ENV="emulator"))
+    assert result.returncode != 0
+    assert "notifications.W001" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("env", ["sandbox", "production"])
+def test_check_deploy_reports_each_missing_sms_setting(env):
+    nothing = {name: "" for name in LIVE_SMS}
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_prod_env(SMS_ENV=env, **nothing))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    expected = {code for code, environments in LIVE_SMS_WARNINGS.values() if env in environments}
+    assert expected == set(re.findall(r"notifications\.W00[2-9]", output)), output
+    for name, (_, environments) in LIVE_SMS_WARNINGS.items():
+        if env in environments:
+            assert f"Set {name}" in output, name
+
+
+def _sms_warnings() -> set[str]:
+    from django.core.checks import run_checks
+
+    return {m.id for m in run_checks(include_deployment_checks=True) if m.id.startswith("notifications.W")}
+
+
+@pytest.mark.parametrize("env", ["sandbox", "production"])
+@pytest.mark.parametrize("name", sorted(LIVE_SMS_WARNINGS))
+def test_each_missing_sms_setting_is_its_own_deploy_warning(settings, env, name):
+    settings.SMS_ENV = env
+    for setting, value in LIVE_SMS.items():
+        setattr(settings, setting, value)
+    assert _sms_warnings() == set()
+    setattr(settings, name, "")
+    code, environments = LIVE_SMS_WARNINGS[name]
+    assert _sms_warnings() == ({code} if env in environments else set())
+
+
+UNUSABLE_TOKENS = ["short-token", "a/b+c=d-long-enough-but-base64-with-a-slash", "tab\tthere-0123456789"]
+
+
+@pytest.mark.parametrize("token", UNUSABLE_TOKENS)
+def test_a_guessable_or_unusable_delivery_token_is_a_deploy_warning(settings, token):
+    settings.SMS_ENV = "production"
+    for setting, value in LIVE_SMS.items():
+        setattr(settings, setting, value)
+    settings.SMS_DELIVERY_TOKEN = token
+    assert _sms_warnings() == {"notifications.W004"}
+
+
+def test_africastalking_routes_exist_only_with_the_emulator():
+    script = (
+        "from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/africastalking/version1/messaging'); print('present')\n"
+        "except Resolver404:\n    print('absent')"
+    )
+    for env, expected in (("emulator", "present"), ("sandbox", "absent"), ("production", "absent")):
+        result = _run(["-c", f"import django; django.setup()\n{script}"], **_prod_env(SMS_ENV=env))
+        assert result.stdout.strip() == expected, (env, result.stderr)
+
+
+def test_local_runs_and_tests_send_sms_to_the_emulator():
+    script = "from django.conf import settings; print(settings.SMS_ENV, bool(settings.SMS_DELIVERY_TOKEN))"
+    for module in ("config.settings.dev", "config.settings.test"):
+        result = _run(["-c", f"import django; django.setup(); {script}"], DJANGO_SETTINGS_MODULE=module)
+        assert result.stdout.split() == ["emulator", "True"], (module, result.stderr)

@@ -67,10 +67,12 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "core",
+    "notifications",
     "listings",
     "reservations",
     "mpesa",
     "daraja_emulator",
+    "africastalking_emulator",
     "support",
     "demo",
 ]
@@ -273,6 +275,28 @@ MPESA_EMULATOR_OAUTH_ERROR_JSON = env_bool("MPESA_EMULATOR_OAUTH_ERROR_JSON", Fa
 MPESA_EMULATOR_LEGACY_PENDING = env_bool("MPESA_EMULATOR_LEGACY_PENDING", False)
 MPESA_EMULATOR_AMOUNT_RULES = env_bool("MPESA_EMULATOR_AMOUNT_RULES", False)
 MPESA_EMULATOR_RULE_LIMITED = env_bool("MPESA_EMULATOR_RULE_LIMITED", False)
+
+# SMS (Africa's Talking). "emulator" serves our own at /africastalking/; "sandbox" and "production" talk to Africa's
+# Talking. Delivery reports come to /notifications/sms/delivery/<SMS_DELIVERY_TOKEN>/.
+SMS_ENV = env_str("SMS_ENV")
+AT_BASE_URL = env_str("AT_BASE_URL")  # default: the sandbox's, production's, or {SITE_URL}/africastalking
+AT_USERNAME = env_str("AT_USERNAME")  # default: "sandbox" in the sandbox and the emulator
+AT_API_KEY = env_str("AT_API_KEY")
+AT_SENDER_ID = env_str("AT_SENDER_ID")
+SMS_DELIVERY_TOKEN = env_str("SMS_DELIVERY_TOKEN")
+AT_TIMEOUT_SECONDS = env_int("AT_TIMEOUT_SECONDS", 15)
+# The outbox (e-mail and SMS): attempts at a message that was refused before anything was sent, and the wait between
+# them (where the task queue can wait). A message whose send may have gone out is never sent again.
+NOTIFICATION_SEND_ATTEMPTS = env_int("NOTIFICATION_SEND_ATTEMPTS", 3)
+NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 60)
+# Daily caps (SMS cost money): per number, for the whole site, per e-mail address. Past a cap a message is not sent.
+SMS_PER_NUMBER_PER_DAY = env_int("SMS_PER_NUMBER_PER_DAY", 10)
+SMS_PER_DAY = env_int("SMS_PER_DAY", 2000)
+EMAIL_PER_ADDRESS_PER_DAY = env_int("EMAIL_PER_ADDRESS_PER_DAY", 30)
+# The Africa's Talking emulator (SMS_ENV=emulator). Delays are in seconds; the tests scale them down.
+AT_EMULATOR_REPORT_DELAY_SECONDS = env_int("AT_EMULATOR_REPORT_DELAY_SECONDS", 2)
+AT_EMULATOR_SLOW_ANSWER_SECONDS = env_int("AT_EMULATOR_SLOW_ANSWER_SECONDS", 30)
+AT_EMULATOR_DELIVERY_TIMEOUT_SECONDS = env_int("AT_EMULATOR_DELIVERY_TIMEOUT_SECONDS", 10)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 MPESA_ENV = env_str("MPESA_ENV", "emulator")
 MPESA_BASE_URL = env_str("MPESA_BASE_URL", "http://127.0.0.1:8000/daraja")
 MPESA_CALLBACK_BASE_URL = env_str("MPESA_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
+SMS_ENV = env_str("SMS_ENV", "emulator")
+SMS_DELIVERY_TOKEN = env_str("SMS_DELIVERY_TOKEN", "dev-only-sms-delivery-token")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

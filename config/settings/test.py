@@ -10,6 +10,11 @@ SECRET_KEY = "test-only-key-with-enough-length-and-variety-0123456789-abcdefghij
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MPESA_ENV = env_str("MPESA_ENV", "emulator")
+SMS_ENV = env_str("SMS_ENV", "emulator")
+SMS_DELIVERY_TOKEN = "test-only-sms-delivery-token-0123456789"
+# Nowhere (the discard port), so that an SMS sent by a test without the emulator fixture (tests.plugins.sms) reaches
+# no server that happens to run on this machine.
+AT_BASE_URL = "http://127.0.0.1:9/africastalking"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

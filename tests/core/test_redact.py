@@ -16,6 +16,7 @@ from tests.helpers.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "3f9c2b7e81d04a6f9e5b1c8d7a2f4e60"
+SMS_TOKEN = "test-only-sms-delivery-token-0123456789"  # config.settings.test's SMS_DELIVERY_TOKEN
 
 
 def test_the_token_segment_of_every_payments_path_is_masked():
@@ -24,6 +25,8 @@ def test_the_token_segment_of_every_payments_path_is_masked():
     body = {"ResultURL": f"https://x/payments/timeout/{TOKEN}/", "Amount": 5}
     assert masked(body) == {"ResultURL": "https://x/payments/timeout/…/", "Amount": 5}
     assert mask_payment_tokens("/trips/NX-ABC123/pay/") == "/trips/NX-ABC123/pay/"
+    report = f"POST /notifications/sms/delivery/{TOKEN}/ 200"
+    assert mask_payment_tokens(report) == "POST /notifications/sms/delivery/…/ 200"
 
 
 def test_our_application_log_shows_no_token():
@@ -32,13 +35,15 @@ def test_our_application_log_shows_no_token():
         "import django; django.setup();"
         "from django.test import Client; c = Client();"
         f"c.get('/payments/result/{TOKEN}/'); c.get('/payments/timeout/{TOKEN}/');"
-        f"c.get('/payments/stk-callback/{TOKEN}/')"
+        f"c.get('/payments/stk-callback/{TOKEN}/');"
+        f"c.get('/notifications/sms/delivery/{SMS_TOKEN}/')"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
     assert "Method Not Allowed (GET): /payments/result/…/" in result.stderr, result.stderr
     assert "/payments/stk-callback/…/" in result.stderr
-    assert TOKEN not in result.stderr + result.stdout
+    assert "/notifications/sms/delivery/…/" in result.stderr
+    assert TOKEN not in result.stderr + result.stdout and SMS_TOKEN not in result.stderr + result.stdout
 
 
 def _free_port() -> int:
