@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.money import format_kes
+from reservations.emails import booking_confirmation_queue
 from reservations.models import Booking, BookingEvent
 from reservations.selectors import (
     bookings_overlapping,
@@ -20,7 +21,6 @@ from reservations.services.transitions import (
     BookingError,
     _is_exclusion_violation,
     _move,
-    _queue_booking_emails,
     _record,
 )
 
@@ -30,7 +30,8 @@ Actor = BookingEvent.Actor
 
 @transaction.atomic
 def booking_confirm(*, booking_id: int, details: dict | None = None, now: datetime.datetime | None = None) -> Booking:
-    """Confirm a paid booking: event, blocks_until cleared, e-mails to every guest and the host. Idempotent.
+    """Confirm a paid booking: event, blocks_until cleared, e-mails to every guest and the host queued in the outbox
+    (sent once this commits). Idempotent.
 
     Raises BookingError when the nights were taken meanwhile (a late payment): the caller records a refund due.
     """
@@ -71,7 +72,8 @@ def _confirm(booking: Booking, *, details: dict | None, now: datetime.datetime) 
         raise
     if was_expired:
         booking = _withdraw_lapse_refund(booking, details=details)
-    _queue_booking_emails(booking, kind="confirmed")
+    confirmed = booking.events.filter(action="confirmed").order_by("-pk").values_list("pk", flat=True).first()
+    booking_confirmation_queue(booking=booking, event_id=confirmed)
     return booking
 
 
