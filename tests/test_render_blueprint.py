@@ -181,11 +181,15 @@ def test_web_service_migrates_serves_on_port_and_is_health_checked(blueprint):
     assert "$PORT" in web["startCommand"] and "gthread" in web["startCommand"]
     assert web["healthCheckPath"] == "/healthz"
     assert any(s["type"] == "worker" and "db_worker" in s["startCommand"] for s in blueprint["services"])
+    assert any(s["type"] == "cron" and "send_notifications" in s["startCommand"] for s in blueprint["services"])
 
 
 def test_secrets_are_generated_or_entered_in_the_dashboard(blueprint):
     by_key = {var["key"]: var for var in _env_vars(blueprint) if "key" in var}
     assert by_key["DJANGO_SECRET_KEY"] == {"key": "DJANGO_SECRET_KEY", "generateValue": True}
-    for key in ("MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_SECURITY_CREDENTIAL"):
+    secrets = ("MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_SECURITY_CREDENTIAL")
+    # The delivery-report token is a URL path segment: entered (URL-safe), not generated (base64 may hold "/").
+    for key in (*secrets, "AT_API_KEY", "SMS_DELIVERY_TOKEN"):
         assert by_key[key].get("sync") is False, key
+    assert by_key["SMS_ENV"]["value"] in ("sandbox", "production")
     assert by_key["DJANGO_SETTINGS_MODULE"]["value"] == "config.settings.prod"
