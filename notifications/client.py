@@ -167,6 +167,9 @@ class SmsClient:
             **{name: value for name, value in form.items() if name != "message"},
             "message_chars": len(message),
         }
+        if not self.config.base_url.startswith(("https://", "http://")):
+            error_text = "SMS are not set up (SMS_ENV, AT_BASE_URL); nothing was sent."
+            return SendAnswer(REFUSED, error=error_text, request=recorded)
         try:
             response = self.session.post(
                 f"{self.config.base_url}{MESSAGING_PATH}",

@@ -237,6 +237,10 @@ def _record(notification_id: int, answer: client.SendAnswer) -> SendResult:
             body={"request": answer.request, "answer": answer.answer},
         )
         notification.sending_since = None
+        if notification.status != Status.QUEUED:
+            # Settled meanwhile (the sweep gave up on this attempt): the outcome is on record, the status stays.
+            notification.save(update_fields=["sending_since", "updated_at"])
+            return SendResult(notification)
         provider = {"provider_status": answer.status, "cost": answer.cost} if answer.status or answer.cost else {}
         if answer.outcome == client.SENT:
             email = notification.channel == Channel.EMAIL

@@ -222,3 +222,8 @@ def test_the_documented_hosts_are_the_defaults():
         "production": PRODUCTION_URL + "/version1/messaging",
         "sandbox": SANDBOX_URL + "/version1/messaging",
     }
+
+
+def test_without_a_base_url_nothing_is_sent_and_nothing_is_tried_again():
+    answer = _client("").send(to="+254711XXXYYY", message="Hi")
+    assert (answer.outcome, answer.retryable) == (REFUSED, False) and "not set up" in answer.error

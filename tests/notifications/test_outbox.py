@@ -6,9 +6,12 @@ import socket
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from notifications import services
+from notifications.client import SENT, SendAnswer
 from notifications.models import Notification, NotificationEvent
 from notifications.outbox import notification_queue, notifications_sweep
 from notifications.selectors import notification_timeline
@@ -75,8 +78,6 @@ def test_the_same_event_is_queued_once_per_recipient_and_channel(django_capture_
 
 
 def test_the_database_refuses_a_second_row_for_the_same_recipient():
-    from django.db import IntegrityError
-
     first, _ = notification_create(
         kind="k", object_key="payment-event:45", channel="email", address="a@example.com", body="x"
     )
@@ -198,7 +199,17 @@ def test_the_sweep_settles_attempts_that_never_reported_back_and_resends_lost_ta
 
 
 def test_the_sweep_command_says_what_it_did(capsys):
-    from django.core.management import call_command
-
     call_command("send_notifications")
     assert "0 attempt(s) marked unknown, 0 message(s) queued again." in capsys.readouterr().out
+
+
+def test_an_outcome_that_comes_back_after_the_sweep_gave_up_changes_no_status(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        notification = _email()
+    long_ago = timezone.now() - datetime.timedelta(minutes=30)
+    Notification.objects.filter(pk=notification.pk).update(attempts=1, sending_since=long_ago)
+    notifications_sweep()
+    services._record(notification.pk, SendAnswer(SENT))  # the worker was only slow
+    notification.refresh_from_db()
+    assert notification.status == Status.UNKNOWN and notification.sending_since is None
+    assert notification.events.filter(kind="attempt").count() == 1
