@@ -71,8 +71,8 @@ def notification_set_status(
         fields.setdefault("sent_at", now)
     if to_status in (Status.DELIVERED, Status.FAILED, Status.UNKNOWN):
         fields.setdefault("finished_at", now)
-    if notification.secret and to_status != Status.QUEUED and notification.body:
-        fields["body"] = ""  # a code is never needed again once sending is over
+    if notification.secret and to_status != Status.QUEUED and (notification.body or notification.html_body):
+        fields["body"] = fields["html_body"] = ""  # a code or link is never needed again once sending is over
     for name, value in fields.items():
         setattr(notification, name, value)
     notification.save(update_fields=["status", "updated_at", *fields])
