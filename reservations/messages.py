@@ -26,7 +26,12 @@ from notifications.outbox import email_queue, sms_queue
 from notifications.recipients import language_for, sms_number_for
 from notifications.rendering import absolute, masked_number, sms_ascii, sms_date, sms_stay
 from reservations.models import Booking, BookingEvent, BookingGuest
-from reservations.selectors import booking_refund_due_on_cancel, booking_refund_today
+from reservations.selectors import (
+    BookingDisclosure,
+    booking_disclosure,
+    booking_refund_due_on_cancel,
+    booking_refund_today,
+)
 
 # What each kind of message is called in the outbox, and who gets it on which channel.
 EMAIL_SUBJECTS = {
@@ -59,32 +64,11 @@ SMS_PLACE_CHARS = 24  # a listing's title in an SMS, at most
 
 
 @dataclass(frozen=True)
-class Disclosure:
-    """What one recipient of a booking's messages may learn."""
-
-    is_booker: bool
-    payment_details: bool  # amounts paid, receipts, refunds
-    private_details: bool  # street address, directions, check-in instructions, the host's phone
-    other_guests_contacts: bool
-
-
-def _disclosure(*, booking: Booking, user: User | None) -> Disclosure:
-    is_booker = user is not None and user.pk == booking.booker_id
-    linked = is_booker or (user is not None and booking.guests.filter(user=user).exists())
-    return Disclosure(
-        is_booker=is_booker,
-        payment_details=is_booker,
-        private_details=linked and booking.status == Booking.Status.CONFIRMED,
-        other_guests_contacts=is_booker,
-    )
-
-
-@dataclass(frozen=True)
 class Recipient:
     role: str  # "booker", "guest" (a linked account), "contact" (a typed address, no account), "host"
     name: str
     account: User | None
-    show: Disclosure | None  # None for the host
+    show: BookingDisclosure | None  # None for the host
 
 
 def _email_recipients(booking: Booking, guests: list[BookingGuest], kind: str) -> dict[str, Recipient]:
@@ -102,7 +86,9 @@ def _email_recipients(booking: Booking, guests: list[BookingGuest], kind: str) -
         host = booking.listing.host
         recipients.setdefault(host.email.lower(), Recipient("host", host.get_full_name(), host, None))
     return {
-        address: Recipient(r.role, r.name, r.account, _disclosure(booking=booking, user=r.account))
+        address: Recipient(
+            r.role, r.name, r.account, booking_disclosure(booking=booking, user=r.account, guests=guests)
+        )
         if r.role != "host"
         else r
         for address, r in recipients.items()
