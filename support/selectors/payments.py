@@ -145,7 +145,11 @@ def _message_entries(booking: Booking) -> list[TimelineEntry]:
         if channel == Notification.Channel.SMS:
             address = "+" + mask_phone(address.lstrip("+"))
         status = Notification.Status(row["status"])
-        outcome = ", ".join(part for part in (row["failure_reason"], row["error"]) if part)
+        outcome = ""
+        if status == Notification.Status.FAILED:  # Africa's Talking's words first, else ours (a cap, a refusal)
+            outcome = row["failure_reason"] or row["provider_status"] or row["error"]
+        elif status == Notification.Status.UNKNOWN:
+            outcome = row["error"]
         times = [f"queued {_hms(row['created_at'])}"]
         if row["sent_at"]:
             times.append(f"sent {_hms(row['sent_at'])}")
