@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import bookings, docs, listings
+from api import bookings, docs, host, listings
 
 app_name = "api"
 
@@ -25,4 +25,10 @@ urlpatterns = [
         bookings.PaymentCheck.as_view(),
         name="payment-check",
     ),
+    path("v1/host/listings/", host.HostListingCollection.as_view(), name="host-listings"),
+    path("v1/host/listings/<slug:slug>/", host.HostListingDetail.as_view(), name="host-listing"),
+    path("v1/host/listings/<slug:slug>/photos/", host.HostPhotoCollection.as_view(), name="host-photos"),
+    path("v1/host/listings/<slug:slug>/photos/<int:photo_id>/", host.HostPhotoDetail.as_view(), name="host-photo"),
+    path("v1/host/listings/<slug:slug>/calendar/", host.HostCalendar.as_view(), name="host-calendar"),
+    path("v1/host/bookings/", host.HostBookings.as_view(), name="host-bookings"),
 ]
