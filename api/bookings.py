@@ -147,7 +147,9 @@ class BookingCollection(APIView):
             listing_id=listing.pk,
             stay=Stay(check_in=data["check_in"], check_out=data["check_out"]),
             guests=[
-                GuestData(full_name=g["name"], email=g["email"], phone=g["phone"], age_group=g["age_group"])
+                GuestData(
+                    full_name=g["name"], email=g.get("email", ""), phone=g.get("phone", ""), age_group=g["age_group"]
+                )
                 for g in data["guests"]
             ],
             shown_total_kes=data["shown_total_kes"],

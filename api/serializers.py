@@ -193,8 +193,8 @@ class PhoneField(serializers.CharField):
 
 class GuestInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150)
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254, default="")
-    phone = PhoneField(required=False, allow_blank=True, max_length=32, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    phone = PhoneField(required=False, allow_blank=True, max_length=32)
     age_group = serializers.ChoiceField(choices=BookingGuest.AgeGroup.choices, default=BookingGuest.AgeGroup.ADULT)
 
     def validate_name(self, value: str) -> str:
