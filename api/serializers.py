@@ -5,12 +5,13 @@ times with the Nairobi offset."""
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.phone import normalise_phone
-from listings.guest_forms import MAX_SEARCH_GUESTS
+from listings.guest_forms import BOOKING_HORIZON, MAX_SEARCH_GUESTS
 from listings.models import Amenity, PropertyType
 from listings.selectors import SORT_ORDERS
 from reservations.forms import ABSOLUTE_MAX_GUESTS
@@ -214,6 +215,8 @@ class BookingCreateSerializer(serializers.Serializer):
     def validate(self, data):
         if data["check_out"] <= data["check_in"]:
             raise serializers.ValidationError({"check_out": ["Check-out must be after check-in."]})
+        if max(data["check_in"], data["check_out"]) > timezone.localdate() + BOOKING_HORIZON:
+            raise serializers.ValidationError({"check_out": ["Choose dates within the next two years."]})
         return data
 
 
