@@ -4,7 +4,7 @@ booking or payment is a 404."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,7 +26,7 @@ from core.phone import mask_phone
 from listings.selectors import Stay, listing_get_for_viewer
 from mpesa.selectors import payment_check_due, payment_get_for_booker, payment_latest, payment_panel
 from mpesa.services import payment_check, payment_start
-from reservations.selectors import booking_get_for_booker, trip_detail, trips_for_user
+from reservations.selectors import booking_get_for_booker, trip_detail, trips_for_user, user_may_book
 from reservations.services import GuestData, booking_cancel, booking_hold_submission
 
 PROBLEM = OpenApiResponse(description="A problem (application/problem+json) with a machine-readable code.")
@@ -37,6 +37,12 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=True,
     description="8 to 64 characters [A-Za-z0-9-], one per booking attempt: a repeat returns the same booking.",
 )
+
+
+class EmailUnverified(exceptions.PermissionDenied):
+    default_detail = "Verify your e-mail address before booking: follow the link we sent, or post its key to "
+    default_detail += "/_allauth/app/v1/auth/email/verify."
+    default_code = "email_unverified"
 
 
 def booking_data(*, user, ref: str) -> dict:
@@ -135,6 +141,8 @@ class BookingCollection(APIView):
         """Hold a stay's nights for a group. 201 with the new booking; a repeat with the same key and body, 200
         with the same booking; the same key with another body, 422. Refusals: 409 dates_taken, 409 price_changed
         (with the new quote), 422 for stay rules (min_nights, max_guests, …), 429 limit with Retry-After."""
+        if not user_may_book(user=request.user):
+            raise EmailUnverified()
         key = request.headers.get("Idempotency-Key", "")
         if not IDEMPOTENCY_KEY.fullmatch(key):
             raise InvalidInput({"Idempotency-Key": ["Send an Idempotency-Key header of 8 to 64 letters, digits or -."]})

@@ -6,8 +6,6 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.phone import normalise_phone
@@ -362,11 +360,6 @@ class HostListingRowSerializer(serializers.Serializer):
 
 class HostListingListSerializer(serializers.Serializer):
     results = HostListingRowSerializer(many=True)
-
-
-@extend_schema_field(OpenApiTypes.OBJECT)
-class ListingInputField(serializers.DictField):
-    pass
 
 
 class HostListingInputSerializer(serializers.Serializer):
