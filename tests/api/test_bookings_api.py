@@ -151,3 +151,15 @@ def test_a_linked_guest_cannot_cancel(api_as, group_trip):
 def test_a_blocked_night_is_dates_taken(api_as, guest, listing):
     set_night(listing, d(11), blocked=True)
     assert_problem(book(api_as(guest.email), booking_body(listing)), 409, "dates_taken")
+
+
+def test_cancelling_a_paid_stay_answers_the_refund_due(api_as, guest, hold, paid_payment):
+    booking = hold(guest, 10, 13)
+    with transaction.atomic():
+        paid_payment(booking=booking)
+    answer = api_as(guest.email).post(f"/api/v1/bookings/{booking.ref}/cancel/", {"reason": "Sick"})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    # Moderate policy, weeks before check-in: the nights and the cleaning fee come back.
+    assert body["refund_due_kes"] == 31_500
+    assert body["booking"]["status"] == "cancelled" and body["booking"]["payment"]["refund_due_kes"] == 31_500
