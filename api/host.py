@@ -29,6 +29,7 @@ from listings.models import Listing
 from listings.selectors import (
     host_calendar_month,
     host_month_bounds,
+    listing_amenities,
     listing_get_for_host,
     listing_photo_get_for_host,
     listing_publish_missing,
@@ -73,7 +74,7 @@ def _listing_form(body, *, listing: Listing | None = None) -> ListingForm:
     data: dict = {}
     if listing is not None:
         data = model_to_dict(listing, fields=LISTING_EDITABLE_FIELDS)
-        data["amenities"] = list(listing.amenities.values_list("code", flat=True))
+        data["amenities"] = [amenity.code for amenity in listing_amenities(listing=listing)]
     data.update({key: value for key, value in body.items() if key in (*LISTING_EDITABLE_FIELDS, "amenities")})
     data = {key: "" if value is None else value for key, value in data.items()}
     if not isinstance(data.get("amenities", []), list):
