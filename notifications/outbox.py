@@ -90,7 +90,8 @@ def email_queue(
     recipient: User | None = None,
     booking_ref: str = "",
 ) -> Notification:
-    """Queue one e-mail written from `template`.txt and `template`.html, with the site's name and absolute links."""
+    """Queue one e-mail written from `template`.txt and `template`.html (in English), with the site's name and
+    absolute links."""
     return notification_queue(
         kind=kind,
         object_key=object_key,
@@ -98,7 +99,7 @@ def email_queue(
         address=address,
         recipient=recipient,
         booking_ref=booking_ref,
-        language=language_for(recipient),
+        language=Notification.Language.ENGLISH,  # e-mails are written in English; SMS in the recipient's choice
         **email_render(template, context, subject=subject),
     )
 
