@@ -2,10 +2,10 @@
 that confirms the booking, sent once it commits. The others are still rendered after commit and sent through the
 task queue."""
 
-from django.conf import settings
 from django.template.loader import render_to_string
 
 from core.models import User
+from core.site import email_sender, email_subject, site_name
 from core.tasks import email_send
 from notifications.models import Notification
 from notifications.outbox import notification_queue
@@ -40,10 +40,9 @@ def _recipients(booking: Booking, guests: list[BookingGuest], kind: str) -> dict
 
 def _rendered(booking: Booking, guests: list[BookingGuest], *, kind: str, role: str, name: str) -> dict:
     """The subject, the plain-text body and the HTML body of one e-mail."""
-    context = {"booking": booking, "guests": guests, "role": role, "name": name, "kind": kind}
+    context = {"booking": booking, "guests": guests, "role": role, "name": name, "kind": kind, "site_name": site_name()}
     return {
-        "subject": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
-        + SUBJECTS[kind].format(ref=booking.ref, title=booking.listing.title),
+        "subject": email_subject(SUBJECTS[kind].format(ref=booking.ref, title=booking.listing.title)),
         "body": render_to_string(f"reservations/email/booking_{kind}.txt", context),
         "html_body": render_to_string(f"reservations/email/booking_{kind}.html", context),
     }
@@ -73,6 +72,6 @@ def booking_emails_send(*, booking_id: int, kind: str) -> None:
     for address, (role, name, _account) in _recipients(booking, guests, kind).items():
         email_send.enqueue(
             **_rendered(booking, guests, kind=kind, role=role, name=name),
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=email_sender(),
             to=[address],
         )

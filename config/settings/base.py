@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything secret or site-specific comes from the environment."""
 
 import os
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,11 @@ if RENDER_EXTERNAL_HOSTNAME:
     ALLOWED_HOSTS.append(RENDER_EXTERNAL_HOSTNAME)
 CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host and not host.startswith(".")]
 
+# The site's name (e-mail sender and greetings, page titles) and absolute base URL (every absolute link, read
+# through core.site.site_url()). On Render the URL defaults to the service's own; `make run` uses 127.0.0.1:8000.
+SITE_NAME = env_str("SITE_NAME") or "Nexus"
+SITE_URL = (env_str("SITE_URL") or env_str("RENDER_EXTERNAL_URL")).rstrip("/")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -78,6 +84,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that everything below it is compressed, static files WhiteNoise serves from the finders included
+    # (collected ones come pre-compressed and pass through). Django's mitigation of BREACH comes with it.
+    "django.middleware.gzip.GZipMiddleware",
     "core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -110,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "support.context_processors.account_menu",
             ],
             "builtins": ["core.templatetags.money"],
         },
@@ -167,7 +177,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Nexus] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_ADAPTER = "core.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
@@ -199,7 +209,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Nexus <no-reply@nexus.test>")
+# The sender's address; its name is always SITE_NAME.
+DEFAULT_FROM_EMAIL = formataddr((SITE_NAME, parseaddr(env_str("DEFAULT_FROM_EMAIL") or "no-reply@nexus.test")[1]))
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
@@ -234,7 +245,7 @@ MPESA_SHORTCODE = env_str("MPESA_SHORTCODE")
 MPESA_PASSKEY = env_str("MPESA_PASSKEY")
 MPESA_TRANSACTION_TYPE = env_str("MPESA_TRANSACTION_TYPE", "CustomerPayBillOnline")
 MPESA_TILL_NUMBER = env_str("MPESA_TILL_NUMBER")  # buy-goods: PartyB is the till, the shortcode is the store
-MPESA_CALLBACK_BASE_URL = env_str("MPESA_CALLBACK_BASE_URL") or env_str("RENDER_EXTERNAL_URL")
+MPESA_CALLBACK_BASE_URL = env_str("MPESA_CALLBACK_BASE_URL") or SITE_URL
 MPESA_CALLBACK_ALLOWED_IPS = env_list("MPESA_CALLBACK_ALLOWED_IPS")
 MPESA_TRUSTED_PROXIES = env_int("MPESA_TRUSTED_PROXIES", 0)
 MPESA_INITIATOR_NAME = env_str("MPESA_INITIATOR_NAME")
@@ -312,7 +323,7 @@ LOGGING = {
 # Support console: refunds above this need a second agent's approval; support accounts sign in with TOTP.
 SUPPORT_REFUND_APPROVAL_KES = env_int("SUPPORT_REFUND_APPROVAL_KES", 20_000)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Nexus"
+MFA_TOTP_ISSUER = SITE_NAME
 
 # Bookings: how long unpaid dates are held, and limits against squatting dates.
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)

@@ -6,6 +6,7 @@ from .base import env_bool, env_list, env_str
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or "dev-only-insecure-key-not-for-production-use"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 MPESA_ENV = env_str("MPESA_ENV", "emulator")
 MPESA_BASE_URL = env_str("MPESA_BASE_URL", "http://127.0.0.1:8000/daraja")
 MPESA_CALLBACK_BASE_URL = env_str("MPESA_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
