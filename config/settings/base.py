@@ -8,6 +8,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from config.storage import file_system_storage, public_origin, s3_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -204,8 +206,29 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+# Photos (config/storage.py): in a bucket when MEDIA_S3_BUCKET is set, else under MEDIA_ROOT. Served with DEBUG off
+# from MEDIA_ROOT only on a declared persistent disk (one instance; e.g. Render's `disk:` mounted at MEDIA_ROOT).
+MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET")
+MEDIA_S3_ENDPOINT_URL = env_str("MEDIA_S3_ENDPOINT_URL")
+MEDIA_S3_ACCESS_KEY_ID = env_str("MEDIA_S3_ACCESS_KEY_ID")
+MEDIA_S3_SECRET_ACCESS_KEY = env_str("MEDIA_S3_SECRET_ACCESS_KEY")
+MEDIA_S3_PUBLIC_URL = env_str("MEDIA_S3_PUBLIC_URL")
+MEDIA_PERSISTENT_DISK = env_bool("MEDIA_PERSISTENT_DISK", False)
+# File names are fresh for every upload and never reused: a photo is cacheable for a year.
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+if MEDIA_S3_BUCKET:
+    MEDIA_STORAGE = s3_storage(
+        bucket=MEDIA_S3_BUCKET,
+        endpoint_url=MEDIA_S3_ENDPOINT_URL,
+        access_key_id=MEDIA_S3_ACCESS_KEY_ID,
+        secret_access_key=MEDIA_S3_SECRET_ACCESS_KEY,
+        public_url=MEDIA_S3_PUBLIC_URL,
+        cache_control=MEDIA_CACHE_CONTROL,
+    )
+else:
+    MEDIA_STORAGE = file_system_storage()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -226,6 +249,8 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+if MEDIA_S3_BUCKET:
+    SECURE_CSP["img-src"].append(public_origin(MEDIA_S3_PUBLIC_URL))  # photos come from the bucket's origin
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
