@@ -100,6 +100,75 @@ def booking_timeline(*, booking: Booking) -> list[BookingEvent]:
 
 
 @dataclass(frozen=True)
+class BookingDisclosure:
+    """What one person may learn about a booking: the one rule behind the trip page, the API and every message.
+
+    - payment details (amounts paid, receipts, refunds, events that carry money) and the other guests' contacts:
+      the booker only;
+    - the private address, directions, check-in instructions and the host's phone: the booker and linked guests,
+      only once the booking is confirmed (a guest row is linked to an account only through an address or number
+      that account has verified);
+    - anyone else a booker typed in: the reference, the listing, the dates and a link to sign in or sign up.
+    """
+
+    is_booker: bool
+    is_linked_guest: bool
+    payment_details: bool
+    private_details: bool
+    other_guests_contacts: bool
+
+
+def booking_disclosure(
+    *, booking: Booking, user: User | None, guests: list[BookingGuest] | None = None
+) -> BookingDisclosure:
+    """The rule for `user` (None: a typed contact without an account). `guests`, when the caller has them already,
+    saves a query."""
+    is_booker = user is not None and booking.booker_id == user.pk
+    if user is None or is_booker:
+        is_linked_guest = False
+    elif guests is not None:
+        is_linked_guest = any(guest.user_id == user.pk for guest in guests)
+    else:
+        is_linked_guest = booking.guests.filter(user=user).exists()
+    on_the_trip = is_booker or is_linked_guest
+    return BookingDisclosure(
+        is_booker=is_booker,
+        is_linked_guest=is_linked_guest,
+        payment_details=is_booker,
+        private_details=on_the_trip and booking.status == Booking.Status.CONFIRMED,
+        other_guests_contacts=is_booker,
+    )
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    created_at: datetime.datetime
+    message: str
+
+
+# What a viewer without payment details reads for each status a booking reaches: no amounts, no refunds.
+_STATUS_LINES = {
+    Booking.Status.HELD: _("Dates held."),
+    Booking.Status.CONFIRMED: _("Booking confirmed."),
+    Booking.Status.EXPIRED: _("The hold ran out and the dates were released."),
+    Booking.Status.CANCELLED: _("Booking cancelled."),
+}
+
+
+def trip_timeline(*, booking: Booking, disclosure: BookingDisclosure) -> list[TimelineLine]:
+    """The booking's history as this viewer may read it: every line for the booker, the status changes in words
+    without money for anyone else."""
+    events = booking.events.order_by("created_at", "id")
+    if disclosure.payment_details:
+        return [TimelineLine(created_at=event.created_at, message=event.message) for event in events]
+    return [
+        TimelineLine(created_at=event.created_at, message=str(_STATUS_LINES[event.to_status]))
+        for event in events
+        if event.to_status in _STATUS_LINES and event.to_status != event.from_status
+    ]
+
+
+@dataclass(frozen=True)
 class Trips:
     upcoming: list[Booking]
     past: list[Booking]
@@ -202,14 +271,21 @@ class TripDetail:
 
     booking: Booking
     guests: list[BookingGuest]
-    timeline: list[BookingEvent]
-    is_booker: bool
+    timeline: list[TimelineLine]
+    disclosure: BookingDisclosure
     holds_nights: bool
     seconds_left: int  # while an unpaid hold keeps the nights; 0 otherwise
     cancel_refusal: str
     refund_percent: int  # of the nights, by the frozen policy, if cancelled now
     refund_due_kes: int  # of what was actually paid, if the booker cancelled now
-    show_private_details: bool
+
+    @property
+    def is_booker(self) -> bool:
+        return self.disclosure.is_booker
+
+    @property
+    def show_private_details(self) -> bool:
+        return self.disclosure.private_details
 
     @property
     def can_cancel(self) -> bool:
@@ -231,12 +307,12 @@ class TripDetail:
 
 
 def trip_detail(*, user: User, ref: str, now: datetime.datetime) -> TripDetail:
-    """The trip page for its booker or a linked guest (404 for anyone else). A linked guest gets no contact
-    details of the other guests and nothing about payment or cancelling."""
+    """The trip page for its booker or a linked guest (404 for anyone else), cut by `booking_disclosure`: a linked
+    guest gets no contact details of the other guests and nothing about payment or cancelling."""
     booking = booking_get_for_viewer(user=user, ref=ref)
-    is_booker = booking.booker_id == user.pk
     guests = booking_guests(booking=booking)
-    if not is_booker:
+    disclosure = booking_disclosure(booking=booking, user=user, guests=guests)
+    if not disclosure.other_guests_contacts:
         guests = [_without_contact(guest, keep=guest.user_id == user.pk) for guest in guests]
     holds = booking.holds_nights(now=now)
     seconds_left = 0
@@ -247,14 +323,13 @@ def trip_detail(*, user: User, ref: str, now: datetime.datetime) -> TripDetail:
     return TripDetail(
         booking=booking,
         guests=guests,
-        timeline=booking_timeline(booking=booking),
-        is_booker=is_booker,
+        timeline=trip_timeline(booking=booking, disclosure=disclosure),
+        disclosure=disclosure,
         holds_nights=holds,
         seconds_left=seconds_left,
         cancel_refusal=refusal,
         refund_percent=refund.nights_percent,
-        refund_due_kes=booking_refund_due_on_cancel(booking=booking, now=now) if is_booker else 0,
-        show_private_details=booking.status == Booking.Status.CONFIRMED,
+        refund_due_kes=booking_refund_due_on_cancel(booking=booking, now=now) if disclosure.payment_details else 0,
     )
 
 
