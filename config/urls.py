@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("mpesa.urls")),
     path("listings/", include("listings.urls")),
     path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/", include("api.urls")),
     path("host/", include("listings.urls_host")),
     path("support/", include("support.urls")),
     path("notifications/", include("notifications.urls")),
@@ -32,4 +34,4 @@ if settings.SMS_ENV == "emulator":
 # their URLs point at the bucket and this answers 404.
 urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_file, name="media"))
 
-handler500 = "core.views.server_error"
+handler500 = "core.views.server_error"  # under /api/ answered as problem+json (api.middleware)
