@@ -3,12 +3,14 @@ reads other rows is the service's or the selector's, as on the pages. Money is i
 times with the Nairobi offset."""
 
 import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
 from core.phone import normalise_phone
+from core.site import absolute_url
 from listings.guest_forms import BOOKING_HORIZON, MAX_SEARCH_GUESTS
 from listings.models import Amenity, PropertyType
 from listings.selectors import SORT_ORDERS
@@ -18,11 +20,12 @@ from reservations.models import Booking, BookingGuest
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 
-def absolute(request, url: str) -> str:
-    """A stored file's URL as an absolute URL ("" stays ""); a storage that gives absolute URLs keeps them."""
+def absolute(url: str) -> str:
+    """A stored file's URL as an absolute URL on SITE_URL ("" stays ""); a storage that gives absolute URLs (a
+    bucket's public origin) keeps them."""
     if not url:
         return ""
-    return request.build_absolute_uri(url) if request is not None else url
+    return url if urlsplit(url).scheme else absolute_url(url)
 
 
 # --- Listings ---------------------------------------------------------------------------------------------------
@@ -52,13 +55,19 @@ class ListingCardSerializer(serializers.Serializer):
     max_guests = serializers.IntegerField(source="listing.max_guests")
     nightly_price_kes = serializers.IntegerField(source="listing.nightly_price_kes")
     total_kes = serializers.SerializerMethodField(help_text="The stay's total for a dated search; null without dates.")
-    cover_url = serializers.SerializerMethodField(help_text="The cover photo at card size (absolute URL).")
+    cover_url = serializers.SerializerMethodField(help_text="The cover photo's small size (absolute URL).")
+    cover_medium_url = serializers.SerializerMethodField(
+        help_text="The cover photo at card size on a phone, about 720 px wide (absolute URL)."
+    )
 
     def get_total_kes(self, card) -> int | None:
         return card.quote.total_kes if card.quote is not None and card.quote.bookable else None
 
     def get_cover_url(self, card) -> str:
-        return absolute(self.context.get("request"), card.cover_url)
+        return absolute(card.cover_url)
+
+    def get_cover_medium_url(self, card) -> str:
+        return absolute(card.cover.src if card.cover is not None else "")
 
 
 class ListingPageSerializer(serializers.Serializer):
@@ -74,12 +83,16 @@ class PhotoSerializer(serializers.Serializer):
     order = serializers.IntegerField()
     image_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
+    medium_url = serializers.SerializerMethodField()
 
     def get_image_url(self, photo) -> str:
-        return absolute(self.context.get("request"), photo.image.url if photo.image else "")
+        return absolute(photo.image.url if photo.image else "")
 
     def get_thumbnail_url(self, photo) -> str:
-        return absolute(self.context.get("request"), photo.thumbnail.url if photo.thumbnail else "")
+        return absolute(photo.thumbnail.url if photo.thumbnail else "")
+
+    def get_medium_url(self, photo) -> str:
+        return absolute(photo.medium.url if photo.medium else "")
 
 
 class AmenitySerializer(serializers.Serializer):
@@ -355,7 +368,7 @@ class HostListingRowSerializer(serializers.Serializer):
     cover_url = serializers.SerializerMethodField()
 
     def get_cover_url(self, row) -> str:
-        return absolute(self.context.get("request"), row.cover_url)
+        return absolute(row.cover_url)
 
 
 class HostListingListSerializer(serializers.Serializer):

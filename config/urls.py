@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from core.media import media_file
 from listings import views as listing_views
 
 urlpatterns = [
@@ -30,8 +30,8 @@ if settings.SMS_ENV == "emulator":
     # Our own Africa's Talking, reached over HTTP through AT_BASE_URL; with sandbox or production it does not exist.
     urlpatterns.append(path("africastalking/", include("africastalking_emulator.urls")))
 
-if settings.DEBUG:
-    # make run serves uploaded photos itself; deployed, they come from the storage's own URLs.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Photos on this machine's disk: served with DEBUG on (make run) or from a declared persistent disk; with a bucket
+# their URLs point at the bucket and this answers 404.
+urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_file, name="media"))
 
 handler500 = "core.views.server_error"  # under /api/ answered as problem+json (api.middleware)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from listings.photos import ImageSet, image_set
 
 
 class County(models.TextChoices):
@@ -239,6 +240,12 @@ class ListingPhoto(TimeStampedModel):
     image = models.ImageField(_("image"), upload_to="listings/%Y/%m/")
     # The same picture at card size, so that search results do not send phones the large image.
     thumbnail = models.ImageField(_("thumbnail"), upload_to="listings/%Y/%m/", blank=True)
+    # And near 720 px, what a phone 360 CSS px wide shows at device pixel ratio 2 (`manage.py fill_photo_sizes`
+    # makes it for photos stored before it existed).
+    medium = models.ImageField(_("medium size"), upload_to="listings/%Y/%m/", blank=True)
+    # The display image's size in pixels (None for photos stored before it was recorded).
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     caption = models.CharField(_("caption"), max_length=140, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -248,6 +255,22 @@ class ListingPhoto(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.caption or f"Photo {self.order + 1} of {self.listing}"
+
+    @property
+    def files(self) -> list[str]:
+        """Every stored file of this photo."""
+        return [name for name in (self.image.name, self.medium.name, self.thumbnail.name) if name]
+
+    @property
+    def image_set(self) -> ImageSet:
+        return image_set(
+            url=self.image.storage.url,
+            image=self.image.name,
+            medium=self.medium.name,
+            thumbnail=self.thumbnail.name,
+            width=self.width,
+            height=self.height,
+        )
 
 
 class CalendarDay(models.Model):

@@ -21,8 +21,10 @@ MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 48 MP phone shoots 8000 × 6000 only in its "high resolution" mode
 MIN_EDGE_PX = 200
 
-# What is stored: the longest edge of each display size, in pixels.
+# What is stored: the longest edge of each display size, in pixels. Pages offer all three in `srcset` and the
+# browser picks: a phone 360 CSS px wide at device pixel ratio 2 takes the medium one.
 DISPLAY_EDGE_PX = 1600
+MEDIUM_EDGE_PX = 720
 THUMB_EDGE_PX = 640
 JPEG_QUALITY = 82
 
@@ -33,11 +35,13 @@ class PhotoError(ValueError):
 
 @dataclass(frozen=True)
 class PreparedPhoto:
-    """A checked upload, re-encoded: a large display image and a thumbnail for cards, both JPEG without metadata.
+    """A checked upload, re-encoded: a large display image, a medium one for phones and a thumbnail for cards, all
+    JPEG without metadata.
 
     width and height are the display image's."""
 
     display: ContentFile
+    medium: ContentFile
     thumb: ContentFile
     width: int
     height: int
@@ -128,10 +132,70 @@ def photo_prepare(*, upload: UploadedFile | ContentFile) -> PreparedPhoto:
     # A fresh name: the uploaded one says nothing the guest needs and may say things the host would not.
     stem = uuid.uuid4().hex
     display_bytes, (width, height) = _encode(clean, DISPLAY_EDGE_PX)
+    medium_bytes, _size = _encode(clean, MEDIUM_EDGE_PX)
     thumb_bytes, _size = _encode(clean, THUMB_EDGE_PX)
     return PreparedPhoto(
         display=ContentFile(display_bytes, name=f"{stem}.jpg"),
+        medium=ContentFile(medium_bytes, name=f"{stem}-medium.jpg"),
         thumb=ContentFile(thumb_bytes, name=f"{stem}-thumb.jpg"),
         width=width,
         height=height,
+    )
+
+
+def photo_medium_from_display(*, display) -> tuple[ContentFile, int, int]:
+    """The medium size made from a stored display image (for photos stored before that size existed), with the
+    display image's width and height."""
+    display.seek(0)
+    with Image.open(display, formats=("JPEG",)) as image:
+        image.load()
+        width, height = image.size
+        medium_bytes, _size = _encode(image.convert("RGB"), MEDIUM_EDGE_PX)
+    return ContentFile(medium_bytes), width, height
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What pages show: each stored size with its width, for <img srcset>.
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """One photo for an <img>: `src` (the medium size, else what there is), `srcset` ("url 480w, ..."), and the
+    intrinsic `width` and `height` of `src` (0 when unknown)."""
+
+    src: str
+    srcset: str
+    width: int
+    height: int
+
+
+def _scaled(width: int, height: int, edge: int) -> tuple[int, int]:
+    """The size Pillow's thumbnail() gives a width x height picture fitted into edge x edge (never enlarged)."""
+    longest = max(width, height)
+    if longest <= edge:
+        return width, height
+    return max(1, round(width * edge / longest)), max(1, round(height * edge / longest))
+
+
+def image_set(*, url, image: str, medium: str, thumbnail: str, width: int | None, height: int | None) -> ImageSet:
+    """The stored sizes of one photo (file names, "" when a size is missing; `width` and `height` those of the
+    display image, None when unknown) as an ImageSet; `url` turns a file name into its URL."""
+    sizes = [(thumbnail, THUMB_EDGE_PX), (medium, MEDIUM_EDGE_PX), (image, DISPLAY_EDGE_PX)]
+    candidates: dict[int, str] = {}
+    for name, edge in sizes:
+        if not name:
+            continue
+        if width and height:
+            shown_width = _scaled(width, height, edge)[0]
+        else:
+            shown_width = edge  # the longest edge: right for landscape photos, which most are
+        candidates.setdefault(shown_width, url(name))
+    src_name = medium or thumbnail or image
+    src_edge = MEDIUM_EDGE_PX if medium else THUMB_EDGE_PX if thumbnail else DISPLAY_EDGE_PX
+    src_width, src_height = _scaled(width, height, src_edge) if width and height else (0, 0)
+    return ImageSet(
+        src=url(src_name),
+        srcset=", ".join(f"{address} {w}w" for w, address in sorted(candidates.items())),
+        width=src_width,
+        height=src_height,
     )

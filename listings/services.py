@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from listings.models import Amenity, CalendarDay, Listing, ListingPhoto
-from listings.photos import PhotoError, photo_prepare
+from listings.photos import PhotoError, photo_medium_from_display, photo_prepare
 from listings.selectors import CALENDAR_HORIZON_DAYS, listing_booked_nights, listing_publish_missing
 
 
@@ -191,8 +192,11 @@ def listing_photo_add(*, listing: Listing, upload: UploadedFile, caption: str = 
         raise ListingError(str(error))
     # The files are written before the transaction: the storage may be a bucket across the network, and no
     # row lock should wait on it. If the row is not saved, the files are removed again.
-    photo = ListingPhoto(listing=listing, caption=" ".join(caption.split())[:140])
+    photo = ListingPhoto(
+        listing=listing, caption=" ".join(caption.split())[:140], width=prepared.width, height=prepared.height
+    )
     photo.image.save(prepared.display.name, prepared.display, save=False)
+    photo.medium.save(prepared.medium.name, prepared.medium, save=False)
     photo.thumbnail.save(prepared.thumb.name, prepared.thumb, save=False)
     try:
         with transaction.atomic():
@@ -205,10 +209,29 @@ def listing_photo_add(*, listing: Listing, upload: UploadedFile, caption: str = 
             photo.full_clean()
             photo.save()
     except BaseException:
-        default_storage.delete(photo.image.name)
-        default_storage.delete(photo.thumbnail.name)
+        for name in photo.files:
+            default_storage.delete(name)
         raise
     return photo
+
+
+def listing_photo_fill_sizes(*, photo: ListingPhoto) -> bool:
+    """Make the sizes a photo stored before they existed lacks (the medium size, from its display image) and record
+    the display image's width and height. Returns whether anything was missing. A photo deleted meanwhile keeps
+    nothing."""
+    if photo.medium and photo.width and photo.height:
+        return False
+    with photo.image.open("rb") as display:
+        medium, width, height = photo_medium_from_display(display=display)
+    made = ""
+    if not photo.medium:
+        photo.medium.save(f"{PurePosixPath(photo.image.name).stem}-medium.jpg", medium, save=False)
+        made = photo.medium.name
+    updated = ListingPhoto.objects.filter(pk=photo.pk).update(medium=photo.medium.name, width=width, height=height)
+    if not updated and made:
+        default_storage.delete(made)
+    photo.width, photo.height = width, height
+    return True
 
 
 @transaction.atomic
@@ -268,7 +291,7 @@ def listing_photo_delete(*, photo: ListingPhoto) -> None:
     listing = Listing.objects.select_for_update().get(pk=photo.listing_id)
     if listing.is_published and listing.photos.count() <= 1:
         raise ListingError(_("A published listing needs at least one photo: add another first, or unpublish it."))
-    names = (photo.image.name, photo.thumbnail.name)
+    names = photo.files
     photo.delete()
     _renumber(listing)
     _delete_files_on_commit(*names)

@@ -6,16 +6,30 @@ import uuid
 from allauth.account.adapter import DefaultAccountAdapter
 
 from core.models import User
+from core.site import absolute_url, current_site, email_sender, email_subject
 from notifications.models import Notification
 from notifications.outbox import notification_queue
 from notifications.rendering import email_html_from_text
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_from_email(self) -> str:
+        return email_sender()
+
+    def format_email_subject(self, subject: str) -> str:
+        return email_subject(subject)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render allauth's message now and queue it in the outbox, in the request's transaction: sent once that
         commits. Its body carries a confirmation or reset link or a code, so it is kept secret (never shown, erased
-        once sent)."""
+        once sent).
+
+        The greeting names SITE_NAME, and every link in it (confirmation, password reset, sign-up) is on SITE_URL,
+        whatever host the request came in on."""
+        context = {**context, "current_site": current_site()}
+        for key, value in list(context.items()):
+            if key.endswith("_url") and isinstance(value, str) and value:
+                context[key] = absolute_url(value)
         message = self.render_mail(template_prefix, email, context)
         html_body = ""
         for content, mimetype in getattr(message, "alternatives", []):

@@ -5,11 +5,10 @@ import datetime
 import re
 import unicodedata
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.html import linebreaks, urlize
 
-from core.site import site_url
+from core.site import email_subject, site_name, site_url
 
 SMS_MAX_CHARS = 160  # one GSM-7 message: plain ASCII letters, digits and punctuation only
 # What a non-ASCII character a value may carry (a name, a title) becomes in an SMS.
@@ -21,15 +20,6 @@ _MONTHS = {
 }
 # Characters GSM-7 counts twice or does not have: kept out of SMS so that 160 characters stay one message.
 _NOT_GSM_BASIC = set("[]{}\\^~|`")
-
-
-def site_name() -> str:
-    return getattr(settings, "SITE_NAME", "") or "Nexus"
-
-
-def absolute(path: str) -> str:
-    """An absolute link to this site for a path (`/trips/AB12CD34/`)."""
-    return site_url() + path
 
 
 def site_context() -> dict:
@@ -44,7 +34,7 @@ def email_render(template: str, context: dict, *, subject: str) -> dict:
     the notifications e-mail layouts), ready for notification_queue."""
     context = {**site_context(), **context, "subject": subject}
     return {
-        "subject": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+        "subject": email_subject(subject),
         "body": render_to_string(f"{template}.txt", context).strip() + "\n",
         "html_body": render_to_string(f"{template}.html", context),
     }

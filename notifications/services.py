@@ -30,6 +30,7 @@ from core.africastalking_wire import (
 from core.models import User
 from core.phone import normalise_phone
 from core.rate_limits import rate_limit_increment
+from core.site import email_sender
 from notifications import client
 from notifications.kinds import SMS_KINDS
 from notifications.models import Notification, NotificationEvent, NotificationPreference
@@ -200,7 +201,7 @@ def _send_email(notification: Notification) -> client.SendAnswer:
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=email_sender(),
         to=[notification.address],
     )
     if notification.html_body:

@@ -20,11 +20,12 @@ from core.clock import NAIROBI
 from core.models import User
 from core.money import format_kes
 from core.phone import normalise_phone
+from core.site import absolute_url
 from listings.models import CancellationPolicy
 from listings.policies import policy_terms
 from notifications.outbox import email_queue, sms_queue
 from notifications.recipients import language_for, sms_number_for
-from notifications.rendering import absolute, masked_number, sms_ascii, sms_date, sms_stay
+from notifications.rendering import masked_number, sms_ascii, sms_date, sms_stay
 from reservations.models import Booking, BookingEvent, BookingGuest
 from reservations.selectors import (
     BookingDisclosure,
@@ -105,7 +106,7 @@ def _payments(booking: Booking) -> list[dict]:
 
 
 def _trip_url(booking: Booking) -> str:
-    return absolute(booking.get_absolute_url())
+    return absolute_url(booking.get_absolute_url())
 
 
 def _email_context(
@@ -120,9 +121,9 @@ def _email_context(
         "name": recipient.name,
         "show": show,
         "trip_url": _trip_url(booking),
-        "signup_url": absolute(reverse("account_signup")) + "?next=" + booking.get_absolute_url(),
-        "login_url": absolute(reverse("account_login")) + "?next=" + booking.get_absolute_url(),
-        "host_bookings_url": absolute(reverse("reservations:host-bookings")),
+        "signup_url": absolute_url(reverse("account_signup")) + "?next=" + booking.get_absolute_url(),
+        "login_url": absolute_url(reverse("account_login")) + "?next=" + booking.get_absolute_url(),
+        "host_bookings_url": absolute_url(reverse("reservations:host-bookings")),
         "refund_within_days": REFUND_WITHIN_DAYS,
         "by_host": details.get("by_host", False),
     }
@@ -180,7 +181,7 @@ def _sms_context(booking: Booking, *, language: str, details: dict) -> dict:
         "check_in_time": booking.listing.check_in_time.strftime("%H:%M"),
         "guest_count": booking.guest_count,
         "link": _trip_url(booking),
-        "host_link": absolute(reverse("reservations:host-bookings")),
+        "host_link": absolute_url(reverse("reservations:host-bookings")),
         "total": format_kes(booking.total_kes),
         "paid": format_kes(booking.paid_kes),
         "due": format_kes(max(booking.total_kes - booking.paid_kes, 0)),

@@ -77,6 +77,16 @@ SERVICE = {
         "schedule": {"type": "string", "pattern": r"^\S+ \S+ \S+ \S+ \S+$"},
         "autoDeploy": {"type": "boolean"},
         "envVars": {"type": "array", "items": ENV_VAR},
+        "disk": {
+            "type": "object",
+            "required": ["name", "mountPath"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string"},
+                "mountPath": {"type": "string", "pattern": "^/"},
+                "sizeGB": {"type": "integer", "minimum": 1},
+            },
+        },
     },
     "allOf": [
         {"if": {"properties": {"type": {"const": "cron"}}}, "then": {"required": ["schedule"]}},
@@ -200,3 +210,15 @@ def test_secrets_are_generated_or_entered_in_the_dashboard(blueprint):
         assert by_key[key].get("sync") is False, key
     assert by_key["SMS_ENV"]["value"] in ("sandbox", "production")
     assert by_key["DJANGO_SETTINGS_MODULE"]["value"] == "config.settings.prod"
+
+
+def test_photos_go_to_the_web_services_disk_and_a_bucket_is_shown_as_the_other_choice(blueprint):
+    web = next(s for s in blueprint["services"] if s["type"] == "web")
+    env = {var["key"]: var.get("value") for var in web["envVars"] if "key" in var}
+    assert env["MEDIA_PERSISTENT_DISK"] == "1"
+    assert env["MEDIA_ROOT"] == web["disk"]["mountPath"]
+    assert [s["name"] for s in blueprint["services"] if "disk" in s] == [web["name"]]
+    text = (ROOT / "render.yaml").read_text()
+    for name in ("MEDIA_S3_BUCKET", "MEDIA_S3_ENDPOINT_URL", "MEDIA_S3_PUBLIC_URL", "MEDIA_S3_ACCESS_KEY_ID"):
+        assert f"#   - key: {name}" in text, name
+    assert "#     sync: false" in text  # the bucket's keys are entered in the dashboard

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
     """Settings and system checks in a fresh process; they read no date, so it needs no clock offset."""
-    prefixes = ("DJANGO_", "MPESA_", "RENDER_", "ALLOWED_", "SMS_", "AT_")
+    prefixes = ("DJANGO_", "MPESA_", "RENDER_", "ALLOWED_", "SMS_", "AT_", "MEDIA_", "SITE_")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True)
 
@@ -29,6 +29,7 @@ def _prod_env(**extra: str) -> dict:
         **LIVE_MPESA,
         "SMS_ENV": "sandbox",
         **LIVE_SMS,
+        "MEDIA_PERSISTENT_DISK": "1",
         **extra,
     }
 
@@ -316,3 +317,50 @@ def test_local_runs_and_tests_send_sms_to_the_emulator():
     for module in ("config.settings.dev", "config.settings.test"):
         result = _run(["-c", f"import django; django.setup(); {script}"], DJANGO_SETTINGS_MODULE=module)
         assert result.stdout.split() == ["emulator", "True"], (module, result.stderr)
+
+
+# -- Photos ---------------------------------------------------------------------------------------------------------
+
+BUCKET = {
+    "MEDIA_S3_BUCKET": "nexus-photos",
+    "MEDIA_S3_ENDPOINT_URL": "https://account.r2.cloudflarestorage.com",
+    "MEDIA_S3_ACCESS_KEY_ID": "throwaway-key-id",
+    "MEDIA_S3_SECRET_ACCESS_KEY": "throwaway-secret",
+    "MEDIA_S3_PUBLIC_URL": "https://photos.nexus.example",
+}
+
+
+def test_photos_on_neither_a_bucket_nor_a_declared_disk_are_a_deploy_warning():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_prod_env(MEDIA_PERSISTENT_DISK=""))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "core.W001" in output, output
+    assert "MEDIA_S3_BUCKET" in output and "MEDIA_PERSISTENT_DISK=1" in output
+    for choice in ({"MEDIA_PERSISTENT_DISK": "1"}, {"MEDIA_PERSISTENT_DISK": "", **BUCKET}):
+        result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **_prod_env(**choice))
+        assert result.returncode == 0, (choice, result.stdout + result.stderr)
+
+
+def test_ci_deploy_check_declares_where_photos_go():
+    ci = (ROOT / ".ci" / "run").read_text()
+    deploy_step = ci[ci.index('step "deployment checks') : ci.index("manage.py check --deploy")]
+    assert "MEDIA_PERSISTENT_DISK=1" in deploy_step or "MEDIA_S3_BUCKET=" in deploy_step
+
+
+def test_a_bucket_stores_photos_at_stable_public_urls_its_origin_allowed_by_the_csp():
+    script = (
+        "from django.conf import settings; from django.core.files.storage import storages;"
+        "s = storages['default']; print(type(s).__name__, s.url('listings/2026/12/a.jpg'));"
+        "print(settings.SECURE_CSP['img-src'])"
+    )
+    result = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env(**BUCKET))
+    lines = result.stdout.splitlines()
+    assert lines[0] == "S3Storage https://photos.nexus.example/listings/2026/12/a.jpg", result.stderr
+    assert "'https://photos.nexus.example'" in lines[1]
+    without = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env())
+    assert without.stdout.splitlines()[0] == "FileSystemStorage /media/listings/2026/12/a.jpg", without.stderr
+    assert "photos.nexus.example" not in without.stdout
+
+
+def test_a_bucket_without_a_public_url_refuses_to_start():
+    result = _run(["manage.py", "check"], **_prod_env(**{**BUCKET, "MEDIA_S3_PUBLIC_URL": ""}))
+    assert result.returncode != 0 and "MEDIA_S3_PUBLIC_URL must be" in result.stderr

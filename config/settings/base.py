@@ -1,11 +1,14 @@
 """Settings shared by every environment. Everything secret or site-specific comes from the environment."""
 
 import os
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from config.storage import file_system_storage, public_origin, s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -49,6 +52,11 @@ if RENDER_EXTERNAL_HOSTNAME:
     ALLOWED_HOSTS.append(RENDER_EXTERNAL_HOSTNAME)
 CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host and not host.startswith(".")]
 
+# The site's name (e-mail sender and greetings, page titles) and absolute base URL (every absolute link, read
+# through core.site.site_url()). On Render the URL defaults to the service's own; `make run` uses 127.0.0.1:8000.
+SITE_NAME = env_str("SITE_NAME") or "Nexus"
+SITE_URL = (env_str("SITE_URL") or env_str("RENDER_EXTERNAL_URL")).rstrip("/")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -83,6 +91,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that everything below it is compressed, static files WhiteNoise serves from the finders included
+    # (collected ones come pre-compressed and pass through). Django's mitigation of BREACH comes with it.
+    "django.middleware.gzip.GZipMiddleware",
     "core.middleware.HealthCheckMiddleware",
     # Outside everything that may answer with an HTML error page: under /api/ every error is problem+json.
     "api.middleware.ProblemJsonMiddleware",
@@ -117,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
+                "support.context_processors.account_menu",
             ],
             "builtins": ["core.templatetags.money"],
         },
@@ -174,7 +186,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Nexus] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "  # what core.site.email_subject puts first, read at send time
 ACCOUNT_ADAPTER = "notifications.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
@@ -239,16 +251,38 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+# Photos (config/storage.py): in a bucket when MEDIA_S3_BUCKET is set, else under MEDIA_ROOT. Served with DEBUG off
+# from MEDIA_ROOT only on a declared persistent disk (one instance; e.g. Render's `disk:` mounted at MEDIA_ROOT).
+MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET")
+MEDIA_S3_ENDPOINT_URL = env_str("MEDIA_S3_ENDPOINT_URL")
+MEDIA_S3_ACCESS_KEY_ID = env_str("MEDIA_S3_ACCESS_KEY_ID")
+MEDIA_S3_SECRET_ACCESS_KEY = env_str("MEDIA_S3_SECRET_ACCESS_KEY")
+MEDIA_S3_PUBLIC_URL = env_str("MEDIA_S3_PUBLIC_URL")
+MEDIA_PERSISTENT_DISK = env_bool("MEDIA_PERSISTENT_DISK", False)
+# File names are fresh for every upload and never reused: a photo is cacheable for a year.
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+if MEDIA_S3_BUCKET:
+    MEDIA_STORAGE = s3_storage(
+        bucket=MEDIA_S3_BUCKET,
+        endpoint_url=MEDIA_S3_ENDPOINT_URL,
+        access_key_id=MEDIA_S3_ACCESS_KEY_ID,
+        secret_access_key=MEDIA_S3_SECRET_ACCESS_KEY,
+        public_url=MEDIA_S3_PUBLIC_URL,
+        cache_control=MEDIA_CACHE_CONTROL,
+    )
+else:
+    MEDIA_STORAGE = file_system_storage()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Nexus <no-reply@nexus.test>")
+# The sender's address; its name is always SITE_NAME.
+DEFAULT_FROM_EMAIL = formataddr((SITE_NAME, parseaddr(env_str("DEFAULT_FROM_EMAIL") or "no-reply@nexus.test")[1]))
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
@@ -264,6 +298,8 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+if MEDIA_S3_BUCKET:
+    SECURE_CSP["img-src"].append(public_origin(MEDIA_S3_PUBLIC_URL))  # photos come from the bucket's origin
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -283,7 +319,7 @@ MPESA_SHORTCODE = env_str("MPESA_SHORTCODE")
 MPESA_PASSKEY = env_str("MPESA_PASSKEY")
 MPESA_TRANSACTION_TYPE = env_str("MPESA_TRANSACTION_TYPE", "CustomerPayBillOnline")
 MPESA_TILL_NUMBER = env_str("MPESA_TILL_NUMBER")  # buy-goods: PartyB is the till, the shortcode is the store
-MPESA_CALLBACK_BASE_URL = env_str("MPESA_CALLBACK_BASE_URL") or env_str("RENDER_EXTERNAL_URL")
+MPESA_CALLBACK_BASE_URL = env_str("MPESA_CALLBACK_BASE_URL") or SITE_URL
 MPESA_CALLBACK_ALLOWED_IPS = env_list("MPESA_CALLBACK_ALLOWED_IPS")
 MPESA_TRUSTED_PROXIES = env_int("MPESA_TRUSTED_PROXIES", 0)
 MPESA_INITIATOR_NAME = env_str("MPESA_INITIATOR_NAME")
@@ -361,7 +397,7 @@ LOGGING = {
 # Support console: refunds above this need a second agent's approval; support accounts sign in with TOTP.
 SUPPORT_REFUND_APPROVAL_KES = env_int("SUPPORT_REFUND_APPROVAL_KES", 20_000)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Nexus"
+MFA_TOTP_ISSUER = SITE_NAME
 
 # Bookings: how long unpaid dates are held, and limits against squatting dates.
 BOOKING_HOLD_MINUTES = env_int("BOOKING_HOLD_MINUTES", 15)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.models import User
 from listings.models import Listing
-from listings.selectors.covers import cover_url, with_cover
+from listings.selectors.covers import cover_thumbnail_url, with_cover
 from listings.taken_nights import taken_nights
 
 
@@ -25,7 +25,9 @@ def listings_for_host(*, host: User) -> list[HostListingRow]:
         Listing.objects.filter(host=host).annotate(photo_count=Count("photos", distinct=True))
     ).order_by("-created_at", "-id")
     return [
-        HostListingRow(listing=listing, photo_count=listing.photo_count, cover_url=cover_url(listing.cover_name))
+        HostListingRow(
+            listing=listing, photo_count=listing.photo_count, cover_url=cover_thumbnail_url(listing.cover_sizes)
+        )
         for listing in listings
     ]
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from listings.models import COUNTY_NAMES, CalendarDay, Listing
-from listings.selectors.covers import cover_url, with_cover
+from listings.photos import ImageSet
+from listings.selectors.covers import cover_image_set, cover_thumbnail_url, with_cover
 from listings.selectors.nights import listing_ids_with_nights_taken, nights_taken_by_bookings
 from listings.selectors.quote import Quote, Stay, stay_quotes
 
@@ -18,7 +19,8 @@ from listings.selectors.quote import Quote, Stay, stay_quotes
 class ListingCard:
     listing: Listing
     url: str  # the property page
-    cover_url: str
+    cover_url: str  # the cover's thumbnail
+    cover: ImageSet | None = None  # every size of the cover, for <img srcset>
     quote: Quote | None = None
 
 
@@ -31,7 +33,8 @@ def _cards(listings: list[Listing], quotes: dict[int, Quote] | None = None) -> l
         ListingCard(
             listing=listing,
             url=f"{head}{listing.slug}{tail}",
-            cover_url=cover_url(listing.cover_name),
+            cover_url=cover_thumbnail_url(listing.cover_sizes),
+            cover=cover_image_set(listing.cover_sizes),
             quote=quotes.get(listing.pk),
         )
         for listing in listings
@@ -42,7 +45,7 @@ def listings_featured(*, limit: int = 8) -> list[ListingCard]:
     """Published listings with photos for the home page, newest first. One query."""
     listings = with_cover(
         Listing.objects.filter(is_published=True, nightly_price_kes__isnull=False, max_guests__isnull=False)
-    ).filter(cover_name__isnull=False)
+    ).filter(cover_sizes__isnull=False)
     return _cards(list(listings.order_by("-created_at", "-id")[:limit]))
 
 

@@ -30,12 +30,14 @@ def diani(host):
         listing=listing,
         image=ContentFile(b"x", name="big.jpg"),
         thumbnail=ContentFile(b"x", name="small.jpg"),
+        medium=ContentFile(b"x", name="medium.jpg"),
         caption="The beach",
     )
     return listing
 
 
-def test_search_lists_published_listings_with_the_pages_shape(anonymous, diani, host):
+def test_search_lists_published_listings_with_the_pages_shape(anonymous, diani, host, settings):
+    settings.SITE_URL = "https://nexus.example"
     make_listing(host, title="Hidden", is_published=False)
     answer = anonymous.get("/api/v1/listings/", {"where": "diani"})
     assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
@@ -45,7 +47,8 @@ def test_search_lists_published_listings_with_the_pages_shape(anonymous, diani, 
     assert card["slug"] == diani.slug and card["title"] == "Diani beach house"
     assert card["area"] == "Diani, Kwale" and card["county"] == "kwale"
     assert card["nightly_price_kes"] == 12_000 and card["total_kes"] is None
-    assert card["cover_url"].startswith("http://testserver/") and "small" in card["cover_url"]
+    assert card["cover_url"].startswith("https://nexus.example/media/") and "small" in card["cover_url"]
+    assert card["cover_medium_url"].startswith("https://nexus.example/media/") and "medium" in card["cover_medium_url"]
 
 
 def test_a_dated_search_lists_only_bookable_listings_with_the_stays_total(anonymous, diani, host):
@@ -85,15 +88,18 @@ def test_search_refuses_bad_parameters_with_field_errors(anonymous):
     assert {"guests", "check_in", "sort"} <= set(body["errors"])
 
 
-def test_details_are_public_and_never_private(anonymous, diani):
+def test_details_are_public_and_never_private(anonymous, diani, settings):
+    settings.SITE_URL = "https://nexus.example"
     body = anonymous.get(f"/api/v1/listings/{diani.slug}/").json()
     assert body["title"] == "Diani beach house" and body["host_first_name"] == "Hassan"
     assert body["house_rules"] == "No parties."
     assert [a["code"] for a in body["amenities"]] == ["wifi", "pool"]
     assert body["cancellation_policy"]["code"] == "moderate" and body["cancellation_policy"]["rules"]
     photo = body["photos"][0]
-    assert photo["image_url"].startswith("http://testserver/") and "big" in photo["image_url"]
-    assert "small" in photo["thumbnail_url"]
+    # Every stored size, as an absolute link on the site's own address whatever host the call came in on.
+    assert photo["image_url"].startswith("https://nexus.example/media/") and "big" in photo["image_url"]
+    assert photo["thumbnail_url"].startswith("https://nexus.example/media/") and "small" in photo["thumbnail_url"]
+    assert photo["medium_url"].startswith("https://nexus.example/media/") and "medium" in photo["medium_url"]
     text = str(body)
     for private in ("street_address", "directions", "check_in_instructions", "host_phone", "Plot 7", "baobab"):
         assert private not in text

@@ -19,7 +19,8 @@ SIGNUP = {
 
 
 def _link_in(message) -> str:
-    return re.search(r"http://testserver(/accounts/[^\s]+)", message.body).group(1)
+    """The path of the account link in an e-mail (the link itself is on SITE_URL, not on the request's host)."""
+    return re.search(r"https?://[^/\s]+(/accounts/[^\s]+)", message.body).group(1)
 
 
 def test_sign_up_verify_by_link_and_be_signed_in(client, django_capture_on_commit_callbacks):
@@ -158,3 +159,20 @@ def test_signed_in_account_pages_use_our_layout(client, user, url_name):
     response = client.get(reverse(url_name))
     assert response.status_code == 200
     assert "Stays across Kenya" in response.content.decode()
+
+
+def test_account_e_mails_name_the_site_and_link_to_site_url(client, user, settings, django_capture_on_commit_callbacks):
+    settings.SITE_NAME = "Safari Stays"
+    settings.SITE_URL = "https://stays.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_signup"), SIGNUP)
+        client.post(reverse("account_reset_password"), {"email": user.email})
+    assert [message.to for message in mail.outbox] == [["baraka@example.com"], [user.email]]
+    for message in mail.outbox:
+        assert "Hello from Safari Stays!" in message.body
+        assert "Hello from !" not in message.body
+        links = re.findall(r"https?://[^\s]+", message.body)
+        assert links and all(link.startswith("https://stays.example/accounts/") for link in links), links
+        assert "testserver" not in message.body
+    assert re.search(r"https://stays.example/accounts/confirm-email/\S+", mail.outbox[0].body)
+    assert re.search(r"https://stays.example/accounts/password/reset/key/\S+", mail.outbox[1].body)

@@ -2,6 +2,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from core.site import site_url
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,8 @@ def test_account_emails_go_through_the_outbox_and_keep_their_link_secret(client,
     assert "/accounts/confirm-email/" in mail.outbox[0].body
     # allauth writes plain text; the HTML part in the site's style is made from it, its link clickable.
     html, mimetype = mail.outbox[0].alternatives[0]
-    assert mimetype == "text/html" and 'href="http://testserver/accounts/confirm-email/' in html and "Nexus" in html
+    link = f'href="{site_url()}/accounts/confirm-email/'
+    assert mimetype == "text/html" and link in html and "Nexus" in html
 
     notification = Notification.objects.get()
     assert notification.channel == Notification.Channel.EMAIL
