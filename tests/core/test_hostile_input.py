@@ -26,8 +26,9 @@ HOSTILE_VALUES = [
 
 FORMS = {
     "account_login": ["login", "password", "remember", "next"],
-    "account_signup": ["full_name", "email", "mpesa_phone", "password1", "password2"],
+    "account_signup": ["full_name", "phone", "email", "password1", "password2"],
     "account_reset_password": ["email"],
+    "account_request_login_code": ["phone", "email"],
 }
 SIGNED_IN_FORMS = {
     "profile": ["full_name", "mpesa_phone", "action"],
