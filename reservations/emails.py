@@ -10,6 +10,7 @@ from core.tasks import email_send
 from notifications.models import Notification
 from notifications.outbox import notification_queue
 from reservations.models import Booking, BookingGuest
+from reservations.selectors import user_verified_email
 
 SUBJECTS = {
     "confirmed": "Booking {ref} is confirmed: {title}",
@@ -24,17 +25,19 @@ def _recipients(booking: Booking, guests: list[BookingGuest], kind: str) -> dict
     """Every guest with an address and the host (the booker alone for BOOKER_ONLY), once per address:
     address -> (role, name, the account when there is one)."""
     recipients = {}
-    booker_address = booking.booker.email.lower()
+    # The booker's own address only once verified (it is optional since sign-up by mobile number).
+    booker_address = user_verified_email(user=booking.booker)
     for guest in guests if kind not in BOOKER_ONLY else []:
         if guest.email:
             address = guest.email.lower()
             account = booking.booker if address == booker_address else guest.user
             recipients.setdefault(address, ("guest", guest.full_name, account))
-    if booker_address not in recipients:
+    if booker_address and booker_address not in recipients:
         recipients[booker_address] = ("guest", booking.booker.get_full_name(), booking.booker)
     if kind not in BOOKER_ONLY:
         host = booking.listing.host
-        recipients.setdefault(host.email.lower(), ("host", host.get_full_name(), host))
+        if host.email:
+            recipients.setdefault(host.email.lower(), ("host", host.get_full_name(), host))
     return recipients
 
 

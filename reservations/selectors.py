@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.contrib.postgres.fields import RangeBoundary
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -59,6 +60,20 @@ class BookingsTakenNights:
 
 def unpaid_holds_count(*, user: User, now: datetime.datetime) -> int:
     return bookings_blocking(now=now).filter(booker=user, status__in=Booking.UNPAID).count()
+
+
+def user_may_book(*, user: User) -> bool:
+    """Booking needs a way to reach the person that is known to work: a verified e-mail address (the accounts made
+    before phone sign-up, and anyone who verified one) or a verified mobile number."""
+    return user.phone_verified or EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def user_verified_email(*, user: User) -> str:
+    """The account's own address when it has verified it, else "": an address is only written to once verified."""
+    if not user.email:
+        return ""
+    found = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    return user.email.lower() if found else ""
 
 
 def booking_money_may_land(*, booking: Booking) -> bool:

@@ -11,7 +11,13 @@ the import path:
 """
 
 from reservations.services.cancellations import booking_cancel, booking_host_cancel
-from reservations.services.holds import GuestData, booking_guests_link_account, booking_hold, hold_duration
+from reservations.services.holds import (
+    GuestData,
+    booking_guests_link_account,
+    booking_guests_link_phone,
+    booking_hold,
+    hold_duration,
+)
 from reservations.services.lapses import REFUND_DUE_ON_LAPSE, bookings_expire_all, bookings_lapse
 from reservations.services.locks import BOOKER_LOCK_SPACE, booker_lock, booking_lock
 from reservations.services.payments import (
@@ -36,6 +42,7 @@ __all__ = [
     "booking_cancel",
     "booking_confirm",
     "booking_guests_link_account",
+    "booking_guests_link_phone",
     "booking_hold",
     "booking_hold_for_support",
     "booking_host_cancel",
