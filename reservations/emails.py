@@ -6,11 +6,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from core.models import User
+from core.selectors import user_email_verified
 from core.tasks import email_send
 from notifications.models import Notification
 from notifications.outbox import notification_queue
 from reservations.models import Booking, BookingGuest
-from reservations.selectors import user_verified_email
 
 SUBJECTS = {
     "confirmed": "Booking {ref} is confirmed: {title}",
@@ -26,7 +26,7 @@ def _recipients(booking: Booking, guests: list[BookingGuest], kind: str) -> dict
     address -> (role, name, the account when there is one)."""
     recipients = {}
     # The booker's own address only once verified (it is optional since sign-up by mobile number).
-    booker_address = user_verified_email(user=booking.booker)
+    booker_address = booking.booker.email.lower() if user_email_verified(user=booking.booker) else ""
     for guest in guests if kind not in BOOKER_ONLY else []:
         if guest.email:
             address = guest.email.lower()

@@ -68,14 +68,6 @@ def user_may_book(*, user: User) -> bool:
     return user.phone_verified or EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
-def user_verified_email(*, user: User) -> str:
-    """The account's own address when it has verified it, else "": an address is only written to once verified."""
-    if not user.email:
-        return ""
-    found = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
-    return user.email.lower() if found else ""
-
-
 def booking_money_may_land(*, booking: Booking) -> bool:
     """Whether a payment may still add money to the booking: M-Pesa has not given its verdict yet, or has said paid
     and the payment is neither counted nor found uncountable (a refund due of its own). Read through the related

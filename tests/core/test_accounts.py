@@ -284,3 +284,48 @@ def test_a_code_request_without_number_or_address_is_a_form_error(client):
     response = client.post(reverse("account_request_login_code"), {"phone": "", "email": ""})
     assert response.status_code == 200
     assert "Enter your mobile number or your e-mail address." in response.content.decode()
+
+
+def test_the_profile_says_how_the_person_signs_in(client, user, make_phone_user):
+    client.force_login(user)
+    html = client.get(reverse("profile")).content.decode()
+    assert "Add a mobile number" in html and "amina@example.com" in html and "· verified" in html
+    phone_only = make_phone_user(phone="+254712345678")
+    client.force_login(phone_only)
+    html = client.get(reverse("profile")).content.decode()
+    assert 'Signed in as <span class="font-medium">+254712345678</span>' in html
+    assert "Add an e-mail address" in html and "Change it" in html
+
+
+def _sign_in(client, login: str) -> None:
+    response = client.post(reverse("account_login"), {"login": login, "password": "nexus-demo"})
+    assert response.status_code == 302
+
+
+def test_an_e_mail_account_adds_a_number_and_verifies_it_by_code(client, user):
+    _sign_in(client, user.email)
+    response = client.post(reverse("account_change_phone"), {"phone": "0712 345 678"})
+    assert response.status_code == 302 and response["Location"] == reverse("account_verify_phone")
+    user.refresh_from_db()
+    assert not user.phone_verified
+    notification = Notification.objects.get(kind="phone_code")
+    # Not yet this account's number: the code shows to the account and to the browser verifying it.
+    assert notification.recipient == user and notification.audience_session
+    response = client.post(reverse("account_verify_phone"), {"code": _code_sent_to("+254712345678")})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.phone, user.phone_verified) == ("+254712345678", True)
+
+
+def test_a_phone_account_adds_an_e_mail_address_verified_by_link(client, make_phone_user):
+    person = make_phone_user(phone="+254712345678")
+    _sign_in(client, "0712345678")
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "baraka@example.com"})
+    assert response.status_code == 302
+    address = EmailAddress.objects.get(user=person)
+    assert address.email == "baraka@example.com" and not address.verified
+    confirmation = Notification.objects.get(channel="email", address="baraka@example.com")
+    assert client.post(re.search(r"http://testserver(/accounts/[^\s]+)", confirmation.body).group(1)).status_code == 302
+    address.refresh_from_db()
+    person.refresh_from_db()
+    assert address.verified and person.email == "baraka@example.com"
