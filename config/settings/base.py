@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.HtmxAuthRedirectMiddleware",
+    "core.middleware.RateLimitedMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -162,7 +163,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "core.forms.SignupDetailsForm"
-ACCOUNT_FORMS = {"request_login_code": "core.login_forms.RequestLoginCodeForm"}
+ACCOUNT_FORMS = {
+    "login": "core.login_forms.LoginForm",
+    "request_login_code": "core.login_forms.RequestLoginCodeForm",
+    "signup": "core.login_forms.SignupForm",
+}
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True

@@ -135,6 +135,22 @@ def test_sign_up_with_a_taken_number_reveals_nothing_and_texts_nobody(client, ma
     assert list(Notification.objects.values_list("address", flat=True)) == ["+254722000111"]
 
 
+def test_sign_up_with_a_taken_address_looks_like_any_sign_up_and_makes_no_account(client, make_user):
+    owner = make_user(email="baraka@example.com")
+    taken = client.post(reverse("account_signup"), {**SIGNUP, "email": "Baraka@Example.com"})
+    fresh = type(client)().post(
+        reverse("account_signup"), {**SIGNUP, "email": "new-person@example.com", "phone": "0722 000 111"}
+    )
+    assert taken.status_code == fresh.status_code == 302
+    assert taken["Location"] == fresh["Location"] == reverse("account_verify_phone")
+    assert User.objects.filter(email__iexact="baraka@example.com").count() == 1
+    assert not User.objects.filter(phone="+254712345678", email="baraka@example.com").exists()
+    # The address's owner is told by e-mail; the number typed with it gets no text (it has no account).
+    told = Notification.objects.get(address="baraka@example.com")
+    assert told.kind == "account_account_already_exists" and told.recipient is None and owner.email in told.address
+    assert not Notification.objects.filter(address="+254712345678").exists()
+
+
 def test_codes_per_number_stop_at_the_daily_limit_with_or_without_an_account(client, settings, make_phone_user):
     settings.PHONE_CODES_PER_NUMBER_PER_DAY = 2
     settings.ACCOUNT_RATE_LIMITS = False  # allauth's own per-minute limits are not what this test is about
@@ -329,3 +345,10 @@ def test_a_phone_account_adds_an_e_mail_address_verified_by_link(client, make_ph
     address.refresh_from_db()
     person.refresh_from_db()
     assert address.verified and person.email == "baraka@example.com"
+
+
+def test_a_second_sign_up_with_the_same_number_at_once_is_told_to_wait(client):
+    assert client.post(reverse("account_signup"), PHONE_ONLY).status_code == 302
+    response = type(client)().post(reverse("account_signup"), {**PHONE_ONLY, "full_name": "Someone Else"})
+    assert response.status_code == 429
+    assert "Too many tries for now" in response.content.decode()
