@@ -352,3 +352,18 @@ def test_a_second_sign_up_with_the_same_number_at_once_is_told_to_wait(client):
     response = type(client)().post(reverse("account_signup"), {**PHONE_ONLY, "full_name": "Someone Else"})
     assert response.status_code == 429
     assert "Too many tries for now" in response.content.decode()
+
+
+def test_a_code_never_shows_in_the_support_console_or_the_admin(client, agent, make_user, support_group):
+    client.post(reverse("account_signup"), PHONE_ONLY)
+    code = _code_sent_to("+254712345678")
+    notification = Notification.objects.get(kind="phone_code")
+    staff = type(client)()
+    staff.force_login(agent)
+    for query in ["0712345678", "+254712345678", "Baraka"]:
+        html = staff.get(reverse("support:home"), {"q": query}).content.decode()
+        assert code not in html
+    admin = make_user(email="root@example.com", is_staff=True, is_superuser=True)
+    staff.force_login(admin)
+    page = staff.get(reverse("admin:notifications_notification_change", args=[notification.pk]))
+    assert page.status_code == 200 and code not in page.content.decode()
