@@ -13,9 +13,11 @@ the import path:
 from reservations.services.cancellations import booking_cancel, booking_host_cancel
 from reservations.services.holds import (
     GuestData,
+    HoldResult,
     booking_guests_link_account,
     booking_guests_link_phone,
     booking_hold,
+    booking_hold_submission,
     hold_duration,
 )
 from reservations.services.lapses import REFUND_DUE_ON_LAPSE, bookings_expire_all, bookings_lapse
@@ -37,6 +39,7 @@ __all__ = [
     "REFUND_DUE_ON_LAPSE",
     "BookingError",
     "GuestData",
+    "HoldResult",
     "_move",
     "booker_lock",
     "booking_cancel",
@@ -44,6 +47,7 @@ __all__ = [
     "booking_guests_link_account",
     "booking_guests_link_phone",
     "booking_hold",
+    "booking_hold_submission",
     "booking_hold_for_support",
     "booking_host_cancel",
     "booking_lock",
