@@ -34,6 +34,7 @@ SIGNED_IN_FORMS = {
     "profile": ["full_name", "mpesa_phone", "action"],
     "account_change_password": ["oldpassword", "password1", "password2"],
     "account_email": ["email", "action_add", "action_remove", "action_primary", "action_send"],
+    "account_change_phone": ["phone", "action", "action_add"],
 }
 
 
