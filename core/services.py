@@ -19,6 +19,14 @@ def user_update_profile(*, user: User, full_name: str, mpesa_phone: str) -> User
     return user
 
 
+def user_remember_mpesa_phone(*, user: User, phone: str) -> None:
+    """A verified M-Pesa payment came from `phone` (normalised): it becomes the account's M-Pesa number, the one the
+    payment form offers next time and its messages are texted to."""
+    if phone and user.mpesa_phone != phone:
+        user.mpesa_phone = phone
+        User.objects.filter(pk=user.pk).update(mpesa_phone=phone)
+
+
 @transaction.atomic
 def user_phone_set(*, user: User, phone: str) -> User:
     """Attach a number (E.164, from core.phone.normalise_mobile) to an account, not yet verified: it is no identity
