@@ -116,6 +116,8 @@ def test_htmx_request_after_the_session_expired_lands_on_sign_in(live_server, pa
     make_user(email="mutua@example.com")
     _sign_in(page, live_server, "mutua@example.com", "nexus-demo")
     page.goto(live_server.url + "/accounts/profile/")
+    # The message preferences load by htmx: settled before the cookie goes, or their answer would set a new one.
+    expect(page.locator("#message-preferences")).to_be_visible()
     # The phone field checks itself through htmx; meanwhile the session has gone.
     page.context.clear_cookies(name="sessionid")
     page.get_by_label("M-Pesa phone number").fill("0733 123 456")
@@ -128,6 +130,8 @@ def test_htmx_request_with_a_rotated_csrf_token_reloads_the_page(live_server, pa
     make_user(email="chebet@example.com")
     _sign_in(page, live_server, "chebet@example.com", "nexus-demo")
     page.goto(live_server.url + "/accounts/profile/")
+    # The message preferences load by htmx: settled before the cookie goes, or their answer would set a new one.
+    expect(page.locator("#message-preferences")).to_be_visible()
     page.context.clear_cookies(name="csrftoken")
     page.get_by_label("M-Pesa phone number").fill("0733 123 456")
     page.get_by_label("Full name").click()
