@@ -40,8 +40,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 class EmailUnverified(exceptions.PermissionDenied):
-    default_detail = "Verify your e-mail address before booking: follow the link we sent, or post its key to "
-    default_detail += "/_allauth/app/v1/auth/email/verify."
+    default_detail = "Verify your mobile number or your e-mail address before booking: post the code we texted to "
+    default_detail += "/_allauth/app/v1/auth/phone/verify, or follow the link we e-mailed (or post its key to "
+    default_detail += "/_allauth/app/v1/auth/email/verify)."
     default_code = "email_unverified"
 
 

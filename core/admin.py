@@ -7,10 +7,10 @@ from core.models import User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "full_name", "mpesa_phone", "is_staff", "date_joined"]
-    search_fields = ["email", "full_name", "mpesa_phone"]
+    list_display = ["email", "phone", "phone_verified", "full_name", "mpesa_phone", "is_staff", "date_joined"]
+    search_fields = ["email", "phone", "full_name", "mpesa_phone"]
     fieldsets = [
-        (None, {"fields": ["email", "password"]}),
+        (None, {"fields": ["email", "phone", "phone_verified", "password"]}),
         ("Profile", {"fields": ["full_name", "mpesa_phone"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),

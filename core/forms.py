@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import User
-from core.phone import is_probably_safaricom, normalise_phone
+from core.phone import is_probably_safaricom, normalise_mobile, normalise_phone
 
 PHONE_HELP = _("Optional. The number M-Pesa prompts for payment, e.g. 0712 345 678.")
 
@@ -24,13 +24,32 @@ class MpesaPhoneField(forms.CharField):
         return normalise_phone(value)
 
 
+MOBILE_HELP = _("A Kenyan number, e.g. 0712 345 678, or another country's with its code, e.g. +44 7700 900123.")
+
+
+class MobileField(forms.CharField):
+    """A mobile number to sign in with, cleaned to E.164 by core.phone.normalise_mobile (allauth's phone field)."""
+
+    def __init__(self, **kwargs):
+        kwargs["label"] = _("Mobile number")
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", MOBILE_HELP)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return ""
+        return normalise_mobile(value)
+
+
 class SignupDetailsForm(forms.Form):
-    """The fields allauth's sign-up form gains: a name and, optionally, an M-Pesa number."""
+    """The field allauth's sign-up form gains: a name (the mobile number and the optional e-mail are allauth's)."""
 
     full_name = forms.CharField(label=_("Full name"), max_length=150)
-    mpesa_phone = MpesaPhoneField(label=_("M-Pesa phone number"), required=False)
 
-    field_order = ["full_name", "email", "mpesa_phone", "password1", "password2"]
+    field_order = ["full_name", "phone", "email", "password1", "password2"]
 
     def clean_full_name(self) -> str:
         name = " ".join(self.cleaned_data["full_name"].split())
@@ -40,8 +59,7 @@ class SignupDetailsForm(forms.Form):
 
     def signup(self, request, user: User) -> None:
         user.full_name = self.cleaned_data["full_name"]
-        user.mpesa_phone = self.cleaned_data.get("mpesa_phone", "")
-        user.save(update_fields=["full_name", "mpesa_phone"])
+        user.save(update_fields=["full_name"])
 
 
 class ProfileForm(forms.ModelForm):

@@ -1,5 +1,7 @@
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
+from allauth.core.exceptions import RateLimited
+from allauth.core.ratelimit import respond_429
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import BadRequest
@@ -65,3 +67,19 @@ class UnstorableCharactersMiddleware:
         if "\x00" in unquote_plus(request.META.get("QUERY_STRING", ""), errors="replace"):
             raise BadRequest("A NUL character in the query string.")
         return self.get_response(request)
+
+
+class RateLimitedMiddleware:
+    """allauth raises RateLimited from inside a sign-up or sign-in when a code was asked for the same number too
+    soon (its own views catch it only when a code is sent again): answered with the 429 page, never a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, RateLimited):
+            return respond_429(request)
+        return None

@@ -40,9 +40,14 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person with an account. Signs in by e-mail address."""
+    """A person with an account. Signs in by e-mail address or by mobile number (allauth's phone support)."""
 
-    email = models.EmailField(_("e-mail address"), unique=True)
+    # Optional since sign-up by mobile number: NULL when absent, so that only addresses present are unique.
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
+    # E.164 (+2547XXXXXXXX, or another country's +<code><number>), from core.phone.normalise_mobile. Numbers are
+    # recycled: only a verified number is an identity (unique among verified numbers, see Meta).
+    phone = models.CharField(_("mobile number"), max_length=16, blank=True)
+    phone_verified = models.BooleanField(_("mobile number verified"), default=False)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     mpesa_phone = models.CharField(
         _("M-Pesa phone number"),
@@ -63,15 +68,42 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], condition=models.Q(phone_verified=True), name="user_verified_phone_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.full_name or self.email
+        return self.get_full_name()
+
+    def save(self, *args, **kwargs):
+        # allauth and forms hand over "" for an absent address; stored as NULL so that it is not a duplicate.
+        if not self.email:
+            self.email = None
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
-        return self.full_name or self.email
+        return self.full_name or self.email or self.phone
 
     def get_short_name(self) -> str:
-        return (self.full_name.split() or [self.email])[0]
+        return (self.full_name.split() or [self.email or self.phone])[0]
+
+
+class PhoneVerification(models.Model):
+    """One account proved it held a mobile number at that moment (a code sent by SMS was entered). Kenyan numbers
+    are recycled: guest rows typed with a number are linked only to bookings made after anyone else last verified
+    it. Written only by core.services.user_phone_verify."""
+
+    phone = models.CharField(max_length=16)
+    user = models.ForeignKey("User", on_delete=models.CASCADE, related_name="phone_verifications")
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "verified_at"], name="phone_verification_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.phone} by {self.user_id} at {self.verified_at:%Y-%m-%d %H:%M}"
 
 
 class RateLimitCounter(models.Model):

@@ -1,4 +1,5 @@
-"""Kenyan mobile numbers in the one form Daraja accepts: 2547XXXXXXXX or 2541XXXXXXXX."""
+"""Kenyan mobile numbers in the one form Daraja accepts: 2547XXXXXXXX or 2541XXXXXXXX; and, for sign-in, any mobile
+number as E.164 (a Kenyan one through the same rule, another country's as its owner writes it in E.164)."""
 
 import re
 
@@ -19,6 +20,12 @@ _SAFARICOM_PREFIXES = (
 )
 
 INVALID_PHONE_MESSAGE = _("Enter a Kenyan mobile number, for example 0712 345 678 or +254 712 345 678.")
+INVALID_MOBILE_MESSAGE = _(
+    "Enter a Kenyan mobile number, for example 0712 345 678, or another country's number with its code, "
+    "for example +44 7700 900123."
+)
+# ITU-T E.164: a country code that does not start with 0, at most 15 digits in all.
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def normalise_phone(raw: str) -> str:
@@ -41,6 +48,30 @@ def normalise_phone(raw: str) -> str:
     if not _NORMALISED.match(digits):
         raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
     return digits
+
+
+def normalise_mobile(raw: str) -> str:
+    """Return a mobile number as E.164: a Kenyan number in any form normalise_phone accepts as +2547XXXXXXXX /
+    +2541XXXXXXXX, another country's only when written with its code (+<code><number>). Raises ValidationError."""
+    if not isinstance(raw, str):
+        raise ValidationError(INVALID_MOBILE_MESSAGE, code="invalid_phone")
+    try:
+        return "+" + normalise_phone(raw)
+    except ValidationError:
+        pass
+    digits = _SEPARATORS.sub("", raw.strip())
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    # A Kenyan number the Kenyan rule refused (a landline, a digit short) is not a visitor's number either.
+    if digits.startswith("+254") or not digits.isascii() or not _E164.match(digits):
+        raise ValidationError(INVALID_MOBILE_MESSAGE, code="invalid_phone")
+    return digits
+
+
+def kenyan_part(mobile: str) -> str:
+    """An E.164 number from normalise_mobile as Daraja writes it (2547XXXXXXXX), or "" for another country's."""
+    digits = mobile.lstrip("+")
+    return digits if _NORMALISED.match(digits) else ""
 
 
 def is_probably_safaricom(phone: str) -> bool:

@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from core.forms import ProfileForm
 from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.selectors import user_email_verified
 from core.services import user_update_profile
 
 
@@ -35,14 +36,20 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     """The signed-in person's name and M-Pesa number. An htmx POST with action=check-phone only checks the number."""
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "GET":
-        return render(request, "core/profile.html", {"form": form, "phone_hint": form.phone_hint})
+        context = {
+            "form": form,
+            "phone_hint": form.phone_hint,
+            "email_verified": user_email_verified(user=request.user),
+        }
+        return render(request, "core/profile.html", context)
     if is_fragment_request(request) and request.POST.get("action") == "check-phone":
         form.is_valid()
         status = 422 if "mpesa_phone" in form.errors else 200
         context = {"form": form, "phone_hint": "" if status == 422 else form.phone_hint}
         return render(request, "core/profile.html#phone-field", context, status=status)
     if not form.is_valid():
-        return render(request, "core/profile.html", {"form": form}, status=422)
+        context = {"form": form, "email_verified": user_email_verified(user=request.user)}
+        return render(request, "core/profile.html", context, status=422)
     user_update_profile(
         user=request.user,
         full_name=form.cleaned_data["full_name"],

@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES
-from core.phone import mask_phone
+from core.phone import kenyan_part, mask_phone
 from mpesa.models import Payment, Refund, StatusRequest
 from reservations.models import Booking
 
@@ -134,3 +135,11 @@ def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> 
     if payment and payment.status == Payment.Status.FAILED:
         return PaymentPanel(state="failed", message=payment.error_message, can_pay=True, **base)
     return PaymentPanel(state="ready", can_pay=True, **base)
+
+
+def payer_default_phone(*, user: User) -> str:
+    """The number the M-Pesa form offers: the last one the person paid with, else their verified mobile number when
+    it is Kenyan (2547XXXXXXXX either way), else ""."""
+    if user.mpesa_phone:
+        return user.mpesa_phone
+    return kenyan_part(user.phone) if user.phone_verified else ""

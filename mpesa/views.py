@@ -17,7 +17,13 @@ from core.rate_limits import rate_limit_increment
 from listings.policies import policy_terms
 from mpesa.callbacks import callback_process
 from mpesa.forms import GuestCodeForm, PayForm
-from mpesa.selectors import payment_for_callback_token, payment_latest, payment_panel, result_token_known
+from mpesa.selectors import (
+    payer_default_phone,
+    payment_for_callback_token,
+    payment_latest,
+    payment_panel,
+    result_token_known,
+)
 from mpesa.services import (
     RAW_BODY_LIMIT,
     PaymentError,
@@ -68,7 +74,7 @@ def _trip_page(request: HtmxHttpRequest, ref: str, *, panel: dict | None = None,
 def panel_context(*, booking, pay_form=None, code_form=None, error: str = "") -> dict:
     panel = payment_panel(booking=booking)
     if pay_form is None:
-        pay_form = PayForm(initial={"phone": panel.payer_phone or booking.booker.mpesa_phone})
+        pay_form = PayForm(initial={"phone": panel.payer_phone or payer_default_phone(user=booking.booker)})
     return {
         "booking": booking,
         "panel": panel,

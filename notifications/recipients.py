@@ -9,12 +9,17 @@ from notifications.models import NotificationPreference
 
 
 def sms_number_for(user: User | None) -> str:
-    """The number to text this account at, as E.164 (+2547XXXXXXXX), or "" when there is none.
+    """The number to text this account at, as E.164 (+2547XXXXXXXX, or a visitor's number), or "" when there is none.
 
-    Today it is the number the account last paid with on M-Pesa (`User.mpesa_phone`: a successful payment writes it
-    there, and the M-Pesa PIN proved the payer holds that phone); once phone sign-in exists it is the verified number.
+    The account's verified mobile number (a code texted to it came back), else the number it last paid with on
+    M-Pesa (`User.mpesa_phone`: a successful payment writes it there, and the M-Pesa PIN proved the payer holds that
+    phone). A number typed but never verified is not texted.
     """
-    if user is None or not user.pk or not user.is_active or not user.mpesa_phone:
+    if user is None or not user.pk or not user.is_active:
+        return ""
+    if user.phone and user.phone_verified:
+        return user.phone
+    if not user.mpesa_phone:
         return ""
     try:
         return e164(normalise_phone(user.mpesa_phone))

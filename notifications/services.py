@@ -24,11 +24,10 @@ from core.africastalking_wire import (
     REPORT_NOT_DELIVERED,
     REPORT_ON_THE_WAY,
     audience_sign,
-    e164,
     session_tag,
 )
 from core.models import User
-from core.phone import normalise_phone
+from core.phone import normalise_mobile
 from core.rate_limits import rate_limit_increment
 from core.site import email_sender
 from notifications import client
@@ -93,11 +92,12 @@ def notification_set_status(
 
 
 def _address(channel: str, address: str) -> str:
-    """The address as stored: an e-mail address in lower case, a Kenyan mobile number as E.164."""
+    """The address as stored: an e-mail address in lower case, a mobile number as E.164 (a Kenyan one in any form
+    core.phone accepts; a visitor's written in E.164, as they signed up with it)."""
     address = (address or "").strip()
     try:
         if channel == Channel.SMS:
-            return e164(normalise_phone(address))
+            return normalise_mobile(address)
         validate_email(address)
     except ValidationError as error:
         raise NotificationError(f"Not a {Channel(channel).label} address: {address[:60]!r}.") from error
@@ -358,7 +358,7 @@ def _same_number(reported: str, address: str) -> bool:
     if not reported:
         return True
     try:
-        return e164(normalise_phone(reported)) == address
+        return normalise_mobile(reported) == address
     except ValidationError:
         return False
 

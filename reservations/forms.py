@@ -67,7 +67,7 @@ class GuestForm(forms.Form):
     phone = MpesaPhoneField(
         label=_("Phone"),
         required=False,
-        help_text=_("Optional, e.g. 0712 345 678."),
+        help_text=_("Optional, e.g. 0712 345 678. They will see this trip when they sign in with this number."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "class": FIELD_CLASSES}),
     )
     age_group = forms.ChoiceField(

@@ -20,6 +20,7 @@ from core.clock import NAIROBI
 from core.models import User
 from core.money import format_kes
 from core.phone import normalise_phone
+from core.selectors import user_email_verified
 from core.site import absolute_url
 from listings.models import CancellationPolicy
 from listings.policies import policy_terms
@@ -76,16 +77,20 @@ def _email_recipients(booking: Booking, guests: list[BookingGuest], kind: str) -
     """address -> recipient, once per address: the booker, each guest with an address and the host (the booker
     alone for the kinds only the booker hears of)."""
     booker = booking.booker
-    recipients = {booker.email.lower(): Recipient("booker", booker.get_full_name(), booker, None)}
+    recipients = {}
+    # The booker's own address only once verified (it is optional since sign-up by mobile number).
+    if user_email_verified(user=booker):
+        recipients[booker.email.lower()] = Recipient("booker", booker.get_full_name(), booker, None)
     if kind in EMAIL_TO_EVERYONE:
         for guest in guests:
             address = guest.email.lower()
-            if address and address not in recipients:
+            if address and address not in recipients and guest.user_id != booker.pk:
                 account = guest.user if guest.user_id and guest.user_id != booker.pk else None
                 role = "guest" if account else "contact"
                 recipients[address] = Recipient(role, guest.full_name, account, None)
         host = booking.listing.host
-        recipients.setdefault(host.email.lower(), Recipient("host", host.get_full_name(), host, None))
+        if host.email:
+            recipients.setdefault(host.email.lower(), Recipient("host", host.get_full_name(), host, None))
     return {
         address: Recipient(
             r.role, r.name, r.account, booking_disclosure(booking=booking, user=r.account, guests=guests)

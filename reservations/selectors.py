@@ -58,13 +58,14 @@ class BookingsTakenNights:
     listing_ids_with_nights_taken = staticmethod(listing_ids_with_nights_taken)
 
 
-def user_may_book(*, user: User) -> bool:
-    """Booking needs an e-mail address known to reach the person: one they have verified."""
-    return EmailAddress.objects.filter(user=user, verified=True).exists()
-
-
 def unpaid_holds_count(*, user: User, now: datetime.datetime) -> int:
     return bookings_blocking(now=now).filter(booker=user, status__in=Booking.UNPAID).count()
+
+
+def user_may_book(*, user: User) -> bool:
+    """Booking needs a way to reach the person that is known to work: a verified e-mail address (the accounts made
+    before phone sign-up, and anyone who verified one) or a verified mobile number."""
+    return user.phone_verified or EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
 def booking_money_may_land(*, booking: Booking) -> bool:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.phone import kenyan_part
 from listings.guest_forms import StayForm
 from listings.models import Listing
 from listings.selectors import Stay, listing_get_for_viewer, stay_quote
@@ -49,8 +50,8 @@ from reservations.services import BookingError, booking_cancel, booking_hold, bo
 BOOK_TEMPLATE = "reservations/booking_new.html"
 
 
-def verified_email_required(view):
-    """Booking needs an address that is known to reach the person; others are sent to verify one first."""
+def verified_contact_required(view):
+    """Booking needs a number or an address that is known to reach the person; others are sent to verify one first."""
 
     @wraps(view)
     def wrapped(request: HtmxHttpRequest, *args, **kwargs):
@@ -87,12 +88,13 @@ def _booking_context(
 
 
 def _booker_row(user) -> dict:
-    return {"full_name": user.full_name, "email": user.email, "phone": user.mpesa_phone, "age_group": "adult"}
+    phone = user.mpesa_phone or (kenyan_part(user.phone) if user.phone_verified else "")
+    return {"full_name": user.full_name, "email": user.email or "", "phone": phone, "age_group": "adult"}
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@verified_email_required
+@verified_contact_required
 def booking_new(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The booking form. GET shows it for the stay and guest count in the query; POST adds or removes a guest
     row (action=add-guest / remove-<n>, answered with the rows and the quote for htmx) or holds the nights."""
@@ -156,7 +158,7 @@ def _guest_rows_changed(
     """Add a blank guest row or remove one, keeping everything typed. Nothing is saved."""
     max_guests = listing.max_guests or 1
     rows = posted_guest_rows(request.POST, limit=max_guests)
-    rows[0]["email"] = request.user.email  # the booker's row: its address is not posted (the field is disabled)
+    rows[0]["email"] = request.user.email or ""  # the booker's row: its address is not posted (the field is disabled)
     notice, focus = "", None
     if action == "add-guest":
         if len(rows) < max_guests:

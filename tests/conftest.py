@@ -147,5 +147,24 @@ def make_user(db):
 
 
 @pytest.fixture
+def make_phone_user(db):
+    """A user who signed up with a mobile number (and no e-mail address) and, unless verified=False, entered the
+    code sent to it."""
+    from core.models import User
+    from core.services import user_phone_set, user_phone_verify
+
+    def _make_phone_user(phone: str = "+254712345678", password: str = DEMO_PASSWORD, verified: bool = True, **fields):
+        fields.setdefault("full_name", "Baraka Ochieng")
+        user = User(**fields)
+        user.set_password(password)
+        user.save()
+        if verified:
+            return user_phone_verify(user=user, phone=phone)
+        return user_phone_set(user=user, phone=phone)
+
+    return _make_phone_user
+
+
+@pytest.fixture
 def user(make_user):
     return make_user()

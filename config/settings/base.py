@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.HtmxAuthRedirectMiddleware",
+    "core.middleware.RateLimitedMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -173,12 +174,25 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
-# django-allauth: sign in by e-mail, verification mandatory, enumeration protection and rate limits on.
+# django-allauth: sign in by e-mail or by mobile number (allauth's own phone support, notifications.adapters), with a
+# password or a code; enumeration protection and rate limits on. Sign-up takes a mobile number (verified by a code
+# sent by SMS through the outbox) and, optionally, an e-mail address (verified by link: allauth refuses code
+# verification of e-mail unless it is mandatory).
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "core.forms.SignupDetailsForm"
-ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_FORMS = {
+    "login": "core.login_forms.LoginForm",
+    "request_login_code": "core.login_forms.RequestLoginCodeForm",
+    "signup": "core.login_forms.SignupForm",
+}
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
@@ -196,7 +210,16 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
+    "change_phone": "1/m/user",
+    "request_login_code": "20/m/ip,3/m/key",
+    "verify_phone": "1/30s/key,3/m/ip",
 }
+# Codes sent by SMS (sign-up, sign-in, a changed number), counted through core.rate_limits per day (Nairobi's day
+# runs 03:00 to 03:00): per number, per client address, and for the whole site. Past a limit nothing is sent, for a
+# number with an account or without one alike (so the limit tells nobody which numbers have accounts).
+PHONE_CODES_PER_NUMBER_PER_DAY = env_int("PHONE_CODES_PER_NUMBER_PER_DAY", 5)
+PHONE_CODES_PER_ADDRESS_PER_DAY = env_int("PHONE_CODES_PER_ADDRESS_PER_DAY", 20)
+PHONE_CODES_PER_DAY = env_int("PHONE_CODES_PER_DAY", 1000)
 # Behind Render's proxy the client's address is the last hop that proxy appends to X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.money import format_kes
+from core.phone import kenyan_part
 from core.rate_limits import rate_limit_increment, rate_limit_window_left
 from listings.models import Listing
 from listings.policies import check_in_moment
@@ -50,6 +51,15 @@ def _verified_accounts(emails: list[str]) -> dict[str, User]:
         condition |= Q(email__iexact=email)
     addresses = EmailAddress.objects.filter(condition, verified=True).select_related("user")
     return {address.email.lower(): address.user for address in addresses}
+
+
+def _verified_phone_accounts(phones: list[str]) -> dict[str, User]:
+    """Accounts that hold one of these numbers (2547XXXXXXXX, as guest rows store them) verified, by number. The
+    current holder verified it after anyone before them, so a booking made now may link to them."""
+    wanted = {f"+{phone}" for phone in phones if phone}
+    if not wanted:
+        return {}
+    return {user.phone[1:]: user for user in User.objects.filter(phone__in=wanted, phone_verified=True)}
 
 
 def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
@@ -244,8 +254,10 @@ def _booking_create(
 
 
 def _guests_add(booking: Booking, *, booker: User, guests: list[GuestData]) -> None:
-    """The booking's guest rows, the booker first; a guest whose address an account has verified is linked to it."""
+    """The booking's guest rows, the booker first; a guest whose address or number an account has verified is linked
+    to it (the address first)."""
     accounts = _verified_accounts([g.email.lower() for g in guests])
+    phone_accounts = _verified_phone_accounts([g.phone for g in guests])
     BookingGuest.objects.bulk_create(
         BookingGuest(
             booking=booking,
@@ -254,7 +266,7 @@ def _guests_add(booking: Booking, *, booker: User, guests: list[GuestData]) -> N
             email=guest.email.lower(),
             phone=guest.phone,
             age_group=guest.age_group,
-            user=booker if position == 0 else accounts.get(guest.email.lower()),
+            user=booker if position == 0 else accounts.get(guest.email.lower()) or phone_accounts.get(guest.phone),
         )
         for position, guest in enumerate(guests)
     )
@@ -264,3 +276,21 @@ def _guests_add(booking: Booking, *, booker: User, guests: list[GuestData]) -> N
 def booking_guests_link_account(*, user: User, email: str) -> int:
     """Link guest rows with this address to the account that has just verified it. Returns how many."""
     return BookingGuest.objects.filter(email__iexact=email, user__isnull=True).update(user=user)
+
+
+@transaction.atomic
+def booking_guests_link_phone(
+    *, user: User, phone: str, others_verified_before: datetime.datetime | None, today: datetime.date | None = None
+) -> int:
+    """Link guest rows typed with this number (E.164) to the account that has just verified it. Kenyan numbers are
+    recycled, so only rows of bookings whose check-out is still ahead and that were made after anyone else last
+    verified the number (`others_verified_before`) are linked: an earlier booking was typed for someone else. Returns
+    how many."""
+    stored = kenyan_part(phone)  # guest rows hold Kenyan numbers only, as 2547XXXXXXXX
+    if not stored:
+        return 0
+    today = today or timezone.localdate()
+    rows = BookingGuest.objects.filter(phone=stored, user__isnull=True, booking__check_out__gte=today)
+    if others_verified_before is not None:
+        rows = rows.filter(booking__created_at__gt=others_verified_before)
+    return BookingGuest.objects.filter(pk__in=rows.values("pk")).update(user=user)

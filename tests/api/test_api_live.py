@@ -6,7 +6,6 @@ import threading
 
 import pytest
 import requests
-from django.core import mail
 
 from daraja_emulator import dispatcher
 from reservations.models import Booking
@@ -86,22 +85,27 @@ def emulated_daraja(settings, live_server):
     dispatcher.stop()
 
 
-def test_from_sign_up_to_a_confirmed_booking_over_http(live_server, host, emulated_daraja):
+def test_from_sign_up_to_a_confirmed_booking_over_http(live_server, host, emulated_daraja, sms_emulator):
     listing = make_listing(host, nightly_price_kes=8_000)
     base = live_server.url
     signed_up = requests.post(
         f"{base}/_allauth/app/v1/auth/signup",
-        json={"email": "new@example.com", "password": "a-long-passphrase-9", "full_name": "Neema New"},
+        json={
+            "phone": "0712 345 678",
+            "email": "new@example.com",
+            "password": "a-long-passphrase-9",
+            "full_name": "Neema New",
+        },
         timeout=10,
     )
-    assert signed_up.status_code == 401, signed_up.text  # signed up, e-mail to verify first
+    assert signed_up.status_code == 401, signed_up.text  # signed up, the number to verify first
+    flows = {flow["id"]: flow for flow in signed_up.json()["data"]["flows"]}
+    assert flows["verify_phone"]["is_pending"]
     flow_token = signed_up.json()["meta"]["session_token"]
-    wait_for(lambda: any("new@example.com" in message.to for message in mail.outbox))
-    message = next(message for message in mail.outbox if "new@example.com" in message.to)
-    key = re.search(r"/accounts/confirm-email/([^/\s]+)/", message.body).group(1)
+    texts = wait_for(lambda: [m for m in sms_emulator.messages(to="0712345678") if m["messageId"]])
     verified = requests.post(
-        f"{base}/_allauth/app/v1/auth/email/verify",
-        json={"key": key},
+        f"{base}/_allauth/app/v1/auth/phone/verify",
+        json={"code": re.search(r"\d{6}", texts[-1]["body"]).group(0)},
         headers={"X-Session-Token": flow_token},
         timeout=10,
     )

@@ -26,13 +26,15 @@ HOSTILE_VALUES = [
 
 FORMS = {
     "account_login": ["login", "password", "remember", "next"],
-    "account_signup": ["full_name", "email", "mpesa_phone", "password1", "password2"],
+    "account_signup": ["full_name", "phone", "email", "password1", "password2"],
     "account_reset_password": ["email"],
+    "account_request_login_code": ["phone", "email"],
 }
 SIGNED_IN_FORMS = {
     "profile": ["full_name", "mpesa_phone", "action"],
     "account_change_password": ["oldpassword", "password1", "password2"],
     "account_email": ["email", "action_add", "action_remove", "action_primary", "action_send"],
+    "account_change_phone": ["phone", "action", "action_add"],
 }
 
 

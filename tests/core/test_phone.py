@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.phone import is_probably_safaricom, mask_phone, normalise_phone
+from core.phone import is_probably_safaricom, kenyan_part, mask_phone, normalise_mobile, normalise_phone
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,47 @@ def test_safaricom_hint_does_not_decide_validity():
 
 def test_mask_phone_keeps_the_ends():
     assert mask_phone("254712345678") == "2547•••••678"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0712 345 678", "+254712345678"),
+        ("+254 110 123 456", "+254110123456"),
+        ("254733123456", "+254733123456"),  # Airtel: still a Kenyan mobile
+        ("+44 7700 900123", "+447700900123"),
+        ("0044 7700-900-123", "+447700900123"),
+        ("+1 (202) 555-0143", "+12025550143"),
+        ("+255 712 345 678", "+255712345678"),
+    ],
+)
+def test_a_mobile_number_to_sign_in_with_is_kenyan_or_e164(raw, expected):
+    assert normalise_mobile(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "0712",
+        "020 123 4567",
+        "+254 20 1234567",
+        "7700 900123",
+        "+0 123456789",
+        "+1234",
+        "++447700900123",
+        "+٤٤7700900123",
+        "+1 202 555 0143 555 0143",
+        None,
+        712345678,
+    ],
+)
+def test_a_number_without_its_country_code_or_not_a_mobile_is_refused(raw):
+    with pytest.raises(ValidationError) as excinfo:
+        normalise_mobile(raw)
+    assert "with its code" in excinfo.value.messages[0]
+
+
+def test_kenyan_part_is_the_daraja_form_or_nothing():
+    assert kenyan_part("+254712345678") == "254712345678"
+    assert kenyan_part("+447700900123") == ""

@@ -37,3 +37,15 @@ def test_seed_demo_refuses_without_debug_unless_forced(settings):
     assert not User.objects.filter(email__in=DEMO_EMAILS).exists()
     call_command("seed_demo", force=True)
     assert User.objects.filter(email__in=DEMO_EMAILS).count() == 3
+
+
+def test_demo_accounts_sign_in_on_the_sign_in_page_by_e_mail_and_password(client, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    for email in [*DEMO_EMAILS, "lead@nexus.test"]:
+        response = client.post("/accounts/login/", {"login": email, "password": "nexus-demo"})
+        assert response.status_code == 302 and response["Location"] == "/", email
+        assert client.get("/accounts/profile/").status_code == 200
+        client.logout()
+    # Unchanged by phone sign-up: no number, their addresses as before.
+    assert not User.objects.filter(email__endswith="@nexus.test").exclude(phone="").exists()

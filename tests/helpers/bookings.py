@@ -16,7 +16,7 @@ def booking_for(user, host, *, nightly=10_000, nights=3, guests=None) -> Booking
     listing = make_listing(host, nightly_price_kes=nightly, max_nights=90)
     check_in = timezone.localdate() + datetime.timedelta(days=20)
     stay = Stay(check_in=check_in, check_out=check_in + datetime.timedelta(days=nights))
-    guests = guests or [GuestData(full_name=user.full_name, email=user.email)]
+    guests = guests or [GuestData(full_name=user.full_name, email=user.email or "")]
     quote = stay_quote(listing=listing, stay=stay, guests=len(guests), now=timezone.now())
     return booking_hold(
         booker=user,

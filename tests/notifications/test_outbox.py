@@ -90,7 +90,14 @@ def test_the_database_refuses_a_second_row_for_the_same_recipient():
 
 @pytest.mark.parametrize(
     ("channel", "address"),
-    [("email", "not an address"), ("email", ""), ("sms", "0712"), ("sms", "+1 415 555 0100"), ("fax", "x")],
+    [
+        ("email", "not an address"),
+        ("email", ""),
+        ("sms", "0712"),
+        ("sms", "+1 415"),
+        ("sms", "+254 20 1234567"),
+        ("fax", "x"),
+    ],
 )
 def test_an_unusable_address_is_refused_and_nothing_is_queued(channel, address):
     with pytest.raises(NotificationError):

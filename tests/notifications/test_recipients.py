@@ -19,3 +19,13 @@ def test_a_counted_payment_makes_the_number_that_paid_the_bookers(guest, paid_pa
     paid_payment(phone="254711222333")
     guest.refresh_from_db()
     assert guest.mpesa_phone == "254711222333" and sms_number_for(guest) == "+254711222333"
+
+
+def test_the_verified_mobile_number_comes_first_an_unverified_one_never(make_phone_user):
+    verified = make_phone_user(phone="+254722000111", mpesa_phone="254711222333")
+    assert sms_number_for(verified) == "+254722000111"
+    visitor = make_phone_user(phone="+447700900123", full_name="Visitor")
+    assert sms_number_for(visitor) == "+447700900123"
+    unverified = make_phone_user(phone="+254733000222", verified=False, mpesa_phone="254711222444")
+    assert sms_number_for(unverified) == "+254711222444"
+    assert sms_number_for(make_phone_user(phone="+254733000333", verified=False)) == ""

@@ -31,7 +31,7 @@ def hold(listing):
 
     def _hold(user, check_in: int, check_out: int, *, guests=None, now=NOW, key=None, listing_obj=None):
         target = listing_obj or listing
-        guests = guests or [GuestData(full_name=user.full_name, email=user.email)]
+        guests = guests or [GuestData(full_name=user.full_name, email=user.email or "")]
         quote = stay_quote(listing=target, stay=stay(check_in, check_out), guests=len(guests), now=now)
         return booking_hold(
             booker=user,

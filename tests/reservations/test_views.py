@@ -92,7 +92,7 @@ def test_booking_page_needs_a_verified_address(client, listing):
     client.force_login(person)
     response = client.get(book_url(listing))
     assert response.status_code == 403
-    assert b"Verify your e-mail address" in response.content
+    assert b"Verify your mobile number or e-mail address" in response.content
     assert client.post(book_url(listing), guest_rows(booker_row())).status_code == 403
     assert not Booking.objects.exists()
 
