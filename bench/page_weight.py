@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, gunicorn  # noqa: E402
+from bench.common import configure, free_port, gunicorn  # noqa: E402
 
 KB = 1024
 PAGE_BUDGET = 60 * KB
@@ -36,31 +36,9 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 
 def prepare(database_url: str, media_root: str) -> None:
     """Production settings on `database_url` with photos on the declared disk `media_root`, migrated, seeded."""
-    import secrets
-
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-            "DATABASE_URL": database_url,
-            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "MPESA_ENV": "emulator",
-            "SMS_ENV": "emulator",
-            "MEDIA_ROOT": media_root,
-            "MEDIA_PERSISTENT_DISK": "1",
-        }
-    )
-    import django
-
-    django.setup()
+    configure(database_url, MPESA_ENV="emulator", SMS_ENV="emulator", MEDIA_ROOT=media_root, MEDIA_PERSISTENT_DISK="1")
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", force=True, verbosity=0, stdout=open(os.devnull, "w"))
 
 
