@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "notifications",
     "listings",
     "reservations",
+    "reviews",
     "mpesa",
     "daraja_emulator",
     "africastalking_emulator",
