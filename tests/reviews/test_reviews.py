@@ -278,3 +278,22 @@ def test_query_counts_do_not_grow_with_reviews(
 
 _PAGE_QUERIES = 4  # the listing with its host, photos, amenities, the month's nights
 _FRAGMENT_QUERIES = 4  # the listing, the sub-ratings, the count, the page with authors
+
+
+def test_hosts_of_a_later_booking_read_what_earlier_hosts_wrote_about_the_guest(
+    client, make_user, guest, host, stay_done
+):
+    client.force_login(guest)
+    client.post(guest_url(stay_done), guest_form())
+    client.force_login(host)
+    client.post(host_url(stay_done), host_form())
+    later_host = make_user("otieno@example.com", full_name="Otieno Ouma")
+    later = stay_booking(make_listing(later_host), guest, past_stay(checked_out_days_ago=-20))
+    client.force_login(later_host)
+    bookings_page = client.get("/host/bookings/").content.decode()
+    assert f'href="/host/bookings/{later.ref}/review/"' in bookings_page
+    page = client.get(host_url(later)).content.decode()
+    assert "data-about-guest" in page and "Tidy, friendly guests" in page and "would host again" in page
+    # The guest's own trip list links to the review of the finished stay.
+    client.force_login(guest)
+    assert f'href="/trips/{stay_done.ref}/review/"' in client.get("/trips/").content.decode()
