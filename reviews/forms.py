@@ -78,3 +78,7 @@ class ModerationForm(forms.Form):
     ]
     action = forms.ChoiceField(choices=ACTIONS)
     reason = forms.CharField(label=_("Reason (kept in the audit)"), min_length=5, max_length=500)
+
+
+class RestoreForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (kept in the audit)"), min_length=5, max_length=500)

@@ -180,3 +180,16 @@ def reports_open() -> list[Report]:
 
 def report_get_open(*, report_id: int) -> Report:
     return get_object_or_404(Report.objects.select_related("review", "listing"), pk=report_id)
+
+
+def reviews_hidden(*, limit: int = 50) -> list[Review]:
+    """Reviews a moderator hid, most recently hidden first: the console can restore them."""
+    return list(
+        Review.objects.filter(hidden_at__isnull=False)
+        .select_related("author", "listing")
+        .order_by("-hidden_at", "-id")[:limit]
+    )
+
+
+def review_get_hidden(*, review_id: int) -> Review:
+    return get_object_or_404(Review.objects.filter(hidden_at__isnull=False), pk=review_id)

@@ -13,12 +13,14 @@ DEMO_ACCOUNTS = [
     ("guest@nexus.test", "Grace Wanjiku", "254708374149", []),
     ("host@nexus.test", "Hassan Otieno", "254712345678", []),
     ("support@nexus.test", "Sam Mwangi", "", ["support"]),
-    ("lead@nexus.test", "Linet Achieng", "", ["support", "approves refunds"]),
+    ("lead@nexus.test", "Linet Achieng", "", ["support", "approves refunds", "moderates content"]),
 ]
 # The support group has every permission of the console (those mpesa.SupportAction declares) but approving refunds,
 # which is the lead's alone.
 CONSOLE_PERMISSIONS = {"content_type__app_label": "mpesa", "content_type__model": "supportaction"}
 APPROVE_REFUND = "approve_refund"
+# Hiding reviews and unpublishing reported listings (/support/reports/): the lead's.
+MODERATE_CONTENT = {"content_type__app_label": "reviews", "codename": "moderate_content"}
 
 
 class Command(BaseCommand):
@@ -43,6 +45,8 @@ class Command(BaseCommand):
                     user.groups.add(support_group)
                 if "approves refunds" in groups:
                     user.user_permissions.add(approve)
+                if "moderates content" in groups:
+                    user.user_permissions.add(Permission.objects.get(**MODERATE_CONTENT))
             hosts = {
                 email: self._ensure_host(email=email, full_name=name, phone=phone) for email, name, phone in OTHER_HOSTS
             }
