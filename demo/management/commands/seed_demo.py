@@ -7,6 +7,7 @@ from django.db import transaction
 from core.models import User
 from demo.bookings import DEMO_BOOKINGS, seed_bookings
 from demo.listings import DEMO_LISTINGS, OTHER_HOSTS, seed_listings
+from demo.reviews import seed_reviews
 
 DEMO_PASSWORD = "nexus-demo"
 DEMO_ACCOUNTS = [
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             hosts["host@nexus.test"] = User.objects.get(email="host@nexus.test")
         created = seed_listings(hosts=hosts)
         bookings = seed_bookings()
+        reviews = seed_reviews()
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}):"))
         for email, _name, _phone, groups in DEMO_ACCOUNTS:
             role = ", ".join(groups) or ("host" if email.startswith("host") else "guest")
@@ -61,6 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  and more hosts: {others}")
         self.stdout.write(f"Demo listings: {created} created, {len(DEMO_LISTINGS)} in the demo set.")
         self.stdout.write(f"Demo bookings: {bookings} created, {len(DEMO_BOOKINGS)} in the demo set.")
+        self.stdout.write(f"Demo reviews: {reviews} created (past paid stays, both sides).")
 
     def _ensure_user(self, *, email: str, full_name: str, phone: str) -> User:
         user = User.objects.filter(email__iexact=email).first()
