@@ -37,6 +37,7 @@ def _lock_listing(listing_id: int) -> Listing:
     return Listing.objects.select_for_update().get(pk=listing_id)
 
 
+@transaction.atomic
 def listing_rating_refresh(*, listing_id: int) -> None:
     """Recount the listing's published, visible guest reviews into review_count and rating_sum, under its lock."""
     _lock_listing(listing_id)

@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.plugins.daraja",
     "tests.plugins.support",
     "tests.plugins.sms",
+    "tests.plugins.reviews",
 ]
 
 

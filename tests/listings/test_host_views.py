@@ -788,3 +788,5 @@ def test_an_existing_listing_that_fails_stays_published_and_its_host_sees_what_t
     assert listing.is_published
     clean = make_listing(host)
     assert "data-guard-problems" not in host_client.get(f"/host/listings/{clean.slug}/edit/").content.decode()
+    dashboard = host_client.get("/host/").content.decode()
+    assert dashboard.count("data-needs-fix") == 1
