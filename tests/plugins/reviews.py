@@ -20,7 +20,8 @@ def published_reviews(make_user):
         author = author or make_user(f"reviewer-{uuid.uuid4().hex[:8]}@example.com", full_name="Wanjiru Kamau")
         today = timezone.localdate()
         last = Booking.objects.filter(listing=listing).order_by("check_in").first()
-        start = (last.check_in if last else today) - datetime.timedelta(days=2)
+        # Well before any stay a test makes from today (the last weeks and the weeks ahead).
+        start = (last.check_in if last else today - datetime.timedelta(days=60)) - datetime.timedelta(days=2)
         bookings = []
         for i in range(n):
             check_in = start - datetime.timedelta(days=i + 1)
