@@ -297,3 +297,20 @@ def test_hosts_of_a_later_booking_read_what_earlier_hosts_wrote_about_the_guest(
     # The guest's own trip list links to the review of the finished stay.
     client.force_login(guest)
     assert f'href="/trips/{stay_done.ref}/review/"' in client.get("/trips/").content.decode()
+
+
+HOSTILE = ["' OR 1=1 --", "<script>alert(1)</script>", "\x00", "9" * 400, "-1", "1e999", "NaN", "🏖️" * 1200]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_in_every_review_field_never_500(client, guest, host, stay_done, value):
+    client.force_login(guest)
+    for field in guest_form():
+        response = client.post(guest_url(stay_done), guest_form(**{field: value}))
+        assert response.status_code in (302, 422), (field, response.status_code)
+    client.force_login(host)
+    for field in [*host_form(), "action", "answer"]:
+        response = client.post(host_url(stay_done), host_form(**{field: value}))
+        assert response.status_code in (302, 422), (field, response.status_code)
+    assert client.get(f"/listings/{stay_done.listing.slug}/reviews/?page={value}", headers=HX).status_code in (200, 400)
+    assert client.get(f"/hosts/{value[:50]}/").status_code in (400, 404)
