@@ -122,6 +122,26 @@ def reviews_about_guest(*, guest: User, limit: int = 10) -> list[Review]:
 
 
 @dataclass(frozen=True)
+class GuestRecord:
+    count: int
+    average: float | None
+    would_host_again: int
+
+
+def guest_record(*, guest: User, exclude_booking: Booking | None = None) -> GuestRecord:
+    """What hosts said about a guest, in figures: published reviews, their average and how many would host again.
+    One query."""
+    reviews = reviews_visible().filter(subject=guest, direction=Review.Direction.HOST)
+    if exclude_booking is not None:
+        reviews = reviews.exclude(booking=exclude_booking)
+    totals = reviews.aggregate(
+        count=Count("pk"), average=Avg("rating"), again=Count("pk", filter=Q(would_host_again=True))
+    )
+    average = round(float(totals["average"]), 1) if totals["average"] is not None else None
+    return GuestRecord(count=totals["count"], average=average, would_host_again=totals["again"])
+
+
+@dataclass(frozen=True)
 class HostProfile:
     host: User
     first_name: str

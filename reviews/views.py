@@ -155,3 +155,16 @@ def _report(request, *, review, listing) -> HttpResponse:
 def host_profile(request: HtmxHttpRequest, public_id: str) -> HttpResponse:
     profile = selectors.host_profile(public_id=public_id)
     return render(request, "reviews/host_profile.html", {"profile": profile})
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def host_guest_record(request: HtmxHttpRequest, ref: str) -> HttpResponse:
+    """On the host's bookings page, what earlier hosts said about this booking's guest (a fragment loaded by htmx;
+    without it, the link goes to the booking's review page, which lists those reviews)."""
+    booking = selectors.booking_get_for_host_review(user=request.user, ref=ref)
+    if not is_fragment_request(request):
+        return redirect("reviews:host-review", ref=booking.ref)
+    record = selectors.guest_record(guest=booking.booker, exclude_booking=booking)
+    return render(request, "reviews/guest_record.html", {"booking": booking, "record": record})

@@ -292,6 +292,18 @@ def test_hosts_of_a_later_booking_read_what_earlier_hosts_wrote_about_the_guest(
     client.force_login(later_host)
     bookings_page = client.get("/host/bookings/").content.decode()
     assert f'href="/host/bookings/{later.ref}/review/"' in bookings_page
+    assert f'hx-get="/host/bookings/{later.ref}/guest-record/"' in bookings_page
+    record = client.get(f"/host/bookings/{later.ref}/guest-record/", headers=HX).content.decode()
+    assert "★ 5.0 from 1 host review, 1 would host again" in record and "<html" not in record
+    assert client.get(f"/host/bookings/{later.ref}/guest-record/").status_code == 302  # without htmx: the page
+    # The first host's own booking does not count its own review; nobody else reads the record.
+    client.force_login(host)
+    assert (
+        "no reviews from other hosts"
+        in client.get(f"/host/bookings/{stay_done.ref}/guest-record/", headers=HX).content.decode()
+    )
+    assert client.get(f"/host/bookings/{later.ref}/guest-record/", headers=HX).status_code == 404
+    client.force_login(later_host)
     page = client.get(host_url(later)).content.decode()
     assert "data-about-guest" in page and "Tidy, friendly guests" in page and "would host again" in page
     # The guest's own trip list links to the review of the finished stay.
