@@ -5,28 +5,26 @@ command may run again or late without sending twice."""
 
 import datetime
 
-from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from core.models import User
-from core.site import site_url
-from notifications.models import Notification
-from notifications.outbox import notification_queue
+from notifications.outbox import email_queue, sms_queue
+from notifications.recipients import sms_number_for
+from notifications.rendering import absolute
 from notifications.services import NotificationError
 from reservations.models import Booking
 from reviews.models import REVIEW_WINDOW_DAYS, Review, window_ends_on
 
 REMIND_DAYS_BEFORE_CLOSE = 2
-
-
-def _sms_number(user: User) -> str:
-    # The number the account last paid with on M-Pesa.
-    return user.mpesa_phone
+SUBJECTS = {
+    "review_request": "How was {ref}? Write your review",
+    "review_reminder": "Last days to review {ref}",
+}
 
 
 def _queue(*, kind: str, booking: Booking, user: User, role: str, url: str, closes: datetime.date) -> int:
+    """One e-mail and, when the account has a number and wants this kind by SMS, one SMS. Returns how many."""
     context = {
         "booking": booking,
         "name": user.get_short_name(),
@@ -36,35 +34,37 @@ def _queue(*, kind: str, booking: Booking, user: User, role: str, url: str, clos
         "kind": kind,
         "title": booking.listing.title,
     }
-    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + (
-        f"How was {booking.ref}? Write your review"
-        if kind == "review_request"
-        else f"Last days to review {booking.ref}"
-    )
+    object_key = f"booking:{booking.pk}:{role}"
     queued = 0
-    messages = [
-        (Notification.Channel.EMAIL, user.email, render_to_string("reviews/email/review_request.txt", context)),
-    ]
-    if _sms_number(user):
-        messages.append(
-            (Notification.Channel.SMS, _sms_number(user), render_to_string("reviews/sms/review_request.txt", context))
-        )
-    for channel, address, body in messages:
-        try:
-            with transaction.atomic():
-                notification_queue(
-                    kind=kind,
-                    object_key=f"booking:{booking.pk}:{role}",
-                    channel=channel,
-                    address=address,
-                    recipient=user,
-                    booking_ref=booking.ref,
-                    subject=subject if channel == Notification.Channel.EMAIL else "",
-                    body=body.strip(),
-                )
-            queued += 1
-        except NotificationError:
-            continue  # an unusable address: the other channel still goes
+    try:
+        with transaction.atomic():
+            email_queue(
+                kind=kind,
+                object_key=object_key,
+                address=user.email,
+                recipient=user,
+                booking_ref=booking.ref,
+                subject=SUBJECTS[kind].format(ref=booking.ref),
+                template="reviews/email/review_request",
+                context=context,
+            )
+        queued += 1
+    except NotificationError:
+        pass  # an unusable address: the SMS may still go
+    try:
+        with transaction.atomic():
+            sent = sms_queue(
+                kind=kind,
+                object_key=object_key,
+                number=sms_number_for(user),
+                recipient=user,
+                booking_ref=booking.ref,
+                template="reviews/sms/{language}/review_request.txt",
+                context=context,
+            )
+        queued += sent is not None
+    except NotificationError:
+        pass
     return queued
 
 
@@ -84,7 +84,6 @@ def review_requests_send(*, today: datetime.date) -> int:
         .order_by("check_out", "id")
     )
     queued = 0
-    base = site_url()
     for booking in bookings:
         if booking.paid_kes < booking.total_kes:
             continue
@@ -98,5 +97,7 @@ def review_requests_send(*, today: datetime.date) -> int:
         with transaction.atomic():
             for direction, user, role, path in sides:
                 if direction not in written:
-                    queued += _queue(kind=kind, booking=booking, user=user, role=role, url=base + path, closes=closes)
+                    queued += _queue(
+                        kind=kind, booking=booking, user=user, role=role, url=absolute(path), closes=closes
+                    )
     return queued

@@ -34,7 +34,8 @@ def test_both_sides_are_asked_the_day_after_check_out_once(guest, host, listing)
     host_email = Notification.objects.get(kind="review_request", address=host.email)
     assert f"/host/bookings/{yesterday.ref}/review/" in host_email.body
     sms = Notification.objects.get(kind="review_request", channel="sms")
-    assert len(sms.body) <= 160 and sms.body.isascii()
+    assert len(sms.body) <= 160 and sms.body.isascii() and f"/trips/{yesterday.ref}/review/" in sms.body
+    assert "never asks for payment outside the site" in host_email.html_body
     review_requests_send(today=today)  # the cron runs again: nothing more
     assert Notification.objects.filter(kind="review_request").count() == 3
 
@@ -77,3 +78,19 @@ def test_the_daily_command_publishes_lone_reviews_whose_window_closed(client, gu
     review.refresh_from_db()
     listing.refresh_from_db()
     assert review.published_at is not None and listing.review_count == 1
+
+
+def test_sms_follow_the_language_and_the_preferences_of_each_account(guest, host, listing):
+    from notifications.models import NotificationPreference
+
+    guest.mpesa_phone = "254708374149"
+    guest.save()
+    host.mpesa_phone = "254712345678"
+    host.save()
+    NotificationPreference.objects.create(user=guest, language="sw")
+    NotificationPreference.objects.create(user=host, sms_off=["review_request"])
+    booking = stay_booking(listing, guest, past_stay(checked_out_days_ago=1))
+    review_requests_send(today=timezone.localdate())
+    sms = Notification.objects.get(kind="review_request", channel="sms")
+    assert sms.address == "+254708374149" and "tafadhali" in sms.body and booking.ref in sms.body
+    assert _sent("review_request") == {("email", guest.email), ("sms", "+254708374149"), ("email", host.email)}
