@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("reservations.urls")),
     # The payment panel under /trips/<ref>/ and M-Pesa's callbacks under /payments/.
     path("", include("mpesa.urls")),
+    # Reviews under /trips/<ref>/review/, /host/bookings/<ref>/review/, /listings/<slug>/reviews/ and /hosts/<id>/.
+    path("", include("reviews.urls")),
     path("listings/", include("listings.urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

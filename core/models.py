@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -39,6 +41,11 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=email)
 
 
+def new_public_id() -> str:
+    """A random, stable slug that names a host in public URLs instead of the user id."""
+    return secrets.token_urlsafe(9).replace("_", "x").replace("-", "k").lower()
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person with an account. Signs in by e-mail address or by mobile number (allauth's phone support)."""
 
@@ -58,6 +65,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
 
     objects = UserManager()
 

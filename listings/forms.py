@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.phone import normalise_phone
 from listings.models import Amenity, Listing
+from listings.payment_guard import GUARDED_LISTING_FIELDS, validate_no_off_platform_payment
 from listings.photos import ALLOWED_FORMATS
 from listings.services import LISTING_EDITABLE_FIELDS
 
@@ -48,6 +49,9 @@ class ListingForm(forms.ModelForm):
         self.fields["max_guests"].required = False
         self.fields["nightly_price_kes"].required = False
         self.fields["host_phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+        # Public text: no phone numbers or payment details (the private fields below are shown only after payment).
+        for name in GUARDED_LISTING_FIELDS:
+            self.fields[name].validators.append(validate_no_off_platform_payment)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's own <form> carries the token
@@ -129,11 +133,15 @@ class PhotoUploadForm(forms.Form):
             }
         ),
     )
-    caption = forms.CharField(label=_("Caption"), max_length=140, required=False)
+    caption = forms.CharField(
+        label=_("Caption"), max_length=140, required=False, validators=[validate_no_off_platform_payment]
+    )
 
 
 class PhotoCaptionForm(forms.Form):
-    caption = forms.CharField(label=_("Caption"), max_length=140, required=False)
+    caption = forms.CharField(
+        label=_("Caption"), max_length=140, required=False, validators=[validate_no_off_platform_payment]
+    )
 
 
 class PhotoIdsField(forms.Field):

@@ -67,7 +67,12 @@ class StayDatesMixin:
         return None
 
 
-SORT_LABELS = {"price": _("Lowest price"), "-price": _("Highest price"), "newest": _("Newest")}
+SORT_LABELS = {
+    "price": _("Lowest price"),
+    "-price": _("Highest price"),
+    "newest": _("Newest"),
+    "rating": _("Highest rated"),
+}
 SORT_CHOICES = [(value, SORT_LABELS[value]) for value in SORT_ORDERS]
 
 

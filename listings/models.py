@@ -117,6 +117,10 @@ class Amenity(models.Model):
         return self.get_code_display()
 
 
+# Below this many reviews a listing shows "New" instead of an average.
+RATED_FROM_REVIEWS = 3
+
+
 class Listing(TimeStampedModel):
     """A property a host offers. Public fields show on the property page; private ones only to confirmed guests."""
 
@@ -182,6 +186,10 @@ class Listing(TimeStampedModel):
     )
     amenities = models.ManyToManyField(Amenity, blank=True, related_name="listings", verbose_name=_("amenities"))
     is_published = models.BooleanField(_("published"), default=False)
+    # Published, visible guest reviews: their number and the sum of their overall ratings, kept by the reviews
+    # service under this row's lock, so that cards and search read the rating without another query.
+    review_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_sum = models.PositiveIntegerField(default=0, editable=False)
 
     # Private: shown only to guests with a confirmed booking.
     street_address = models.CharField(_("street address"), max_length=200, blank=True)
@@ -227,6 +235,20 @@ class Listing(TimeStampedModel):
     def area(self) -> str:
         """Where the public may know the place is: town or area and county."""
         return f"{self.town}, {COUNTY_NAMES.get(self.county, self.county)}"
+
+    @property
+    def rating_average(self) -> float | None:
+        """The average overall rating to one decimal, once the listing has RATED_FROM_REVIEWS reviews."""
+        if self.review_count < RATED_FROM_REVIEWS:
+            return None
+        # Rounded half up in integers: 4.75 shows as 4.8.
+        return (self.rating_sum * 20 // self.review_count + 1) // 2 / 10
+
+    @property
+    def rating_label(self) -> str:
+        """ "★ 4.8 (12)" on cards, or "New" below RATED_FROM_REVIEWS reviews."""
+        average = self.rating_average
+        return "New" if average is None else f"★ {average:.1f} ({self.review_count})"
 
     @property
     def host_first_name(self) -> str:

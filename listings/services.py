@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from listings.models import Amenity, CalendarDay, Listing, ListingPhoto
+from listings.payment_guard import GUARDED_LISTING_FIELDS, off_platform_findings, off_platform_message
 from listings.photos import PhotoError, photo_medium_from_display, photo_prepare
 from listings.selectors import CALENDAR_HORIZON_DAYS, listing_booked_nights, listing_publish_missing
 
@@ -78,10 +79,20 @@ def _join(items: list[str]) -> str:
     return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
 
 
+def _refuse_off_platform(text: str) -> None:
+    findings = off_platform_findings(text or "")
+    if findings:
+        raise ListingError(off_platform_message(findings))
+
+
 def _apply_fields(listing: Listing, fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(LISTING_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable by a host: {sorted(unknown)}")
+    # The public text that is written now (a listing saved before the guard keeps what it has until edited).
+    for name in GUARDED_LISTING_FIELDS:
+        if name in fields:
+            _refuse_off_platform(fields[name])
     for name, value in fields.items():
         setattr(listing, name, value)
 
@@ -186,6 +197,7 @@ def listing_photo_add(*, listing: Listing, upload: UploadedFile, caption: str = 
     """Check and re-encode an upload (no EXIF), store it and add it last. Raises ListingError."""
     if listing.photos.count() >= MAX_PHOTOS_PER_LISTING:  # refuse before decoding anything
         raise _photo_limit_error()
+    _refuse_off_platform(caption)
     try:
         prepared = photo_prepare(upload=upload)
     except PhotoError as error:
@@ -236,7 +248,8 @@ def listing_photo_fill_sizes(*, photo: ListingPhoto) -> bool:
 
 @transaction.atomic
 def listing_photo_update(*, photo: ListingPhoto, caption: str) -> ListingPhoto:
-    """Change a photo's caption."""
+    """Change a photo's caption. Raises ListingError."""
+    _refuse_off_platform(caption)
     photo.caption = " ".join(caption.split())
     try:
         photo.full_clean()

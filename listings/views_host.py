@@ -20,6 +20,7 @@ from django_htmx.http import trigger_client_event
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from listings.forms import CalendarEditForm, ListingForm, PhotoCaptionForm, PhotoOrderForm, PhotoUploadForm
 from listings.models import Listing
+from listings.payment_guard import listing_guard_problems
 from listings.selectors import (
     host_calendar_month,
     host_month_bounds,
@@ -82,13 +83,15 @@ def host_listing_new(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _edit_context(listing: Listing, **extra) -> dict:
-    return {
+    context = {
         "listing": listing,
         "photos": listing_photos(listing=listing),
         "upload_form": PhotoUploadForm(),
         "missing": listing_publish_missing(listing=listing),
         **extra,
     }
+    context["guard_problems"] = listing_guard_problems(listing=listing, photos=context["photos"])
+    return context
 
 
 @require_http_methods(["GET", "POST"])

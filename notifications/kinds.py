@@ -12,4 +12,6 @@ SMS_KINDS = {
     "booking_cancelled": _("A booking is cancelled"),
     "refund_due": _("Money is due back to you"),
     "refunded": _("A refund is on its way to your M-Pesa"),
+    "review_request": _("After a stay: please review it"),
+    "review_reminder": _("The last days to review a stay"),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from support import views
+from support import views, views_moderation
 
 app_name = "support"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("payments/<int:payment_id>/query/", views.payment_query_view, name="payment-query"),
     path("payments/<int:payment_id>/refund/", views.payment_refund_view, name="payment-refund"),
     path("refunds/<int:refund_id>/approve/", views.refund_approve_view, name="refund-approve"),
+    path("reports/", views_moderation.report_queue, name="reports"),
+    path("reports/<int:report_id>/", views_moderation.report_act, name="report-act"),
+    path("reports/reviews/<int:review_id>/restore/", views_moderation.review_restore_view, name="review-restore"),
 ]

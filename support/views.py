@@ -55,8 +55,10 @@ def has_second_factor(user) -> bool:
 
 
 def support_access(permission: str):
-    """Sign-in page for anonymous visitors, 404 without the permission, refusal without TOTP in production."""
-    assert permission in PERMISSIONS
+    """Sign-in page for anonymous visitors, 404 without the permission, refusal without TOTP in production.
+    `permission` is a console permission's codename, or "app_label.codename" for another app's."""
+    assert permission in PERMISSIONS or "." in permission
+    qualified = permission if "." in permission else f"mpesa.{permission}"
 
     def decorator(view):
         @functools.wraps(view)
@@ -64,7 +66,7 @@ def support_access(permission: str):
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not user.has_perm(f"mpesa.{permission}"):
+            if not user.has_perm(qualified):
                 raise Http404
             if not settings.DEBUG and not has_second_factor(user):
                 return render(request, "support/mfa_required.html", status=403)

@@ -36,6 +36,7 @@ pytest_plugins = [
     "tests.plugins.support",
     "tests.plugins.sms",
     "tests.plugins.storage",
+    "tests.plugins.reviews",
 ]
 
 

@@ -197,6 +197,7 @@ def test_web_service_migrates_serves_on_port_and_is_health_checked(blueprint):
 def test_one_daily_cron_job_sends_the_check_in_reminders(blueprint):
     daily = [s for s in blueprint["services"] if s["type"] == "cron" and "send_checkin_reminders" in s["startCommand"]]
     assert len(daily) == 1
+    assert "&& python manage.py send_review_requests" in daily[0]["startCommand"]
     minute, hour, day, month, weekday = daily[0]["schedule"].split()
     assert minute.isdigit() and hour.isdigit() and (day, month, weekday) == ("*", "*", "*")
 

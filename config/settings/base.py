@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "notifications",
     "listings",
     "reservations",
+    "reviews",
     "mpesa",
     "daraja_emulator",
     "africastalking_emulator",

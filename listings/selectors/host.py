@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core.models import User
 from listings.models import Listing
+from listings.payment_guard import GUARDED_LISTING_FIELDS, off_platform_findings
 from listings.selectors.covers import cover_thumbnail_url, with_cover
 from listings.taken_nights import taken_nights
 
@@ -17,6 +18,7 @@ class HostListingRow:
     listing: Listing
     photo_count: int
     cover_url: str
+    needs_fix: bool = False  # its public text carries phone numbers or payment details (see its edit page)
 
 
 def listings_for_host(*, host: User) -> list[HostListingRow]:
@@ -26,7 +28,10 @@ def listings_for_host(*, host: User) -> list[HostListingRow]:
     ).order_by("-created_at", "-id")
     return [
         HostListingRow(
-            listing=listing, photo_count=listing.photo_count, cover_url=cover_thumbnail_url(listing.cover_sizes)
+            listing=listing,
+            photo_count=listing.photo_count,
+            cover_url=cover_thumbnail_url(listing.cover_sizes),
+            needs_fix=any(off_platform_findings(getattr(listing, name)) for name in GUARDED_LISTING_FIELDS),
         )
         for listing in listings
     ]

@@ -4,11 +4,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, When
+from django.db.models.expressions import OrderBy
 from django.urls import reverse
 from django.utils import timezone
 
-from listings.models import COUNTY_NAMES, CalendarDay, Listing
+from listings.models import COUNTY_NAMES, RATED_FROM_REVIEWS, CalendarDay, Listing
 from listings.photos import ImageSet
 from listings.selectors.covers import cover_image_set, cover_thumbnail_url, with_cover
 from listings.selectors.nights import listing_ids_with_nights_taken, nights_taken_by_bookings
@@ -53,6 +54,20 @@ SORT_ORDERS = {
     "price": ("nightly_price_kes", "id"),
     "-price": ("-nightly_price_kes", "-id"),
     "newest": ("-created_at", "-id"),
+    # Rated listings (RATED_FROM_REVIEWS reviews or more) by their average, then the rest ("New") by price.
+    "rating": (
+        OrderBy(
+            Case(
+                When(review_count__gte=RATED_FROM_REVIEWS, then=F("rating_sum") * 1.0 / F("review_count")),
+                output_field=FloatField(),
+            ),
+            descending=True,
+            nulls_last=True,
+        ),
+        "-review_count",
+        "nightly_price_kes",
+        "id",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ def test_the_demo_support_agent_has_the_console_and_only_the_lead_approves_refun
             assert user.has_perm(f"mpesa.{permission}")
         assert user.has_perm("mpesa.export_transactions")
     assert not support.has_perm("mpesa.approve_refund") and lead.has_perm("mpesa.approve_refund")
+    assert not support.has_perm("reviews.moderate_content") and lead.has_perm("reviews.moderate_content")
     assert client.login(email="lead@nexus.test", password="nexus-demo")
     assert client.get("/support/").status_code == 200
     assert not User.objects.get(email="guest@nexus.test").has_perm("mpesa.view_transactions")

@@ -20,3 +20,9 @@ def d(day: int) -> datetime.date:
 
 def stay(check_in: int, check_out: int) -> Stay:
     return Stay(check_in=d(check_in), check_out=d(check_out))
+
+
+def past_stay(*, checked_out_days_ago: int, nights: int = 3) -> Stay:
+    """A stay that ended `checked_out_days_ago` days before today in Nairobi (0: check-out is today)."""
+    check_out = timezone.localdate() - datetime.timedelta(days=checked_out_days_ago)
+    return Stay(check_in=check_out - datetime.timedelta(days=nights), check_out=check_out)

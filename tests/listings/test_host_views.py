@@ -735,3 +735,58 @@ def test_an_empty_post_shows_the_required_fields(host_client, draft):
         response = host_client.post(path, {})
         assert response.status_code == 422
         assert "This field is required." in response.content.decode()
+
+
+# --- The off-platform payment guard --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "quoted"),
+    [
+        ("description", "Lovely flat. Paybill 123456 to reserve.", "Paybill 123456"),
+        ("title", "Villa call 0712 345 678", "0712 345 678"),
+        ("house_rules", "Lipa na M-Pesa 400200 on arrival", "Lipa na M-Pesa 400200"),
+    ],
+)
+def test_listing_form_refuses_payment_details_and_says_what_to_remove(host_client, host, field, value, quoted):
+    response = host_client.post("/host/listings/new/", valid_listing_data(**{field: value}))
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Guests pay only through Nexus" in body
+    assert "Remove the" in body and quoted in body
+    assert not Listing.objects.filter(host=host).exists()
+
+
+def test_private_fields_and_ordinary_numbers_are_not_checked(host_client, host):
+    response = host_client.post(
+        "/host/listings/new/",
+        valid_listing_data(
+            description="Plot 12345, 2 bedrooms, KES 12,000 a night, built in 2019.",
+            check_in_instructions="Call me on 0712 345 678 when you arrive; gate code 4455.",
+            directions="Till 123456 is the shop at the corner.",
+        ),
+    )
+    assert response.status_code == 302
+    assert Listing.objects.get(host=host).check_in_instructions.startswith("Call me on 0712")
+
+
+def test_a_caption_with_a_phone_number_is_refused(host_client, host):
+    listing = make_listing(host)
+
+    response = upload_photo(host_client, listing, jpeg(), caption="Call 0722-000-111")
+    assert response.status_code == 422
+    assert "0722-000-111" in response.content.decode()
+    assert not listing.photos.exists()
+
+
+def test_an_existing_listing_that_fails_stays_published_and_its_host_sees_what_to_fix(host_client, host, client):
+    listing = make_listing(host, description="Send to 0712345678 to book directly.", house_rules="No smoking.")
+    page = host_client.get(f"/host/listings/{listing.slug}/edit/").content.decode()
+    assert "data-guard-problems" in page
+    assert "Description:" in page and "0712345678" in page
+    listing.refresh_from_db()
+    assert listing.is_published
+    clean = make_listing(host)
+    assert "data-guard-problems" not in host_client.get(f"/host/listings/{clean.slug}/edit/").content.decode()
+    dashboard = host_client.get("/host/").content.decode()
+    assert dashboard.count("data-needs-fix") == 1

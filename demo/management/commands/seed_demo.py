@@ -7,18 +7,21 @@ from django.db import transaction
 from core.models import User
 from demo.bookings import DEMO_BOOKINGS, seed_bookings
 from demo.listings import DEMO_LISTINGS, OTHER_HOSTS, seed_listings
+from demo.reviews import seed_reviews
 
 DEMO_PASSWORD = "nexus-demo"
 DEMO_ACCOUNTS = [
     ("guest@nexus.test", "Grace Wanjiku", "254708374149", []),
     ("host@nexus.test", "Hassan Otieno", "254712345678", []),
     ("support@nexus.test", "Sam Mwangi", "", ["support"]),
-    ("lead@nexus.test", "Linet Achieng", "", ["support", "approves refunds"]),
+    ("lead@nexus.test", "Linet Achieng", "", ["support", "approves refunds", "moderates content"]),
 ]
 # The support group has every permission of the console (those mpesa.SupportAction declares) but approving refunds,
 # which is the lead's alone.
 CONSOLE_PERMISSIONS = {"content_type__app_label": "mpesa", "content_type__model": "supportaction"}
 APPROVE_REFUND = "approve_refund"
+# Hiding reviews and unpublishing reported listings (/support/reports/): the lead's.
+MODERATE_CONTENT = {"content_type__app_label": "reviews", "codename": "moderate_content"}
 
 
 class Command(BaseCommand):
@@ -43,12 +46,15 @@ class Command(BaseCommand):
                     user.groups.add(support_group)
                 if "approves refunds" in groups:
                     user.user_permissions.add(approve)
+                if "moderates content" in groups:
+                    user.user_permissions.add(Permission.objects.get(**MODERATE_CONTENT))
             hosts = {
                 email: self._ensure_host(email=email, full_name=name, phone=phone) for email, name, phone in OTHER_HOSTS
             }
             hosts["host@nexus.test"] = User.objects.get(email="host@nexus.test")
         created = seed_listings(hosts=hosts)
         bookings = seed_bookings()
+        reviews = seed_reviews()
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}):"))
         for email, _name, _phone, groups in DEMO_ACCOUNTS:
             role = ", ".join(groups) or ("host" if email.startswith("host") else "guest")
@@ -57,6 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  and more hosts: {others}")
         self.stdout.write(f"Demo listings: {created} created, {len(DEMO_LISTINGS)} in the demo set.")
         self.stdout.write(f"Demo bookings: {bookings} created, {len(DEMO_BOOKINGS)} in the demo set.")
+        self.stdout.write(f"Demo reviews: {reviews} created (past paid stays, both sides).")
 
     def _ensure_user(self, *, email: str, full_name: str, phone: str) -> User:
         user = User.objects.filter(email__iexact=email).first()
