@@ -187,6 +187,8 @@ CRISPY_TEMPLATE_PACK = "tailwind"
 LANGUAGE_CODE = "en"
 TIME_ZONE = "Africa/Nairobi"
 USE_I18N = True
+# Our own wording of third-party text (sentence case on the account pages).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -7,3 +7,12 @@ DESKTOP = {"width": 1280, "height": 800}
 def assert_no_horizontal_scroll(page) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.viewport_size['width']}px wide"
+
+
+def signed_in(context, live_server, user) -> None:
+    """Give the browser context a session for the user (signing in through the form is tested on its own)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
