@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.phone import is_probably_safaricom, mask_phone, normalise_phone
+from core.phone import format_phone, is_probably_safaricom, mask_phone, normalise_phone
 
 
 @pytest.mark.parametrize(
@@ -70,5 +70,27 @@ def test_safaricom_hint_does_not_decide_validity():
     assert not is_probably_safaricom("254733123456")
 
 
-def test_mask_phone_keeps_the_ends():
-    assert mask_phone("254712345678") == "2547•••••678"
+def test_mask_phone_shows_the_number_the_kenyan_way_with_its_middle_hidden():
+    assert mask_phone("254712345149") == "0712 ••• 149"
+    assert mask_phone("254110345149") == "0110 ••• 149"
+    assert "2547" not in mask_phone("254712345149")
+
+
+def test_mask_phone_of_something_that_is_not_a_normalised_number_still_hides_its_middle():
+    assert mask_phone("+1 415 555 0100") == "+1••••••••••100"
+    assert mask_phone("12345") == "•••••"
+
+
+def test_format_phone_groups_the_whole_number_as_dialled_in_kenya():
+    assert format_phone("254712345149") == "0712 345 149"
+    assert format_phone("254110345149") == "0110 345 149"
+    assert format_phone("not a number") == "not a number"
+
+
+def test_the_phone_filter_shows_whole_numbers_the_kenyan_way():
+    from django.template import Context, Template
+
+    rendered = Template("{{ number|phone }}|{{ empty|phone }}").render(
+        Context({"number": "254712345149", "empty": None})
+    )
+    assert rendered == "0712 345 149|"

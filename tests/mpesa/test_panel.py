@@ -41,7 +41,7 @@ def test_while_waiting_for_the_pin_the_panel_polls(client, guest, pending_paymen
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert html.lstrip().startswith('<section id="payment-status"')
-    assert 'hx-trigger="every 2s"' in html and "Check your phone (2547•••••149)" in html
+    assert 'hx-trigger="every 2s"' in html and "Check your phone (0708 ••• 149)" in html
 
 
 def test_a_final_state_stops_the_polling(client, guest, pending_payment, post_callback):
