@@ -181,7 +181,11 @@ def _guest_rows_changed(
         quote_html = render_to_string(
             f"{BOOK_TEMPLATE}#booking-quote", {**context, "quote_out_of_band": True}, request=request
         )
-        return HttpResponse(rows_html + quote_html)
+        # A summary of a refused submission no longer applies to the changed rows.
+        errors_html = render_to_string(
+            f"{BOOK_TEMPLATE}#booking-errors", {**context, "errors_out_of_band": True}, request=request
+        )
+        return HttpResponse(rows_html + quote_html + errors_html)
     key = request.POST.get("idempotency_key", "")
     context["form"] = BookingForm(
         initial={"idempotency_key": key if BookingForm.key_is_valid(key) else uuid.uuid4().hex}

@@ -111,7 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
             ],
-            "builtins": ["core.templatetags.money", "core.templatetags.phone"],
+            "builtins": ["core.templatetags.money", "core.templatetags.phone", "core.templatetags.error_summary"],
         },
     }
 ]

@@ -59,7 +59,9 @@ def test_sign_up_verify_sign_out_and_sign_in_again(live_server, sized_page):
 def test_wrong_password_shows_a_clear_message_and_keeps_the_email(live_server, sized_page, make_user):
     make_user(email="kamau@example.com")
     _sign_in(sized_page, live_server, "kamau@example.com", "not-my-password")
-    expect(sized_page.get_by_text("The email address and/or password you specified are not correct.")).to_be_visible()
+    summary = sized_page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("The email address and/or password you specified are not correct.")
+    expect(summary).to_be_focused()
     expect(sized_page.get_by_label("Email")).to_have_value("kamau@example.com")
     assert_no_horizontal_scroll(sized_page)
 

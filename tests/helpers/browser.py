@@ -16,3 +16,12 @@ def signed_in(context, live_server, user) -> None:
     client = Client()
     client.force_login(user)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+
+
+def in_viewport(locator) -> bool:
+    """The element is wholly inside the visible part of the page as it is now (no scrolling)."""
+    return locator.evaluate(
+        """element => { const box = element.getBoundingClientRect();
+            return box.width > 0 && box.top >= 0 && box.left >= 0
+                && box.bottom <= window.innerHeight && box.right <= window.innerWidth; }"""
+    )
