@@ -50,6 +50,20 @@ def rate_limit_increment(*, key: str, window_seconds: int, now: datetime.datetim
     return count
 
 
+def rate_limit_window(*, key: str, window_seconds: int, now: datetime.datetime | None = None):
+    """The current fixed window of `key`, read without counting: (events counted so far, when the window ends)."""
+    now = now or timezone.now()
+    seconds = int(now.timestamp())
+    window_start = datetime.datetime.fromtimestamp(seconds - seconds % window_seconds, tz=datetime.UTC)
+    window_end = window_start + datetime.timedelta(seconds=window_seconds)
+    hits = (
+        RateLimitCounter.objects.filter(key=_stored_key(key), window_start=window_start)
+        .values_list("hits", flat=True)
+        .first()
+    )
+    return hits or 0, window_end
+
+
 def _tidy() -> None:
     """Delete a batch of long-ended windows. Rows another transaction holds are skipped (PostgreSQL), never awaited."""
     ended = timezone.now() - KEEP_ENDED_WINDOWS

@@ -43,6 +43,7 @@ from reservations.selectors import (
     host_booking_rows,
     trip_detail,
     trips_for_user,
+    trips_overlapping,
 )
 from reservations.services import BookingError, booking_cancel, booking_hold, booking_host_cancel, hold_duration
 
@@ -82,6 +83,7 @@ def _booking_context(
         "calendar_url": f"{listing.get_absolute_url()}?{urlencode({**dates, 'guests': guests})}#availability-heading",
         "max_guests": listing.max_guests or 1,
         "hold_minutes": int(hold_duration().total_seconds() // 60),
+        "overlapping": trips_overlapping(user=request.user, check_in=stay.check_in, check_out=stay.check_out, now=now),
         **extra,
     }
 

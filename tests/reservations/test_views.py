@@ -724,3 +724,31 @@ def test_booking_page_and_its_fragments_queries_do_not_grow_with_guests(guest_cl
     add_small = count("post", book_url(place), guest_rows(*rows[:2], action="add-guest"), headers=HX)
     with django_assert_num_queries(add_small):
         guest_client.post(book_url(place), guest_rows(*rows[:29], action="add-guest"), headers=HX)
+
+
+def test_a_held_trip_offers_pay_now_with_its_countdown_in_the_trip_list(client, hold, guest, make_user):
+    booking = _group_booking(hold, guest)
+    client.force_login(guest)
+    html = client.get("/trips/").content.decode()
+    card = html.split(f'data-trip="{booking.ref}"')[1].split("</li>")[0]
+    assert 'data-countdown-seconds="900"' in card and "Pay within <strong data-countdown-clock>15:00</strong>" in card
+    assert f'href="/trips/{booking.ref}/#payment-status"' in card and ">Pay now</a>" in card
+    assert "js/countdown.js" in html
+    # A linked guest does not pay; a confirmed trip has nothing to pay.
+    client.force_login(make_user(email="friend@example.com", full_name="Faith Friend"))
+    assert "Pay now" not in client.get("/trips/").content.decode()
+    confirm(booking)
+    client.force_login(guest)
+    assert "Pay now" not in client.get("/trips/").content.decode()
+
+
+def test_the_booking_page_warns_of_another_trip_on_overlapping_dates(guest_client, hold, guest, host):
+    other = make_listing(host, title="Kilifi creek cottage")
+    mine = hold(guest, 11, 14, listing_obj=other)
+    listing = make_listing(host, title="Diani beach cottage")
+    html = guest_client.get(book_url(listing)).content.decode()
+    assert "data-overlapping-trips" in html and "You already have a trip on some of these dates" in html
+    assert f'href="/trips/{mine.ref}/"' in html and "Kilifi creek cottage" in html
+    later = make_listing(host, title="Later place")
+    html = guest_client.get(book_url(later, check_in=d(14).isoformat(), check_out=d(16).isoformat())).content.decode()
+    assert "data-overlapping-trips" not in html  # checking out on the 14th leaves the 14th's night free
