@@ -25,3 +25,13 @@ def in_viewport(locator) -> bool:
             return box.width > 0 && box.top >= 0 && box.left >= 0
                 && box.bottom <= window.innerHeight && box.right <= window.innerWidth; }"""
     )
+
+
+def tappable_on_screen(locator) -> bool:
+    """At least a finger's worth (44 px, or all of it if smaller) of the element is on screen, its full width."""
+    return locator.evaluate(
+        """element => { const box = element.getBoundingClientRect();
+            const shown = Math.min(box.bottom, window.innerHeight) - Math.max(box.top, 0);
+            return box.width > 0 && box.left >= 0 && box.right <= window.innerWidth
+                && shown >= Math.min(44, box.height); }"""
+    )
