@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("mpesa.urls")),
     path("listings/", include("listings.urls")),
     path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/", include("api.urls")),
     path("host/", include("listings.urls_host")),
     path("support/", include("support.urls")),
     path("notifications/", include("notifications.urls")),
@@ -32,4 +34,4 @@ if settings.DEBUG:
     # make run serves uploaded photos itself; deployed, they come from the storage's own URLs.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler500 = "core.views.server_error"
+handler500 = "core.views.server_error"  # under /api/ answered as problem+json (api.middleware)

@@ -64,6 +64,12 @@ def rate_limit_window(*, key: str, window_seconds: int, now: datetime.datetime |
     return hits or 0, window_end
 
 
+def rate_limit_window_left(*, window_seconds: int, now: datetime.datetime | None = None) -> int:
+    """Seconds until the current fixed window of `window_seconds` ends (at least 1): when a refused caller may retry."""
+    seconds = int((now or timezone.now()).timestamp())
+    return max(window_seconds - seconds % window_seconds, 1)
+
+
 def _tidy() -> None:
     """Delete a batch of long-ended windows. Rows another transaction holds are skipped (PostgreSQL), never awaited."""
     ended = timezone.now() - KEEP_ENDED_WINDOWS

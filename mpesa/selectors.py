@@ -5,6 +5,7 @@ import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,6 +103,20 @@ def _check_due(payment: Payment, *, now: datetime.datetime, waited: bool = False
 def payment_latest(*, booking: Booking) -> Payment | None:
     """The booking's most recent payment: the one the panel shows and a check or a guest's code applies to."""
     return Payment.objects.filter(booking=booking).order_by("-created_at", "-id").first()
+
+
+def payment_get_for_booker(*, user, ref: str, payment_id: int) -> Payment:
+    """A payment of the person's own booking; 404 for anyone else's, so that its existence is not confirmed."""
+    return get_object_or_404(
+        Payment.objects.select_related("booking"), booking__booker=user, booking__ref=ref, pk=payment_id
+    )
+
+
+def payment_check_due(*, payment: Payment, now: datetime.datetime | None = None) -> bool:
+    """Whether asking M-Pesa about this payment now would be answered (the panel's check spacing)."""
+    if payment.status not in (Payment.Status.STARTING, Payment.Status.PENDING, Payment.Status.VERIFYING):
+        return False
+    return _check_due(payment, now=now or timezone.now(), waited=payment.status == Payment.Status.VERIFYING)
 
 
 def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> PaymentPanel:

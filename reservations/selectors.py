@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.contrib.postgres.fields import RangeBoundary
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -55,6 +56,11 @@ class BookingsTakenNights:
     bookings_blocking = staticmethod(bookings_blocking)
     bookings_overlapping = staticmethod(bookings_overlapping)
     listing_ids_with_nights_taken = staticmethod(listing_ids_with_nights_taken)
+
+
+def user_may_book(*, user: User) -> bool:
+    """Booking needs an e-mail address known to reach the person: one they have verified."""
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
 def unpaid_holds_count(*, user: User, now: datetime.datetime) -> int:

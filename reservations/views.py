@@ -10,7 +10,6 @@ import uuid
 from functools import wraps
 from urllib.parse import urlencode
 
-from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -44,6 +43,7 @@ from reservations.selectors import (
     trip_detail,
     trips_for_user,
     trips_overlapping,
+    user_may_book,
 )
 from reservations.services import BookingError, booking_cancel, booking_hold, booking_host_cancel, hold_duration
 
@@ -55,7 +55,7 @@ def verified_email_required(view):
 
     @wraps(view)
     def wrapped(request: HtmxHttpRequest, *args, **kwargs):
-        if not EmailAddress.objects.filter(user=request.user, verified=True).exists():
+        if not user_may_book(user=request.user):
             return render(request, "reservations/verify_email.html", {"next": request.get_full_path()}, status=403)
         return view(request, *args, **kwargs)
 

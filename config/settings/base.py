@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.headless",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "notifications",
     "listings",
@@ -74,11 +78,14 @@ INSTALLED_APPS = [
     "daraja_emulator",
     "africastalking_emulator",
     "support",
+    "api",
     "demo",
 ]
 
 MIDDLEWARE = [
     "core.middleware.HealthCheckMiddleware",
+    # Outside everything that may answer with an HTML error page: under /api/ every error is problem+json.
+    "api.middleware.ProblemJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -180,6 +187,48 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Behind Render's proxy the client's address is the last hop that proxy appends to X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+
+# allauth's headless API at /_allauth/ for apps (X-Session-Token) and browsers (session cookie and CSRF); the HTML
+# pages stay, and the e-mail verification link still opens them (an app posts the link's key instead).
+HEADLESS_ONLY = False
+HEADLESS_CLIENTS = ("app", "browser")
+
+# The REST API at /api/v1/ (the api app): JSON only (the browsable renderer would need inline scripts), errors as
+# application/problem+json, throttled per user or address through core.rate_limits.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.CallerThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Calls a minute per signed-in user, and per address for anonymous calls (the address as allauth finds it).
+API_CALLS_PER_MINUTE_USER = env_int("API_CALLS_PER_MINUTE_USER", 240)
+API_CALLS_PER_MINUTE_ANON = env_int("API_CALLS_PER_MINUTE_ANON", 120)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Nexus API",
+    "DESCRIPTION": "Search, quote, book, pay for and host rental homes in Kenya. Money is whole Kenyan shillings.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's scripts and styles come from our own static files: the CSP holds.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {"BookingStatusEnum": "reservations.models.Booking.Status"},
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "tailwind"
 CRISPY_TEMPLATE_PACK = "tailwind"

@@ -35,6 +35,27 @@ class Night:
     special_price: bool = False
 
 
+# What each refusal is called where a machine reads it (the API's error codes); the sentence stays for people.
+REFUSAL_CODES = (
+    "invalid_dates",
+    "not_bookable",
+    "min_guests",
+    "max_guests",
+    "past_check_in",
+    "advance_notice",
+    "same_day_cutoff",
+    "max_nights",
+    "dates_taken",
+    "min_nights",
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class Quote:
     """Either a bookable stay with its price line by line, or the reason it cannot be booked."""
@@ -42,6 +63,8 @@ class Quote:
     stay: Stay
     guests: int
     reason: str = ""
+    # The refusal's name for machines (the API): one of REFUSAL_CODES; empty when bookable.
+    code: str = ""
     nights: tuple[Night, ...] = ()
     nights_total_kes: int = 0
     discount_name: str = ""
@@ -94,37 +117,46 @@ def earliest_check_in(*, listing: Listing, now: datetime.datetime) -> datetime.d
     return today
 
 
-def _stay_refusal(*, listing: Listing, stay: Stay, guests: int, now: datetime.datetime) -> str:
-    """The rules that need no calendar row. Empty when the stay passes them."""
+def _stay_refusal(*, listing: Listing, stay: Stay, guests: int, now: datetime.datetime) -> Refusal | None:
+    """The rules that need no calendar row. None when the stay passes them."""
     if stay.check_out <= stay.check_in:
-        return _("Check-out must be after check-in.")
+        return Refusal("invalid_dates", _("Check-out must be after check-in."))
     if not listing.is_published or listing.nightly_price_kes is None or listing.max_guests is None:
-        return _("This place is not taking bookings.")
+        return Refusal("not_bookable", _("This place is not taking bookings."))
     if guests < 1:
-        return _("Choose at least 1 guest.")
+        return Refusal("min_guests", _("Choose at least 1 guest."))
     if guests > listing.max_guests:
-        return ngettext(
-            "This place sleeps at most %(count)d guest.",
-            "This place sleeps at most %(count)d guests.",
-            listing.max_guests,
-        ) % {"count": listing.max_guests}
+        return Refusal(
+            "max_guests",
+            ngettext(
+                "This place sleeps at most %(count)d guest.",
+                "This place sleeps at most %(count)d guests.",
+                listing.max_guests,
+            )
+            % {"count": listing.max_guests},
+        )
     if stay.check_in < timezone.localdate(now):
-        return _("Check-in can't be in the past.")
+        return Refusal("past_check_in", _("Check-in can't be in the past."))
     earliest = earliest_check_in(listing=listing, now=now)
     if stay.check_in < earliest:
         if listing.advance_notice_days:
-            return ngettext(
-                "The host needs %(count)d day's notice: the earliest check-in is %(day)s.",
-                "The host needs %(count)d days' notice: the earliest check-in is %(day)s.",
-                listing.advance_notice_days,
-            ) % {"count": listing.advance_notice_days, "day": day_label(earliest)}
-        return _("Same-day bookings close at %(hour)02d:00: the earliest check-in is %(day)s.") % {
-            "hour": listing.same_day_cutoff_hour,
-            "day": day_label(earliest),
-        }
+            return Refusal(
+                "advance_notice",
+                ngettext(
+                    "The host needs %(count)d day's notice: the earliest check-in is %(day)s.",
+                    "The host needs %(count)d days' notice: the earliest check-in is %(day)s.",
+                    listing.advance_notice_days,
+                )
+                % {"count": listing.advance_notice_days, "day": day_label(earliest)},
+            )
+        return Refusal(
+            "same_day_cutoff",
+            _("Same-day bookings close at %(hour)02d:00: the earliest check-in is %(day)s.")
+            % {"hour": listing.same_day_cutoff_hour, "day": day_label(earliest)},
+        )
     if stay.nights > listing.max_nights:
-        return _("Maximum stay is %(count)d nights.") % {"count": listing.max_nights}
-    return ""
+        return Refusal("max_nights", _("Maximum stay is %(count)d nights.") % {"count": listing.max_nights})
+    return None
 
 
 def _priced_quote(
@@ -136,9 +168,9 @@ def _priced_quote(
     taken: dict[datetime.date, str],
 ) -> Quote:
     """The calendar rules and the price, from the stay's calendar rows and the nights bookings hold."""
-    reason = _calendar_refusal(listing=listing, stay=stay, days=days, taken=taken)
-    if reason:
-        return Quote(stay=stay, guests=guests, reason=reason)
+    refusal = _calendar_refusal(listing=listing, stay=stay, days=days, taken=taken)
+    if refusal:
+        return Quote(stay=stay, guests=guests, reason=refusal.reason, code=refusal.code)
     nights = _nights_priced(listing=listing, stay=stay, days=days)
     nights_total = sum(n.price_kes for n in nights)
     discount_name, discount_percent = _length_discount(listing=listing, stay=stay)
@@ -159,20 +191,21 @@ def _priced_quote(
 
 def _calendar_refusal(
     *, listing: Listing, stay: Stay, days: dict[datetime.date, NightSettings], taken: dict[datetime.date, str]
-) -> str:
+) -> Refusal | None:
     """The rules that need the calendar: every night free and open, and the minimum stay from the check-in night.
-    Empty when the stay passes them."""
+    None when the stay passes them."""
     unavailable = [d for d in stay.night_dates() if d in taken or (d in days and days[d].blocked)]
     if unavailable:
-        return _unavailable_reason(unavailable)
+        return Refusal("dates_taken", _unavailable_reason(unavailable))
     first = days.get(stay.check_in)
     min_nights = first.min_nights_override if first and first.min_nights_override else listing.min_nights
     if stay.nights < min_nights:
-        return _("Minimum stay is %(count)d nights from %(day)s.") % {
-            "count": min_nights,
-            "day": day_label(stay.check_in),
-        }
-    return ""
+        return Refusal(
+            "min_nights",
+            _("Minimum stay is %(count)d nights from %(day)s.")
+            % {"count": min_nights, "day": day_label(stay.check_in)},
+        )
+    return None
 
 
 def _unavailable_reason(unavailable: list[datetime.date]) -> str:
@@ -226,9 +259,9 @@ def stay_quotes(*, listings: list[Listing], stay: Stay, guests: int, now: dateti
     quotes: dict[int, Quote] = {}
     to_price = []
     for listing in listings:
-        reason = _stay_refusal(listing=listing, stay=stay, guests=guests, now=now)
-        if reason:
-            quotes[listing.pk] = Quote(stay=stay, guests=guests, reason=reason)
+        refusal = _stay_refusal(listing=listing, stay=stay, guests=guests, now=now)
+        if refusal:
+            quotes[listing.pk] = Quote(stay=stay, guests=guests, reason=refusal.reason, code=refusal.code)
         else:
             to_price.append(listing)
     if not to_price:

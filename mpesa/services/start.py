@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES
 from core.phone import normalise_phone
-from core.rate_limits import rate_limit_increment
+from core.rate_limits import rate_limit_increment, rate_limit_window_left
 from mpesa import client
 from mpesa.client import DarajaError, new_token
 from mpesa.ledger import ledger_decide, ledger_write
@@ -47,7 +47,11 @@ def _check_push_limits(*, user: User, phone: str, ip: str | None) -> None:
     window = settings.MPESA_PUSH_LIMIT_WINDOW_SECONDS
     for key, limit in limits:  # always in this order, so that two pushes never wait for each other's counters
         if rate_limit_increment(key=key, window_seconds=window) > limit:
-            raise PaymentError(_("Too many payment requests. Please wait a few minutes and try again."))
+            raise PaymentError(
+                _("Too many payment requests. Please wait a few minutes and try again."),
+                code="limit",
+                retry_after=rate_limit_window_left(window_seconds=window),
+            )
 
 
 def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = None) -> Payment:
@@ -58,19 +62,21 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
     try:
         phone = normalise_phone(phone)
     except ValidationError as error:
-        raise PaymentError(error.messages[0])
+        raise PaymentError(error.messages[0], code="invalid_phone")
     now = timezone.now()
     with transaction.atomic():
         booking = booking_lock(booking_id=booking.pk)
         if booking.booker_id != user.pk:
-            raise PaymentError(_("Only the person who made the booking can pay for it."))
+            raise PaymentError(_("Only the person who made the booking can pay for it."), code="not_allowed")
         if payments_in_flight_lock(booking=booking):
-            raise PaymentError(_("A payment is already in progress for this booking. Check your phone."))
+            raise PaymentError(
+                _("A payment is already in progress for this booking. Check your phone."), code="payment_in_progress"
+            )
         if booking.status != Booking.Status.HELD or not booking.holds_nights(now=now):
-            raise PaymentError(_("This booking is no longer waiting for payment."))
+            raise PaymentError(_("This booking is no longer waiting for payment."), code="not_awaiting_payment")
         amount = min(booking.balance_due_kes, MPESA_MAX_PAYMENT_KES)
         if amount < 1:
-            raise PaymentError(_("Nothing is left to pay on this booking."))
+            raise PaymentError(_("Nothing is left to pay on this booking."), code="nothing_due")
         _check_push_limits(user=user, phone=phone, ip=ip)
         payment = Payment.objects.create(
             booking=booking,
@@ -95,7 +101,7 @@ def payment_start(*, booking: Booking, user: User, phone: str, ip: str | None = 
         )
     except DarajaError as error:
         _push_failed(payment_id=payment.pk, error=error)
-        raise PaymentError(error.message)
+        raise PaymentError(error.message, code="mpesa_refused")
     with transaction.atomic():
         payment = payment_lock(payment_id=payment.pk, booking_id=booking.pk).payment
         ledger_write(payment, Kind.PUSH_RESPONSE, "M-Pesa accepted the request.", accepted.exchange)

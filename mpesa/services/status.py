@@ -24,7 +24,18 @@ RESULT_MESSAGES = {
 
 
 class PaymentError(Exception):
-    """A payment could not be started or changed. The message is safe to show."""
+    """A payment could not be started or changed. The message is safe to show.
+
+    `code` names the refusal for machines (the API answers with it; pages show only the message): "invalid_phone",
+    "limit" (with `retry_after` seconds), "not_allowed", "payment_in_progress", "not_awaiting_payment",
+    "nothing_due", "mpesa_refused", "invalid_transition" or "refused".
+    """
+
+    def __init__(self, message: str, *, code: str = "refused", retry_after: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retry_after = retry_after
 
 
 def payment_set_status(payment: Payment, to_status: str) -> None:
@@ -35,7 +46,8 @@ def payment_set_status(payment: Payment, to_status: str) -> None:
         raise PaymentError(
             _("Payment {id} cannot go from {old} to {new}.").format(
                 id=payment.pk, old=payment.get_status_display(), new=Payment.Status(to_status).label
-            )
+            ),
+            code="invalid_transition",
         )
     payment.status = to_status
 

@@ -11,7 +11,14 @@ the import path:
 """
 
 from reservations.services.cancellations import booking_cancel, booking_host_cancel
-from reservations.services.holds import GuestData, booking_guests_link_account, booking_hold, hold_duration
+from reservations.services.holds import (
+    GuestData,
+    HoldResult,
+    booking_guests_link_account,
+    booking_hold,
+    booking_hold_submission,
+    hold_duration,
+)
 from reservations.services.lapses import REFUND_DUE_ON_LAPSE, bookings_expire_all, bookings_lapse
 from reservations.services.locks import BOOKER_LOCK_SPACE, booker_lock, booking_lock
 from reservations.services.payments import (
@@ -31,12 +38,14 @@ __all__ = [
     "REFUND_DUE_ON_LAPSE",
     "BookingError",
     "GuestData",
+    "HoldResult",
     "_move",
     "booker_lock",
     "booking_cancel",
     "booking_confirm",
     "booking_guests_link_account",
     "booking_hold",
+    "booking_hold_submission",
     "booking_hold_for_support",
     "booking_host_cancel",
     "booking_lock",

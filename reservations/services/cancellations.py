@@ -32,7 +32,7 @@ def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datet
         return booking
     refusal = booking_cancel_refusal(booking=booking, user=user, now=now)
     if refusal:
-        raise BookingError(refusal)
+        raise BookingError(refusal, code="cannot_cancel")
     if booking.status == Status.HELD and not booking.paid_kes:
         return _move(
             booking,
@@ -73,15 +73,15 @@ def booking_host_cancel(*, booking: Booking, host: User, reason: str, now: datet
     now = now or timezone.now()
     booking = _lock(booking)
     if booking.listing.host_id != host.pk:
-        raise BookingError(_("Only the host of this place can cancel its bookings."))
+        raise BookingError(_("Only the host of this place can cancel its bookings."), code="not_allowed")
     reason = " ".join(reason.split())
     if not reason:
-        raise BookingError(_("Tell the guest why you are cancelling."))
+        raise BookingError(_("Tell the guest why you are cancelling."), code="reason_required")
     if booking.status == Status.CANCELLED:
         return booking
     refusal = booking_host_cancel_refusal(booking=booking, now=now)
     if refusal:
-        raise BookingError(refusal)
+        raise BookingError(refusal, code="cannot_cancel")
     refund_due = booking_host_cancel_refund_kes(booking=booking)
     booking = _move(
         booking,

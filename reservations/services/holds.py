@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.money import format_kes
-from core.rate_limits import rate_limit_increment
+from core.rate_limits import rate_limit_increment, rate_limit_window_left
 from listings.models import Listing
 from listings.policies import check_in_moment
 from listings.selectors import Quote, Stay, stay_quote
@@ -60,13 +60,25 @@ def _check_hold_limits(*, booker: User, now: datetime.datetime) -> None:
         raise BookingError(
             _("You already have {count} unpaid bookings. Pay for one or cancel it before holding more dates.").format(
                 count=unpaid
-            )
+            ),
+            code="limit",
+            retry_after=int(hold_duration().total_seconds()),
         )
     # Counted inside the hold's transaction: a hold refused later (dates just taken) rolls the count back, so only
     # holds actually made use up the hour's allowance; what this limit stops is dates squatted again and again.
     per_hour = settings.BOOKING_HOLDS_PER_HOUR
     if rate_limit_increment(key=f"booking-holds:user:{booker.pk}", window_seconds=3600, now=now) > per_hour:
-        raise BookingError(_("You have held dates too many times this hour. Please try again in the next hour."))
+        raise BookingError(
+            _("You have held dates too many times this hour. Please try again in the next hour."),
+            code="limit",
+            retry_after=rate_limit_window_left(window_seconds=3600, now=now),
+        )
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    booking: Booking
+    created: bool  # False: a repeat of the submission that made `booking`
 
 
 @transaction.atomic
@@ -84,15 +96,72 @@ def booking_hold(
 
     A resubmitted form (same idempotency key) returns the booking it already made.
     """
+    return _hold(
+        booker=booker,
+        listing_id=listing_id,
+        stay=stay,
+        guests=guests,
+        shown_total_kes=shown_total_kes,
+        idempotency_key=idempotency_key,
+        now=now,
+        strict_repeat=False,
+    ).booking
+
+
+@transaction.atomic
+def booking_hold_submission(
+    *,
+    booker: User,
+    listing_id: int,
+    stay: Stay,
+    guests: list[GuestData],
+    shown_total_kes: int,
+    idempotency_key: str,
+    now: datetime.datetime | None = None,
+) -> HoldResult:
+    """booking_hold for a caller that tells a new hold from a repeat (the API): a repeat of the key with the same
+    listing, stay, guests and total returns the booking it made (created=False); with anything else it raises
+    BookingError(code="idempotency_key_reused"). Raises BookingError."""
+    return _hold(
+        booker=booker,
+        listing_id=listing_id,
+        stay=stay,
+        guests=guests,
+        shown_total_kes=shown_total_kes,
+        idempotency_key=idempotency_key,
+        now=now,
+        strict_repeat=True,
+    )
+
+
+def _hold(
+    *,
+    booker: User,
+    listing_id: int,
+    stay: Stay,
+    guests: list[GuestData],
+    shown_total_kes: int,
+    idempotency_key: str,
+    now: datetime.datetime | None,
+    strict_repeat: bool,
+) -> HoldResult:
     now = now or timezone.now()
     # The one lock order: booker (their unpaid holds are counted below, whichever listings they are on), then
-    # listing (one hold per listing at a time), booking, payment, refund.
+    # listing (one hold per listing at a time), booking, payment, refund. The booker's lock also queues two
+    # submissions of one key, whichever listings they name: the second finds the first's booking.
     booker_lock(booker_id=booker.pk)
     listing = Listing.objects.select_for_update().get(pk=listing_id)
     # Looked up under the lock: a double-submitted form waits for the first request and gets its booking.
     existing = Booking.objects.filter(booker=booker, idempotency_key=idempotency_key).first()
     if existing:
-        return existing
+        if strict_repeat and not _same_submission(
+            existing, listing_id=listing_id, stay=stay, guests=guests, shown_total_kes=shown_total_kes
+        ):
+            raise BookingError(
+                _("This idempotency key was already used for another booking request."),
+                code="idempotency_key_reused",
+            )
+        return HoldResult(booking=existing, created=False)
     # The exclusion constraint cannot read the clock: lapsed holds must leave the blocking statuses first.
     bookings_lapse(listing=listing, now=now)
     quote = _quote_as_shown(listing=listing, stay=stay, guests=len(guests), shown_total_kes=shown_total_kes, now=now)
@@ -112,7 +181,23 @@ def booking_hold(
         to_status=Status.HELD,
         details={"blocks_until": booking.blocks_until.isoformat(), "total_kes": booking.total_kes},
     )
-    return booking
+    return HoldResult(booking=booking, created=True)
+
+
+def _same_submission(
+    booking: Booking, *, listing_id: int, stay: Stay, guests: list[GuestData], shown_total_kes: int
+) -> bool:
+    """Whether a repeated key asks for what its booking was made from: listing, stay, total and guests in order."""
+    if (booking.listing_id, booking.check_in, booking.check_out, booking.total_kes) != (
+        listing_id,
+        stay.check_in,
+        stay.check_out,
+        shown_total_kes,
+    ):
+        return False
+    stored = list(booking.guests.order_by("position").values_list("full_name", "email", "phone", "age_group"))
+    asked = [(g.full_name, g.email.lower(), g.phone, g.age_group) for g in guests]
+    return stored == asked
 
 
 def _quote_as_shown(
@@ -121,10 +206,12 @@ def _quote_as_shown(
     """The stay's quote (listings' one pricing function), when it is bookable at the total the guest was shown."""
     quote = stay_quote(listing=listing, stay=stay, guests=guests, now=now)
     if not quote.bookable:
-        raise BookingError(quote.reason)
+        raise BookingError(quote.reason, code=quote.code)
     if quote.total_kes != shown_total_kes:
         raise BookingError(
-            _("The price changed to {total} while you were booking.").format(total=format_kes(quote.total_kes))
+            _("The price changed to {total} while you were booking.").format(total=format_kes(quote.total_kes)),
+            code="price_changed",
+            quote=quote,
         )
     return quote
 
@@ -149,7 +236,9 @@ def _booking_create(
             )
     except IntegrityError as error:
         if _is_exclusion_violation(error):
-            raise BookingError(_("Those dates were just taken by someone else. Please choose other dates."))
+            raise BookingError(
+                _("Those dates were just taken by someone else. Please choose other dates."), code="dates_taken"
+            )
         raise
 
 

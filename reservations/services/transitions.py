@@ -12,7 +12,19 @@ EXCLUSION_VIOLATION = "23P01"
 
 
 class BookingError(Exception):
-    """A booking could not be changed. The message is safe to show to the person who asked."""
+    """A booking could not be changed. The message is safe to show to the person who asked.
+
+    `code` names the refusal for machines (the API answers with it; pages show only the message): a stay rule's
+    code from the quote (listings.selectors.quote.REFUSAL_CODES), "price_changed" (with the new `quote`), "limit"
+    (with `retry_after` seconds), "idempotency_key_reused", "not_allowed" or "refused".
+    """
+
+    def __init__(self, message: str, *, code: str = "refused", retry_after: int | None = None, quote=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retry_after = retry_after
+        self.quote = quote
 
 
 def _is_exclusion_violation(error: IntegrityError) -> bool:
@@ -61,7 +73,8 @@ def _move(
         raise BookingError(
             _("Booking {ref} cannot go from {old} to {new}.").format(
                 ref=booking.ref, old=booking.get_status_display(), new=Booking.Status(to_status).label
-            )
+            ),
+            code="invalid_transition",
         )
     from_status = booking.status
     booking.status = to_status
