@@ -94,3 +94,15 @@ def test_the_phone_filter_shows_whole_numbers_the_kenyan_way():
         Context({"number": "254712345149", "empty": None})
     )
     assert rendered == "0712 345 149|"
+
+
+def test_a_phone_field_shows_a_stored_number_the_kenyan_way_and_typing_as_typed():
+    from django import forms
+
+    from core.forms import MpesaPhoneField
+
+    class PhoneForm(forms.Form):
+        phone = MpesaPhoneField()
+
+    assert 'value="0712 345 678"' in str(PhoneForm(initial={"phone": "254712345678"})["phone"])
+    assert 'value="0712 34"' in str(PhoneForm(data={"phone": "0712 34"})["phone"])

@@ -52,7 +52,7 @@ def test_sign_up_verify_sign_out_and_sign_in_again(live_server, sized_page):
     _sign_in(page, live_server, "achieng@example.com", "safari-njema-2026")
     expect(page.get_by_label("Account menu")).to_contain_text("Achieng")
     page.goto(live_server.url + "/accounts/profile/")
-    expect(page.get_by_label("M-Pesa phone number")).to_have_value("254712345678")
+    expect(page.get_by_label("M-Pesa phone number")).to_have_value("0712 345 678")
     assert_no_horizontal_scroll(page)
 
 
