@@ -240,7 +240,12 @@ def _refund_succeeded(refund: Refund, payment: Payment, *, actor: User | None, m
         booking=booking,
         amount_kes=refund.amount_kes,
         actor=actor,
-        details={"refund_id": refund.pk, "payment_id": payment.pk, "receipt": refund.reversal_receipt},
+        details={
+            "refund_id": refund.pk,
+            "payment_id": payment.pk,
+            "receipt": refund.reversal_receipt,
+            "phone": payment.phone,
+        },
     )
     ledger_decide(payment, f"Refund {refund.pk} of {format_kes(refund.amount_kes)}: {message}")
 

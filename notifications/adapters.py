@@ -8,6 +8,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from core.models import User
 from notifications.models import Notification
 from notifications.outbox import notification_queue
+from notifications.rendering import email_html_from_text
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -20,6 +21,8 @@ class AccountAdapter(DefaultAccountAdapter):
         for content, mimetype in getattr(message, "alternatives", []):
             if mimetype == "text/html":
                 html_body = content
+        # allauth writes plain text: the HTML part in the site's style is made from it.
+        html_body = html_body or email_html_from_text(subject=message.subject, text=message.body)
         user = context.get("user")
         notification_queue(
             kind=f"account_{template_prefix.rsplit('/', 1)[-1]}"[:40],

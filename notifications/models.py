@@ -131,3 +131,20 @@ class NotificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class NotificationPreference(models.Model):
+    """A person's choices about their messages: the language of their SMS (and e-mails where written in it), and
+    which kinds of SMS they do not want (notifications.kinds.SMS_KINDS). Without a row: English, every SMS on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    language = models.CharField(
+        _("language of messages"), max_length=2, choices=Notification.Language, default=Notification.Language.ENGLISH
+    )
+    sms_off = models.JSONField(_("SMS switched off"), default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Preferences of user {self.user_id}"

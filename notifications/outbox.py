@@ -7,6 +7,8 @@ from django.db import transaction
 
 from core.models import User
 from notifications.models import Notification
+from notifications.recipients import language_for, sms_wanted
+from notifications.rendering import email_render, sms_render
 from notifications.services import notification_create, notifications_settle_stale, notifications_unsent
 from notifications.tasks import notification_send_task
 
@@ -47,6 +49,59 @@ def notification_queue(
         # robust: a queue that refuses the task leaves the notification queued, and the sweep sends it.
         transaction.on_commit(partial(notification_send_task.enqueue, notification_id=notification.pk), robust=True)
     return notification
+
+
+def sms_queue(
+    *,
+    kind: str,
+    object_key: str,
+    number: str,
+    template: str,
+    context: dict,
+    recipient: User | None = None,
+    booking_ref: str = "",
+    language: str | None = None,
+) -> Notification | None:
+    """Queue one SMS written from `template` (with `{language}` in its path) in the recipient's language, unless
+    there is no number or the recipient switched this kind off (then None)."""
+    if not number or not sms_wanted(recipient, kind):
+        return None
+    language = language or language_for(recipient)
+    return notification_queue(
+        kind=kind,
+        object_key=object_key,
+        channel=Notification.Channel.SMS,
+        address=number,
+        recipient=recipient,
+        booking_ref=booking_ref,
+        language=language,
+        body=sms_render(template, context, language=language),
+    )
+
+
+def email_queue(
+    *,
+    kind: str,
+    object_key: str,
+    address: str,
+    template: str,
+    context: dict,
+    subject: str,
+    recipient: User | None = None,
+    booking_ref: str = "",
+) -> Notification:
+    """Queue one e-mail written from `template`.txt and `template`.html (in English), with the site's name and
+    absolute links."""
+    return notification_queue(
+        kind=kind,
+        object_key=object_key,
+        channel=Notification.Channel.EMAIL,
+        address=address,
+        recipient=recipient,
+        booking_ref=booking_ref,
+        language=Notification.Language.ENGLISH,  # e-mails are written in English; SMS in the recipient's choice
+        **email_render(template, context, subject=subject),
+    )
 
 
 def notifications_sweep() -> tuple[int, int]:

@@ -31,7 +31,8 @@ from core.models import User
 from core.phone import normalise_phone
 from core.rate_limits import rate_limit_increment
 from notifications import client
-from notifications.models import Notification, NotificationEvent
+from notifications.kinds import SMS_KINDS
+from notifications.models import Notification, NotificationEvent, NotificationPreference
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,8 @@ def notification_set_status(
         fields.setdefault("sent_at", now)
     if to_status in (Status.DELIVERED, Status.FAILED, Status.UNKNOWN):
         fields.setdefault("finished_at", now)
-    if notification.secret and to_status != Status.QUEUED and notification.body:
-        fields["body"] = ""  # a code is never needed again once sending is over
+    if notification.secret and to_status != Status.QUEUED and (notification.body or notification.html_body):
+        fields["body"] = fields["html_body"] = ""  # a code or link is never needed again once sending is over
     for name, value in fields.items():
         setattr(notification, name, value)
     notification.save(update_fields=["status", "updated_at", *fields])
@@ -426,3 +427,18 @@ def _apply_early_reports(notification: Notification) -> None:
         event.notification = notification
         event.message = ("Arrived before the send's answer. " + _apply_report(notification, event))[:500]
         event.save(update_fields=["notification", "message"])
+
+
+# -- preferences ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_preferences_save(*, user: User, language: str, sms_on: list[str]) -> NotificationPreference:
+    """Save a person's message language and the kinds of SMS they want (the others are switched off)."""
+    if language not in Notification.Language.values:
+        raise NotificationError(f"Unknown language {language!r}.")
+    preference, _created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    preference.language = language
+    preference.sms_off = sorted(kind for kind in SMS_KINDS if kind not in set(sms_on))
+    preference.save()
+    return preference

@@ -184,6 +184,13 @@ def test_web_service_migrates_serves_on_port_and_is_health_checked(blueprint):
     assert any(s["type"] == "cron" and "send_notifications" in s["startCommand"] for s in blueprint["services"])
 
 
+def test_one_daily_cron_job_sends_the_check_in_reminders(blueprint):
+    daily = [s for s in blueprint["services"] if s["type"] == "cron" and "send_checkin_reminders" in s["startCommand"]]
+    assert len(daily) == 1
+    minute, hour, day, month, weekday = daily[0]["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and (day, month, weekday) == ("*", "*", "*")
+
+
 def test_secrets_are_generated_or_entered_in_the_dashboard(blueprint):
     by_key = {var["key"]: var for var in _env_vars(blueprint) if "key" in var}
     assert by_key["DJANGO_SECRET_KEY"] == {"key": "DJANGO_SECRET_KEY", "generateValue": True}

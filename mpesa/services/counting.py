@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.money import format_kes
+from core.services import user_remember_mpesa_phone
 from mpesa.ledger import ledger_decide
 from mpesa.models import Payment
 from mpesa.services.status import payment_set_status
@@ -38,6 +39,8 @@ def payment_count_verified(payment: Payment, *, now: datetime.datetime) -> None:
     if payment.counted_kes or payment.refund_due_kes:
         return
     booking = payment.booking
+    # The number that paid is the booker's number from now on: their messages about this payment go to it.
+    user_remember_mpesa_phone(user=booking.booker, phone=payment.phone)
     details = {"payment_id": payment.pk, "receipt": payment.receipt or ""}
     if booking.status in (Booking.Status.CONFIRMED, Booking.Status.CANCELLED) or booking.balance_due_kes == 0:
         _refund_due(payment, booking, Payment.Flag.OVERPAID, _("paid after the booking was settled"), details)

@@ -38,7 +38,7 @@ def _fail(payment: Payment, *, code: str, description: str, decision: str) -> No
     booking_payment_ended(
         booking=payment.booking,
         message=_("M-Pesa payment failed: {reason}").format(reason=payment.error_message),
-        details={"payment_id": payment.pk, "result_code": code},
+        details={"payment_id": payment.pk, "result_code": code, "phone": payment.phone},
     )
 
 

@@ -16,7 +16,7 @@ from reservations.selectors import (
     booking_refund_due_on_cancel,
 )
 from reservations.services.locks import _lock
-from reservations.services.transitions import BookingError, _move, _queue_booking_emails
+from reservations.services.transitions import BookingError, _move, _notify
 
 Status = Booking.Status
 Actor = BookingEvent.Actor
@@ -63,7 +63,7 @@ def booking_cancel(*, booking: Booking, user: User, reason: str = "", now: datet
         **({"blocks_until": now} if instalment_hold else {}),
     )
     # Only the booker knew of an unconfirmed hold; a confirmed stay's guests and host are all told.
-    _queue_booking_emails(booking, kind="refund_due" if instalment_hold else "cancelled")
+    _notify(booking, kind="refund_due" if instalment_hold else "booking_cancelled")
     return booking
 
 
@@ -97,5 +97,5 @@ def booking_host_cancel(*, booking: Booking, host: User, reason: str, now: datet
         cancel_reason=reason[:500],
         refund_due_kes=booking.refund_due_kes + refund_due,
     )
-    _queue_booking_emails(booking, kind="cancelled")
+    _notify(booking, kind="booking_cancelled")
     return booking

@@ -22,7 +22,7 @@ from reservations.selectors import (
 )
 from reservations.services.lapses import bookings_lapse
 from reservations.services.locks import booker_lock
-from reservations.services.transitions import BookingError, _is_exclusion_violation, _record
+from reservations.services.transitions import BookingError, _is_exclusion_violation, _notify, _record
 
 Status = Booking.Status
 Actor = BookingEvent.Actor
@@ -170,7 +170,7 @@ def _hold(
         listing=listing, booker=booker, stay=stay, quote=quote, idempotency_key=idempotency_key, now=now
     )
     _guests_add(booking, booker=booker, guests=guests)
-    _record(
+    event = _record(
         booking,
         action="held",
         message=_("Dates held for {guests} guests, {total} to pay.").format(
@@ -181,6 +181,7 @@ def _hold(
         to_status=Status.HELD,
         details={"blocks_until": booking.blocks_until.isoformat(), "total_kes": booking.total_kes},
     )
+    _notify(booking, kind="hold_created", event=event)
     return HoldResult(booking=booking, created=True)
 
 

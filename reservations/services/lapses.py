@@ -12,7 +12,7 @@ from reservations.models import Booking, BookingEvent
 from reservations.selectors import (
     booking_money_may_land,
 )
-from reservations.services.transitions import _move, _queue_booking_emails, _record
+from reservations.services.transitions import _move, _notify, _record
 
 Status = Booking.Status
 Actor = BookingEvent.Actor
@@ -50,7 +50,7 @@ def _refund_lapsed(booking: Booking) -> Booking:
         return booking
     booking.refund_due_kes += owed
     booking.save(update_fields=["refund_due_kes", "updated_at"])
-    _record(
+    event = _record(
         booking,
         action=REFUND_DUE_ON_LAPSE,
         message=_("The hold ran out with {paid} paid: {amount} is due back to the payer.").format(
@@ -59,7 +59,7 @@ def _refund_lapsed(booking: Booking) -> Booking:
         actor_kind=Actor.SYSTEM,
         details={"refund_due_kes": owed, "paid_kes": booking.paid_kes, "refunded_kes": booking.refunded_kes},
     )
-    _queue_booking_emails(booking, kind="refund_due")
+    _notify(booking, kind="refund_due", event=event)
     return booking
 
 

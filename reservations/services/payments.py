@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.money import format_kes
-from reservations.emails import booking_confirmation_queue
 from reservations.models import Booking, BookingEvent
 from reservations.selectors import (
     bookings_overlapping,
@@ -21,6 +20,7 @@ from reservations.services.transitions import (
     BookingError,
     _is_exclusion_violation,
     _move,
+    _notify,
     _record,
 )
 
@@ -72,8 +72,7 @@ def _confirm(booking: Booking, *, details: dict | None, now: datetime.datetime) 
         raise
     if was_expired:
         booking = _withdraw_lapse_refund(booking, details=details)
-    confirmed = booking.events.filter(action="confirmed").order_by("-pk").values_list("pk", flat=True).first()
-    booking_confirmation_queue(booking=booking, event_id=confirmed)
+    _notify(booking, kind="booking_confirmed", event=booking.events.filter(action="confirmed").order_by("-pk").first())
     return booking
 
 
@@ -104,9 +103,12 @@ def booking_payment_ended(*, booking: Booking, message: str, details: dict) -> B
     if booking.status != Status.AWAITING_PAYMENT:
         return booking
     fields = {"blocks_until": timezone.now() + hold_duration()} if booking.blocks_until is None else {}
-    return _move(
+    booking = _move(
         booking, Status.HELD, action="payment_ended", message=message, actor_kind=Actor.MPESA, details=details, **fields
     )
+    if details.get("result_code"):  # M-Pesa said no: the booker hears why and how to try again
+        _notify(booking, kind="payment_failed")
+    return booking
 
 
 @transaction.atomic
@@ -167,7 +169,7 @@ def booking_record_payment(
     if booking.paid_kes >= booking.total_kes:
         return _confirm(booking, details=details, now=now)
     # An instalment: the rest can be paid within a fresh hold.
-    return _move(
+    booking = _move(
         booking,
         Status.HELD,
         action="instalment_paid",
@@ -178,6 +180,8 @@ def booking_record_payment(
         details=details,
         blocks_until=max(booking.blocks_until or now, now) + hold_duration(),
     )
+    _notify(booking, kind="instalment_due")
+    return booking
 
 
 @transaction.atomic
@@ -193,13 +197,14 @@ def booking_record_refund_due(
     booking = _refund_lapsed(booking)
     booking.refund_due_kes += amount_kes
     booking.save(update_fields=["refund_due_kes", "updated_at"])
-    _record(
+    event = _record(
         booking,
         action="refund_due",
         message=_("{amount} is due back to the payer: {reason}").format(amount=format_kes(amount_kes), reason=reason),
         actor_kind=Actor.MPESA,
-        details={**details, "refund_due_kes": amount_kes},
+        details={**details, "refund_due_kes": amount_kes, "reason": reason},
     )
+    _notify(booking, kind="refund_due", event=event)
     return booking
 
 
@@ -212,7 +217,7 @@ def booking_record_refund(*, booking: Booking, amount_kes: int, actor: User | No
     booking.refunded_kes += amount_kes
     booking.refund_due_kes = max(booking.refund_due_kes - amount_kes, 0)
     booking.save(update_fields=["refunded_kes", "refund_due_kes", "updated_at"])
-    _record(
+    event = _record(
         booking,
         action="refunded",
         message=_("{amount} refunded to the payer.").format(amount=format_kes(amount_kes)),
@@ -220,6 +225,7 @@ def booking_record_refund(*, booking: Booking, amount_kes: int, actor: User | No
         actor=actor,
         details={**details, "amount_kes": amount_kes, "refunded_kes": booking.refunded_kes},
     )
+    _notify(booking, kind="refunded", event=event)
     return booking
 
 

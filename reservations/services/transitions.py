@@ -1,11 +1,11 @@
 """The one way a booking changes status (_move), its audit trail (_record), and the error every booking service
 raises. Only this package assigns Booking.status, and only through _move()."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from core.models import User
-from reservations.emails import booking_emails_send
+from reservations.messages import booking_messages_queue
 from reservations.models import Booking, BookingEvent
 
 EXCLUSION_VIOLATION = "23P01"
@@ -94,6 +94,8 @@ def _move(
     return booking
 
 
-def _queue_booking_emails(booking: Booking, *, kind: str) -> None:
-    booking_id = booking.pk
-    transaction.on_commit(lambda: booking_emails_send(booking_id=booking_id, kind=kind))
+def _notify(booking: Booking, *, kind: str, event: BookingEvent | None = None) -> None:
+    """Queue the messages of the event just recorded (`event`, else the booking's latest) in this transaction: they
+    go out once it commits (reservations.messages)."""
+    event = event or booking.events.order_by("-pk").first()
+    booking_messages_queue(booking=booking, kind=kind, event=event)

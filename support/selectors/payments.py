@@ -7,17 +7,21 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 
+from core.phone import mask_phone
 from core.redact import mask_payment_tokens, masked
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest, SupportAction, UnmatchedCallbackLink
 from mpesa.refunds import refundable_kes
+from notifications.models import Notification
+from notifications.selectors import notification_timeline
 from reservations.models import Booking, BookingEvent
 
 
 @dataclass
 class TimelineEntry:
     at: datetime.datetime
-    source: str  # mpesa, booking, staff
+    source: str  # mpesa, booking, staff, message
     title: str
     message: str
     body: object = None
@@ -66,6 +70,7 @@ def payment_detail(*, payment_id: int) -> PaymentDetail:
         _mpesa_entries(payment, refunds=refunds, requests=requests)
         + _booking_entries(booking)
         + _staff_entries(payment)
+        + _message_entries(booking)
     )
     timeline.sort(key=lambda entry: entry.at)
     return PaymentDetail(
@@ -128,6 +133,45 @@ def _staff_entries(payment: Payment) -> list[TimelineEntry]:
         )
         for action in SupportAction.objects.filter(payment=payment).select_related("actor").order_by("created_at", "id")
     ]
+
+
+def _message_entries(booking: Booking) -> list[TimelineEntry]:
+    """Every e-mail and SMS about the booking: kind, channel, to whom (a number masked), status and times, never a
+    body (a sign-in code's least of all). One query."""
+    entries = []
+    for row in notification_timeline(booking_ref=booking.ref):
+        channel = Notification.Channel(row["channel"])
+        address = row["address"]
+        if channel == Notification.Channel.SMS:
+            address = "+" + mask_phone(address.lstrip("+"))
+        status = Notification.Status(row["status"])
+        outcome = ""
+        if status == Notification.Status.FAILED:  # Africa's Talking's words first, else ours (a cap, a refusal)
+            outcome = row["failure_reason"] or row["provider_status"] or row["error"]
+        elif status == Notification.Status.UNKNOWN:
+            outcome = row["error"]
+        times = [f"queued {_hms(row['created_at'])}"]
+        if row["sent_at"]:
+            times.append(f"sent {_hms(row['sent_at'])}")
+        if row["finished_at"] and status != Notification.Status.SENT:
+            times.append(f"{status.label.lower()} {_hms(row['finished_at'])}")
+        entries.append(
+            TimelineEntry(
+                at=row["created_at"],
+                source="message",
+                title=f"{channel.label}: {row['kind'].replace('_', ' ')}",
+                message=f"To {address}: {status.label}"
+                + (f" ({outcome})" if outcome else "")
+                + ". "
+                + ", ".join(times),
+                meta={"kind": "notification", "status": status.value, "channel": channel.value, "id": row["id"]},
+            )
+        )
+    return entries
+
+
+def _hms(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M:%S")
 
 
 def refund_get(*, refund_id: int) -> Refund:

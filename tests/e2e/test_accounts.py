@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from notifications.models import NotificationPreference
 from tests.helpers.browser import assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,3 +145,19 @@ def test_phone_field_checks_itself_while_signed_in(live_server, page, make_user)
     page.get_by_label("Full name").click()
     expect(page.get_by_text("not in a Safaricom range")).to_be_visible()
     expect(page.get_by_text("Enter a Kenyan mobile number")).to_have_count(0)
+
+
+def test_message_preferences_on_the_profile_page(live_server, page, make_user):
+    user = make_user(email="akinyi@example.com")
+    _sign_in(page, live_server, "akinyi@example.com", "nexus-demo")
+    page.goto(live_server.url + "/accounts/profile/")
+    page.get_by_label("Kiswahili").check()
+    page.get_by_label("Dates held for you").uncheck()
+    page.get_by_role("button", name="Save message preferences").click()
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    preference = NotificationPreference.objects.get(user=user)
+    assert preference.language == "sw" and preference.sms_off == ["hold_created"]
+    page.reload()
+    expect(page.get_by_label("Kiswahili")).to_be_checked()
+    expect(page.get_by_label("Dates held for you")).not_to_be_checked()
+    expect(page.get_by_label("A booking is confirmed")).to_be_checked()

@@ -22,6 +22,9 @@ def test_account_emails_go_through_the_outbox_and_keep_their_link_secret(client,
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["wanjiru@example.com"]
     assert "/accounts/confirm-email/" in mail.outbox[0].body
+    # allauth writes plain text; the HTML part in the site's style is made from it, its link clickable.
+    html, mimetype = mail.outbox[0].alternatives[0]
+    assert mimetype == "text/html" and 'href="http://testserver/accounts/confirm-email/' in html and "Nexus" in html
 
     notification = Notification.objects.get()
     assert notification.channel == Notification.Channel.EMAIL
@@ -30,4 +33,4 @@ def test_account_emails_go_through_the_outbox_and_keep_their_link_secret(client,
     assert notification.recipient.email == "wanjiru@example.com"
     assert notification.status == Notification.Status.SENT
     # The confirmation link is a secret: erased once sent, never shown.
-    assert notification.secret and notification.body == "" and notification.shown_body == ""
+    assert notification.secret and notification.body == notification.html_body == notification.shown_body == ""
