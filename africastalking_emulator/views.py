@@ -129,7 +129,7 @@ def phone(request: HtmxHttpRequest) -> HttpResponse:
     context = _inbox(request)
     messages = list(context["messages"].filter(status_code__in=SENT_CODES).order_by("-created_at", "-pk")[:50])
     for message in messages:
-        message.shown_to = message.to if context["everyone"] else "+" + mask_phone(message.to.lstrip("+"))
+        message.shown_to = message.to if context["everyone"] else mask_phone(message.to.lstrip("+"))
     context["messages"] = messages
     if is_fragment_request(request):
         return render(request, "africastalking_emulator/phone.html#inbox-messages", context)

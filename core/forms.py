@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import User
-from core.phone import is_probably_safaricom, normalise_mobile, normalise_phone
+from core.phone import format_phone, is_probably_safaricom, normalise_mobile, normalise_phone
 
 PHONE_HELP = _("Optional. The number M-Pesa prompts for payment, e.g. 0712 345 678.")
 
@@ -16,6 +16,10 @@ class MpesaPhoneField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("inputmode", "tel")
         self.widget.attrs.setdefault("autocomplete", "tel")
+
+    def prepare_value(self, value):
+        """A stored number shows the Kenyan way (0712 345 678); what a person typed shows as they typed it."""
+        return format_phone(value) if isinstance(value, str) else value
 
     def clean(self, value):
         value = super().clean(value)

@@ -79,8 +79,23 @@ def is_probably_safaricom(phone: str) -> bool:
     return phone.startswith(_SAFARICOM_PREFIXES)
 
 
+def _local_groups(phone: str) -> tuple[str, str, str] | None:
+    """A normalised number as its three local groups: 254712345149 -> ("0712", "345", "149")."""
+    if not _NORMALISED.match(phone or ""):
+        return None
+    local = "0" + phone[3:]
+    return local[:4], local[4:7], local[7:]
+
+
+def format_phone(phone: str) -> str:
+    """254712345149 -> 0712 345 149, the way a Kenyan reads and dials it. Anything else is returned as it is."""
+    groups = _local_groups(phone)
+    return " ".join(groups) if groups else phone
+
+
 def mask_phone(phone: str) -> str:
-    """254712345678 -> 2547•••••678, for pages where the whole number need not show."""
-    if len(phone) < 7:
-        return phone
-    return phone[:4] + "•" * (len(phone) - 7) + phone[-3:]
+    """254712345149 -> 0712 ••• 149, for pages where the whole number need not show."""
+    groups = _local_groups(phone)
+    if groups is None:
+        return "•" * len(phone) if len(phone) < 7 else phone[:2] + "•" * (len(phone) - 5) + phone[-3:]
+    return f"{groups[0]} ••• {groups[2]}"

@@ -50,6 +50,20 @@ def rate_limit_increment(*, key: str, window_seconds: int, now: datetime.datetim
     return count
 
 
+def rate_limit_window(*, key: str, window_seconds: int, now: datetime.datetime | None = None):
+    """The current fixed window of `key`, read without counting: (events counted so far, when the window ends)."""
+    now = now or timezone.now()
+    seconds = int(now.timestamp())
+    window_start = datetime.datetime.fromtimestamp(seconds - seconds % window_seconds, tz=datetime.UTC)
+    window_end = window_start + datetime.timedelta(seconds=window_seconds)
+    hits = (
+        RateLimitCounter.objects.filter(key=_stored_key(key), window_start=window_start)
+        .values_list("hits", flat=True)
+        .first()
+    )
+    return hits or 0, window_end
+
+
 def rate_limit_window_left(*, window_seconds: int, now: datetime.datetime | None = None) -> int:
     """Seconds until the current fixed window of `window_seconds` ends (at least 1): when a refused caller may retry."""
     seconds = int((now or timezone.now()).timestamp())

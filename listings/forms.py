@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.phone import normalise_phone
 from listings.models import Amenity, Listing
 from listings.payment_guard import GUARDED_LISTING_FIELDS, validate_no_off_platform_payment
-from listings.photos import ALLOWED_FORMATS
+from listings.photos import ALLOWED_FORMATS, DISPLAY_EDGE_PX
 from listings.services import LISTING_EDITABLE_FIELDS
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -130,6 +130,8 @@ class PhotoUploadForm(forms.Form):
             attrs={
                 "accept": ",".join(f"image/{fmt.lower()}" for fmt in ALLOWED_FORMATS),
                 "class": "block w-full min-w-0 max-w-full text-sm",
+                # static/js/photo-upload.js shrinks a larger photo to this edge before sending it.
+                "data-resize-edge": DISPLAY_EDGE_PX,
             }
         ),
     )

@@ -116,6 +116,7 @@ def listing_quote(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not is_fragment_request(request):
         query = request.GET.urlencode()
         return redirect(f"{listing.get_absolute_url()}{'?' + query if query else ''}")
-    context = {"listing": listing, **_stay_context(request, listing, timezone.now())}
+    # The phone's bottom bar follows the same quote: it comes back out of band with it.
+    context = {"listing": listing, "stay_bar_out_of_band": True, **_stay_context(request, listing, timezone.now())}
     status = 422 if context["stay_form"].errors else 200
     return render(request, "listings/listing_detail.html#stay-quote", context, status=status)

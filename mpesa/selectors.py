@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES
 from core.phone import kenyan_part, mask_phone
+from core.rate_limits import rate_limit_window
 from mpesa.models import Payment, Refund, StatusRequest
 from reservations.models import Booking
 
@@ -37,6 +38,26 @@ def result_token_known(token: str) -> bool:
     return False
 
 
+def push_limits(*, user, phone: str) -> list[tuple[str, int]]:
+    """The counters that limit PIN prompts to a phone and from a user, with their limits (per push window)."""
+    return [
+        (f"push:phone:{phone}", settings.MPESA_PUSHES_PER_PHONE),
+        (f"push:user:{user.pk}", settings.MPESA_PUSHES_PER_USER),
+    ]
+
+
+def next_push_at(*, user, phone: str, now: datetime.datetime) -> datetime.datetime | None:
+    """When the next PIN prompt to this phone from this user may be sent, if a push limit is reached now."""
+    window = settings.MPESA_PUSH_LIMIT_WINDOW_SECONDS
+    ends = [
+        window_end
+        for key, limit in push_limits(user=user, phone=phone)
+        for hits, window_end in [rate_limit_window(key=key, window_seconds=window, now=now)]
+        if hits >= limit
+    ]
+    return max(ends) if ends else None
+
+
 @dataclass(frozen=True)
 class PaymentPanel:
     """The booking's payment state as the guest sees it: what is due, what is paid, what is in flight."""
@@ -52,10 +73,23 @@ class PaymentPanel:
     can_pay: bool = False
     can_send_code: bool = False
     payer_phone: str = ""  # the number the latest push went to: the form offers it again
+    prompt_seconds_left: int = 0  # while waiting for the PIN: until the prompt on the phone expires
+    prompt_expired: bool = False  # the last prompt went unanswered: the button sends it again
+    next_push_at: datetime.datetime | None = None  # a push limit is reached: the next prompt can be sent then
+
+    @property
+    def prompt_clock(self) -> str:
+        """The time left on the phone's prompt as the countdown shows it: 1:05."""
+        minutes, seconds = divmod(self.prompt_seconds_left, 60)
+        return f"{minutes}:{seconds:02d}"
 
     @property
     def polling(self) -> bool:
         return self.state in ("waiting_for_pin", "verifying")
+
+
+# M-Pesa's results for a prompt that expired on the phone without an answer.
+UNANSWERED = {"1037", "1019", "1036"}
 
 
 def _check_due(payment: Payment, *, now: datetime.datetime, waited: bool = False) -> bool:
@@ -113,7 +147,13 @@ def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> 
             **base,
         )
     if payment and payment.status in (Payment.Status.STARTING, Payment.Status.PENDING):
-        return PaymentPanel(state="waiting_for_pin", check_due=_check_due(payment, now=now), **base)
+        left = settings.MPESA_PROMPT_SECONDS - (now - payment.created_at).total_seconds()
+        return PaymentPanel(
+            state="waiting_for_pin",
+            check_due=_check_due(payment, now=now),
+            prompt_seconds_left=max(0, int(left)),
+            **base,
+        )
     if payment and payment.status == Payment.Status.VERIFYING:
         return PaymentPanel(state="verifying", check_due=_check_due(payment, now=now, waited=True), **base)
     # Before "closed": money may have been taken, so the guest keeps the way to send M-Pesa's code.
@@ -129,12 +169,20 @@ def payment_panel(*, booking: Booking, now: datetime.datetime | None = None) -> 
         )
     if booking.status in (Booking.Status.EXPIRED, Booking.Status.CANCELLED) or not booking.holds_nights(now=now):
         return PaymentPanel(state="closed", message=_("This booking is no longer waiting for payment."), **base)
+    phone = base["payer_phone"] or payer_default_phone(user=booking.booker)
+    retry = {
+        "can_pay": True,
+        "prompt_expired": bool(
+            payment and payment.status == Payment.Status.FAILED and payment.result_code in UNANSWERED
+        ),
+        "next_push_at": next_push_at(user=booking.booker, phone=phone, now=now) if phone else None,
+    }
     if booking.paid_kes:
         failed = payment is not None and payment.status == Payment.Status.FAILED
-        return PaymentPanel(state="balance_due", message=payment.error_message if failed else "", can_pay=True, **base)
+        return PaymentPanel(state="balance_due", message=payment.error_message if failed else "", **retry, **base)
     if payment and payment.status == Payment.Status.FAILED:
-        return PaymentPanel(state="failed", message=payment.error_message, can_pay=True, **base)
-    return PaymentPanel(state="ready", can_pay=True, **base)
+        return PaymentPanel(state="failed", message=payment.error_message, **retry, **base)
+    return PaymentPanel(state="ready", **retry, **base)
 
 
 def payer_default_phone(*, user: User) -> str:

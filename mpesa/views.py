@@ -13,6 +13,7 @@ from django_htmx.http import trigger_client_event
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.http import client_ip, received_body
+from core.phone import format_phone
 from core.rate_limits import rate_limit_increment
 from listings.policies import policy_terms
 from mpesa.callbacks import callback_process
@@ -74,10 +75,13 @@ def _trip_page(request: HtmxHttpRequest, ref: str, *, panel: dict | None = None,
 def panel_context(*, booking, pay_form=None, code_form=None, error: str = "") -> dict:
     panel = payment_panel(booking=booking)
     if pay_form is None:
-        pay_form = PayForm(initial={"phone": panel.payer_phone or payer_default_phone(user=booking.booker)})
+        pay_form = PayForm(
+            initial={"phone": format_phone(panel.payer_phone or payer_default_phone(user=booking.booker))}
+        )
     return {
         "booking": booking,
         "panel": panel,
+        "prompt_seconds": settings.MPESA_PROMPT_SECONDS,
         "pay_form": pay_form,
         "code_form": code_form or GuestCodeForm(),
         "error": error,

@@ -60,18 +60,21 @@ class GuestForm(forms.Form):
         label=_("E-mail"),
         required=False,
         max_length=254,
-        help_text=_("Optional. They will see this trip when they sign in with it."),
+        help_text=_("Optional, to share the trip with them: they see it when they sign in with this address."),
         error_messages={"invalid": _("Enter a valid e-mail address, or leave it empty.")},
         widget=forms.EmailInput(attrs={"autocomplete": "off", "class": FIELD_CLASSES}),
     )
     phone = MpesaPhoneField(
         label=_("Phone"),
         required=False,
-        help_text=_("Optional, e.g. 0712 345 678. They will see this trip when they sign in with this number."),
+        help_text=_(
+            "Optional, to share the trip with them, e.g. 0712 345 678. They see it when they sign in with this number."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "class": FIELD_CLASSES}),
     )
     age_group = forms.ChoiceField(
         label=_("Age"),
+        help_text=_("Adult or child: your host sees it."),
         choices=BookingGuest.AgeGroup.choices,
         initial=BookingGuest.AgeGroup.ADULT,
         error_messages={"invalid_choice": _("Choose adult or child.")},

@@ -83,6 +83,17 @@ def _visible_to(user: User) -> Q:
     return Q(booker=user) | Q(guests__user=user)
 
 
+def trips_overlapping(*, user: User, check_in: datetime.date, check_out: datetime.date, now: datetime.datetime):
+    """The person's trips (booked or linked as a guest) that keep nights overlapping these dates."""
+    ids = Booking.objects.filter(_visible_to(user)).values("pk")
+    return list(
+        bookings_blocking(now=now)
+        .filter(pk__in=ids, check_in__lt=check_out, check_out__gt=check_in)
+        .select_related("listing")
+        .order_by("check_in")
+    )
+
+
 def booking_get_for_booker(*, user: User, ref: str) -> Booking:
     """The booker's own booking; 404 for anyone else."""
     return get_object_or_404(Booking.objects.select_related("listing", "listing__host"), booker=user, ref=ref)
@@ -199,6 +210,11 @@ def trips_for_user(*, user: User, now: datetime.datetime | None = None) -> Trips
     upcoming, past, cancelled = [], [], []
     for booking in bookings:
         booking.cover_url = cover_url(booking.cover_name)
+        # A hold of the person's own that waits for payment: the list offers "Pay now" with the time left.
+        booking.pay_seconds_left = 0
+        if booking.booker_id == user.pk and booking.status == Booking.Status.HELD and booking.blocks_until:
+            booking.pay_seconds_left = max(0, int((booking.blocks_until - now).total_seconds()))
+        booking.pay_clock = "{}:{:02d}".format(*divmod(booking.pay_seconds_left, 60))
         if not booking.holds_nights(now=now):
             cancelled.append(booking)
         elif booking.check_out <= today:

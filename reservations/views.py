@@ -43,6 +43,7 @@ from reservations.selectors import (
     host_booking_rows,
     trip_detail,
     trips_for_user,
+    trips_overlapping,
     user_may_book,
 )
 from reservations.services import BookingError, booking_cancel, booking_hold, booking_host_cancel, hold_duration
@@ -83,6 +84,7 @@ def _booking_context(
         "calendar_url": f"{listing.get_absolute_url()}?{urlencode({**dates, 'guests': guests})}#availability-heading",
         "max_guests": listing.max_guests or 1,
         "hold_minutes": int(hold_duration().total_seconds() // 60),
+        "overlapping": trips_overlapping(user=request.user, check_in=stay.check_in, check_out=stay.check_out, now=now),
         **extra,
     }
 
@@ -183,7 +185,11 @@ def _guest_rows_changed(
         quote_html = render_to_string(
             f"{BOOK_TEMPLATE}#booking-quote", {**context, "quote_out_of_band": True}, request=request
         )
-        return HttpResponse(rows_html + quote_html)
+        # A summary of a refused submission no longer applies to the changed rows.
+        errors_html = render_to_string(
+            f"{BOOK_TEMPLATE}#booking-errors", {**context, "errors_out_of_band": True}, request=request
+        )
+        return HttpResponse(rows_html + quote_html + errors_html)
     key = request.POST.get("idempotency_key", "")
     context["form"] = BookingForm(
         initial={"idempotency_key": key if BookingForm.key_is_valid(key) else uuid.uuid4().hex}

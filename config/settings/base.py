@@ -132,7 +132,7 @@ TEMPLATES = [
                 "core.context_processors.site",
                 "support.context_processors.account_menu",
             ],
-            "builtins": ["core.templatetags.money"],
+            "builtins": ["core.templatetags.money", "core.templatetags.phone", "core.templatetags.error_summary"],
         },
     }
 ]
@@ -272,6 +272,8 @@ CRISPY_TEMPLATE_PACK = "tailwind"
 LANGUAGE_CODE = "en"
 TIME_ZONE = "Africa/Nairobi"
 USE_I18N = True
+# Our own wording of third-party text (sentence case on the account pages).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -45,6 +45,16 @@ def _months_around(
     return (_add_months(month, -1) if month > first else None, _add_months(month, 1) if month < last else None)
 
 
+def short_price(price_kes: int | None) -> str:
+    """A night's price in a calendar cell's width: 950, 10k, 12.5k."""
+    if price_kes is None:
+        return ""
+    if price_kes < 1000:
+        return str(price_kes)
+    thousands, hundreds = divmod(price_kes, 1000)
+    return f"{thousands}k" if hundreds < 100 else f"{thousands}.{hundreds // 100}k"
+
+
 @dataclass(frozen=True)
 class HostNight:
     """One cell of the host's calendar: a night as the host set it."""
@@ -58,6 +68,10 @@ class HostNight:
     price_overridden: bool
     min_nights: int | None
     booking_ref: str
+
+    @property
+    def price_short(self) -> str:
+        return short_price(self.price_kes)
 
 
 @dataclass(frozen=True)
@@ -129,13 +143,7 @@ class GuestNight:
 
     @property
     def price_short(self) -> str:
-        """The night's price in a calendar cell's width: 950, 10k, 12.5k."""
-        if self.price_kes is None:
-            return ""
-        if self.price_kes < 1000:
-            return str(self.price_kes)
-        thousands, hundreds = divmod(self.price_kes, 1000)
-        return f"{thousands}k" if hundreds < 100 else f"{thousands}.{hundreds // 100}k"
+        return short_price(self.price_kes)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from mpesa.ledger import ledger_decide, ledger_write
 from mpesa.locks import payment_lock, payments_in_flight_lock
 from mpesa.models import Payment, PaymentEvent
 from mpesa.search_text import booking_search_texts
+from mpesa.selectors import push_limits
 from mpesa.services.status import PaymentError, payment_set_status
 from reservations.models import Booking
 from reservations.services import (
@@ -40,10 +41,7 @@ def callback_url(token: str) -> str:
 def _check_push_limits(*, user: User, phone: str, ip: str | None) -> None:
     """Nobody can flood a phone with PIN prompts. Call inside the transaction that saves the payment: the counts
     roll back with a refusal, so they count pushes admitted, and racing pushes queue on the counters' rows."""
-    limits = [
-        (f"push:phone:{phone}", settings.MPESA_PUSHES_PER_PHONE),
-        (f"push:user:{user.pk}", settings.MPESA_PUSHES_PER_USER),
-    ]
+    limits = push_limits(user=user, phone=phone)
     if ip:
         limits.append((f"push:ip:{ip}", settings.MPESA_PUSHES_PER_IP))
     window = settings.MPESA_PUSH_LIMIT_WINDOW_SECONDS

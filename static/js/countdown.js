@@ -11,6 +11,8 @@
   }
 
   function start(element) {
+    if (element.hasAttribute("data-countdown-started")) return;
+    element.setAttribute("data-countdown-started", "");
     var total = parseInt(element.getAttribute("data-countdown-seconds"), 10);
     var clock = element.querySelector("[data-countdown-clock]");
     if (isNaN(total) || !clock) return;
@@ -35,6 +37,11 @@
     var elements = (root || document).querySelectorAll("[data-countdown-seconds]");
     for (var i = 0; i < elements.length; i++) start(elements[i]);
   }
+
+  // The payment panel is swapped in by htmx while it polls: start the countdowns it brings.
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.querySelectorAll) startAll(event.detail.elt);
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { startAll(document); });

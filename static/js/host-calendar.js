@@ -11,6 +11,10 @@
     };
   }
 
+  function label(iso) {
+    return new Date(iso + "T00:00:00Z").toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+  }
+
   function paint(root) {
     const { first, last } = inputs(root);
     const from = first && first.value;
@@ -20,11 +24,52 @@
       const chosen = Boolean(from) && night >= from && night <= to;
       day.setAttribute("aria-pressed", chosen ? "true" : "false");
     });
+    root.setAttribute("data-selection", from ? "yes" : "no");
     const summary = root.querySelector("[data-selection-summary]");
     if (summary) {
-      summary.hidden = !from;
+      const nights = from ? Math.round((Date.parse(to) - Date.parse(from)) / 86400000) + 1 : 0;
+      const dates = !from ? "" : ": " + label(from) + (to !== from ? " – " + label(to) : "");
+      summary.textContent =
+        (!from ? "Choose nights" : nights === 1 ? "1 night chosen" : nights + " nights chosen") + dates;
     }
   }
+
+  // Arrow keys move between days (a week up or down); Home and End go to the first and last day of the month.
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const day = event.target.closest && event.target.closest("[data-host-calendar] [data-night]");
+    if (!day || event.altKey || event.ctrlKey || event.metaKey) return;
+    const root = day.closest("[data-host-calendar]");
+    const steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
+    let target = null;
+    if (event.key in steps) {
+      const date = new Date(day.dataset.night + "T00:00:00Z");
+      date.setUTCDate(date.getUTCDate() + steps[event.key]);
+      target = root.querySelector('[data-night="' + isoDay(date) + '"]');
+    } else if (event.key === "Home" || event.key === "End") {
+      const days = root.querySelectorAll("[data-night]");
+      target = event.key === "Home" ? days[0] : days[days.length - 1];
+    } else {
+      return;
+    }
+    event.preventDefault();
+    if (target) target.focus();
+  });
+
+  document.addEventListener("click", function (event) {
+    const clear = event.target.closest && event.target.closest("[data-clear-selection]");
+    const root = clear && clear.closest("[data-host-calendar]");
+    if (!root) return;
+    const { first, last } = inputs(root);
+    first.value = "";
+    last.value = "";
+    paint(root);
+    const chosen = root.querySelector("[data-night]:not([disabled])");
+    if (chosen) chosen.focus();
+  });
 
   document.addEventListener("click", function (event) {
     const day = event.target.closest("[data-night]");

@@ -143,7 +143,7 @@ def _message_entries(booking: Booking) -> list[TimelineEntry]:
         channel = Notification.Channel(row["channel"])
         address = row["address"]
         if channel == Notification.Channel.SMS:
-            address = "+" + mask_phone(address.lstrip("+"))
+            address = mask_phone(address.lstrip("+"))
         status = Notification.Status(row["status"])
         outcome = ""
         if status == Notification.Status.FAILED:  # Africa's Talking's words first, else ours (a cap, a refusal)

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.phone import is_probably_safaricom, kenyan_part, mask_phone, normalise_mobile, normalise_phone
+from core.phone import format_phone, is_probably_safaricom, kenyan_part, mask_phone, normalise_mobile, normalise_phone
 
 
 @pytest.mark.parametrize(
@@ -70,10 +70,6 @@ def test_safaricom_hint_does_not_decide_validity():
     assert not is_probably_safaricom("254733123456")
 
 
-def test_mask_phone_keeps_the_ends():
-    assert mask_phone("254712345678") == "2547•••••678"
-
-
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -116,3 +112,41 @@ def test_a_number_without_its_country_code_or_not_a_mobile_is_refused(raw):
 def test_kenyan_part_is_the_daraja_form_or_nothing():
     assert kenyan_part("+254712345678") == "254712345678"
     assert kenyan_part("+447700900123") == ""
+
+
+def test_mask_phone_shows_the_number_the_kenyan_way_with_its_middle_hidden():
+    assert mask_phone("254712345149") == "0712 ••• 149"
+    assert mask_phone("254110345149") == "0110 ••• 149"
+    assert "2547" not in mask_phone("254712345149")
+
+
+def test_mask_phone_of_something_that_is_not_a_normalised_number_still_hides_its_middle():
+    assert mask_phone("+1 415 555 0100") == "+1••••••••••100"
+    assert mask_phone("12345") == "•••••"
+
+
+def test_format_phone_groups_the_whole_number_as_dialled_in_kenya():
+    assert format_phone("254712345149") == "0712 345 149"
+    assert format_phone("254110345149") == "0110 345 149"
+    assert format_phone("not a number") == "not a number"
+
+
+def test_the_phone_filter_shows_whole_numbers_the_kenyan_way():
+    from django.template import Context, Template
+
+    rendered = Template("{{ number|phone }}|{{ empty|phone }}").render(
+        Context({"number": "254712345149", "empty": None})
+    )
+    assert rendered == "0712 345 149|"
+
+
+def test_a_phone_field_shows_a_stored_number_the_kenyan_way_and_typing_as_typed():
+    from django import forms
+
+    from core.forms import MpesaPhoneField
+
+    class PhoneForm(forms.Form):
+        phone = MpesaPhoneField()
+
+    assert 'value="0712 345 678"' in str(PhoneForm(initial={"phone": "254712345678"})["phone"])
+    assert 'value="0712 34"' in str(PhoneForm(data={"phone": "0712 34"})["phone"])

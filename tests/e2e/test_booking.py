@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.helpers.accounts import DEMO_PASSWORD
-from tests.helpers.browser import assert_no_horizontal_scroll
+from tests.helpers.browser import assert_no_horizontal_scroll, in_viewport
 from tests.listings.builders import make_listing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,7 +79,14 @@ def test_a_guest_books_for_three_and_another_guest_sees_the_trip(live_server, si
     assert_no_horizontal_scroll(page)
 
     page.get_by_role("button", name="Hold these dates").click()
-    expect(page.get_by_text("Guest 2 already has this e-mail address")).to_be_visible()
+    expect(_row(page, 2).get_by_text("Guest 2 already has this e-mail address")).to_be_visible()
+    # The refused form opens on its error summary, focused, each problem a link to its field.
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("There is a problem")
+    assert in_viewport(summary)
+    summary.get_by_role("link", name="Guest 3: E-mail: Guest 2 already has this e-mail address").click()
+    expect(_row(page, 2).get_by_label("E-mail")).to_be_focused()
     expect(_row(page, 0).get_by_label("Full name")).to_have_value("Achieng Odhiambo")
     expect(_row(page, 1).get_by_label("Full name")).to_have_value("Wanjiru Kamau")
     expect(_row(page, 1).get_by_label("E-mail")).to_have_value("wanjiru@example.com")

@@ -63,7 +63,7 @@ def test_host_blocks_two_nights_and_search_no_longer_lists_the_place(live_server
     calendar.get_by_role("button", name="Block", exact=True).click()
 
     expect(calendar.get_by_role("status")).to_have_text("Blocked 2 nights.")
-    expect(calendar.locator(f'[data-night="{second}"] [data-blocked]')).to_be_visible()
+    expect(calendar.locator(f'[data-night-cell="{second}"] [data-blocked]')).to_be_visible()
     assert_no_horizontal_scroll(page)
     assert list(CalendarDay.objects.filter(listing=listing, blocked=True).values_list("date", "note")) == [
         (first, "Painters in"),

@@ -70,9 +70,9 @@ def test_month_grid_shows_prices_blocks_and_overrides(host_client, listing):
     page = response.content.decode()
     assert "December 2026" in page
     assert 'data-night="2026-12-05"' in page
-    assert "Saturday 5 December: blocked (Family visiting), KES 8,000" in page
-    assert "Thursday 24 December: open, KES 12,500" in page
-    assert "Saturday 26 December: open, KES 8,000, minimum 3 nights" in page
+    assert "5 December, Saturday: blocked (Family visiting), KES 8,000" in page
+    assert "24 December, Thursday: open, KES 12,500" in page
+    assert "26 December, Saturday: open, KES 8,000, minimum 3 nights" in page
     assert page.count("data-price-override") == 1
     assert page.count("data-blocked") == 1
 
@@ -187,7 +187,7 @@ def test_booked_nights_cannot_be_blocked_and_show_their_reference(host_client, l
     ref = booking.ref
     assert f"Booked nights cannot be blocked: Sat 12 Dec ({ref}), Sun 13 Dec ({ref})." in body
     assert body.count("data-booking-ref") == 2  # the check-out day, the 14th, is free
-    assert f"Saturday 12 December: booked, {ref}" in body
+    assert f"12 December, Saturday: booked, {ref}" in body
     assert rows(listing) == {}
 
     # The nights around the stay can still be blocked.

@@ -243,7 +243,10 @@ def test_a_published_listing_cannot_lose_its_price(host_client, host):
     add_photo(listing)
     response = host_client.post(f"/host/listings/{listing.slug}/edit/", valid_listing_data(nightly_price_kes=""))
     assert response.status_code == 422
-    assert response.content.decode().count("A published listing needs a nightly price") == 1
+    page = response.content.decode()
+    summary, form = page.split("data-error-summary", 1)[1].split("</div>", 1)
+    assert summary.count("A published listing needs a nightly price") == 1
+    assert form.count("A published listing needs a nightly price") == 1
     listing.refresh_from_db()
     assert listing.nightly_price_kes == 10_000
 

@@ -41,7 +41,7 @@ def test_while_waiting_for_the_pin_the_panel_polls(client, guest, pending_paymen
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert html.lstrip().startswith('<section id="payment-status"')
-    assert 'hx-trigger="every 2s"' in html and "Check your phone (2547•••••149)" in html
+    assert 'hx-trigger="every 2s"' in html and "Check your phone (0708 ••• 149)" in html
 
 
 def test_a_final_state_stops_the_polling(client, guest, pending_payment, post_callback):
@@ -254,3 +254,54 @@ def test_a_guest_sends_at_most_ten_codes_a_day(client, guest, pending_payment, s
     with time_machine.travel(midday + datetime.timedelta(days=1), tick=False):
         tomorrow = client.post(urls(payments[3].booking)["code"], {"code": "UKK4H7TQ39"}, headers=HX)
         assert tomorrow.status_code == 200
+
+
+def test_while_waiting_the_panel_counts_down_to_the_prompts_expiry_and_says_what_to_do(
+    client, guest, pending_payment, settings
+):
+    settings.MPESA_PROMPT_SECONDS = 90
+    payment = pending_payment()
+    client.force_login(guest)
+    with time_machine.travel(payment.created_at + datetime.timedelta(seconds=25), tick=False):
+        html = client.get(urls(payment.booking)["status"], headers=HX).content.decode()
+    assert 'data-countdown-seconds="65"' in html and "expires in <strong data-countdown-clock>1:05</strong>" in html
+    assert "No prompt on your phone?" in html
+    assert "Safaricom line" in html and "SIM toolkit" in html and "phone on" in html
+    with time_machine.travel(payment.created_at + datetime.timedelta(seconds=95), tick=False):
+        html = client.get(urls(payment.booking)["status"], headers=HX).content.decode()
+    assert "data-countdown-seconds" not in html and "The prompt on your phone has expired." in html
+
+
+def test_an_unanswered_prompt_can_be_sent_again(client, guest, pending_payment, post_callback):
+    payment = pending_payment()
+    post_callback(payment, failure_callback(payment, "stk_callback_timeout_1037"))
+    client.force_login(guest)
+    html = client.get(f"/trips/{payment.booking.ref}/").content.decode()
+    assert "Send the prompt again" in html and "The prompt expired without an answer." in html
+    assert 'value="0708 374 149"' in html  # the number it went to, the Kenyan way
+
+
+def test_a_declined_payment_offers_to_pay_not_to_resend(client, guest, pending_payment, post_callback):
+    payment = pending_payment()
+    post_callback(payment, failure_callback(payment, "stk_callback_insufficient_1"))
+    client.force_login(guest)
+    html = client.get(f"/trips/{payment.booking.ref}/").content.decode()
+    assert "Send the prompt again" not in html and "Pay KES 31,500 with M-Pesa" in html
+
+
+def test_at_the_push_limit_the_panel_says_when_the_next_prompt_can_be_sent(client, guest, hold, settings):
+    settings.MPESA_PUSHES_PER_PHONE = 1
+    settings.MPESA_PUSH_LIMIT_WINDOW_SECONDS = 600
+    booking = hold(guest, 10, 13)
+    now = timezone.now()
+    from core.rate_limits import rate_limit_increment
+
+    rate_limit_increment(key="push:phone:254708374149", window_seconds=600, now=now)
+    guest.mpesa_phone = "254708374149"
+    guest.save()
+    client.force_login(guest)
+    html = client.get(f"/trips/{booking.ref}/").content.decode()
+    seconds = int(now.timestamp())
+    window_end = datetime.datetime.fromtimestamp(seconds - seconds % 600 + 600, tz=datetime.UTC)
+    expected = timezone.localtime(window_end).strftime("%H:%M")
+    assert "data-next-push" in html and f"The next prompt can be sent at <strong>{expected}</strong>" in html

@@ -43,7 +43,7 @@ def test_each_message_shows_kind_channel_status_and_time_and_no_body(
     by_id = {e.meta["id"]: e for e in entries}
     failed = by_id[sms.pk]
     assert failed.title == "SMS: booking confirmed" and failed.meta["status"] == "failed"
-    assert "To +2547•••••149: Failed (AbsentSubscriber)." in failed.message and "queued " in failed.message
+    assert "To 0708 ••• 149: Failed (AbsentSubscriber)." in failed.message and "queued " in failed.message
     assert 'data-status="failed" data-channel="sms"' in html
     email = next(e for e in entries if e.meta["channel"] == "email")
     assert email.title == "E-mail: booking confirmed" and email.meta["status"] == "sent"
