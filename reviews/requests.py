@@ -9,9 +9,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from core.models import User
+from core.site import absolute_url
 from notifications.outbox import email_queue, sms_queue
 from notifications.recipients import sms_number_for
-from notifications.rendering import absolute
 from notifications.services import NotificationError
 from reservations.models import Booking
 from reviews.models import REVIEW_WINDOW_DAYS, Review, window_ends_on
@@ -98,6 +98,6 @@ def review_requests_send(*, today: datetime.date) -> int:
             for direction, user, role, path in sides:
                 if direction not in written:
                     queued += _queue(
-                        kind=kind, booking=booking, user=user, role=role, url=absolute(path), closes=closes
+                        kind=kind, booking=booking, user=user, role=role, url=absolute_url(path), closes=closes
                     )
     return queued
