@@ -68,7 +68,7 @@ def test_sign_in_by_a_texted_code_and_none_for_a_number_without_an_account(live_
         page.goto(live_server.url + "/accounts/login/")
         page.get_by_role("link", name="Send me a sign-in code").click()
         page.get_by_label("Mobile number").fill(number)
-        page.get_by_role("button", name="Request Code").click()
+        page.get_by_role("button", name="Request a code").click()
         expect(page.get_by_text("If this number has an account, a code is on its way")).to_be_visible()
         if not has_account:
             assert sms_emulator.messages(to=number) == []

@@ -124,9 +124,11 @@ def _first_load(browser, url: str) -> dict:
     # Then down the page, so the lazy photos load too.
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("[...document.images].every((img) => img.complete)")
+    # The photo viewer's own image stays empty until a photo is opened: the page's photos are the others.
+    photos = "[...document.images].filter((img) => !img.hasAttribute('data-viewer-image'))"
+    page.wait_for_function(f"{photos}.every((img) => img.complete)")
     images = page.evaluate(
-        "[...document.images].map((img) => ({src: img.currentSrc, srcset: img.srcset, sizes: img.sizes,"
+        photos + ".map((img) => ({src: img.currentSrc, srcset: img.srcset, sizes: img.sizes,"
         " natural: img.naturalWidth, width: img.getAttribute('width'), height: img.getAttribute('height'),"
         " loading: img.loading}))"
     )
