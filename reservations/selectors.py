@@ -18,7 +18,7 @@ from core.phone import mask_phone
 from listings.models import CancellationPolicy, Listing
 from listings.policies import Refund, cancellation_refund
 from listings.selectors import cover_url, listing_cover_name
-from reservations.models import Booking, BookingEvent, BookingGuest, DateRange
+from reservations.models import Booking, BookingGuest, DateRange
 
 
 def bookings_blocking(*, now: datetime.datetime) -> QuerySet[Booking]:
@@ -111,10 +111,6 @@ def booking_get_for_host(*, host: User, ref: str) -> Booking:
 
 def booking_guests(*, booking: Booking) -> list[BookingGuest]:
     return list(booking.guests.order_by("position"))
-
-
-def booking_timeline(*, booking: Booking) -> list[BookingEvent]:
-    return list(booking.events.select_related("actor").order_by("created_at", "id"))
 
 
 @dataclass(frozen=True)

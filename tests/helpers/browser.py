@@ -5,6 +5,8 @@ DESKTOP = {"width": 1280, "height": 800}
 
 
 def assert_no_horizontal_scroll(page) -> None:
+    # Measured on a loaded page: right after a click that navigates, the old document may already be gone.
+    page.wait_for_load_state("load")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px at {page.viewport_size['width']}px wide"
 

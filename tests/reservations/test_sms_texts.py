@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from notifications.rendering import SMS_MAX_CHARS, masked_number, sms_ascii, sms_date, sms_stay
 
@@ -16,7 +17,8 @@ TEMPLATES = sorted(path.name for path in (SMS_DIR / "en").glob("*.txt"))
 
 def _worst_case(language: str, **overrides) -> dict:
     """The longest values a real booking gives: a long site address, a stay across a year's end, six-figure sums."""
-    check_in, check_out = datetime.date(2026, 12, 30), datetime.date(2027, 1, 12)
+    year = timezone.localdate().year
+    check_in, check_out = datetime.date(year, 12, 30), datetime.date(year + 1, 1, 12)
     return {
         "SITE_NAME": "Nexus",
         "SITE_URL": "https://nexus-kenya.onrender.com",
@@ -39,7 +41,7 @@ def _worst_case(language: str, **overrides) -> dict:
         "receipt": "UKK4H7TQ2M",
         "number": masked_number("254712345678"),
         "pay_by_time": "23:59",
-        "pay_by_day": sms_date(datetime.date(2026, 12, 30), language=language),
+        "pay_by_day": sms_date(check_in, language=language),
         "reason": "unreachable",
         "by_host": True,
         "booker_first": "Wanjikuwanjiku Ka",
@@ -76,7 +78,9 @@ def test_both_languages_have_the_same_templates():
 
 def test_masked_numbers_and_dates_are_written_plainly():
     assert masked_number("254712345678") == masked_number("+254712345678") == "0712xxx678"
-    assert sms_stay(datetime.date(2027, 3, 2), datetime.date(2027, 3, 5), language="sw") == "2-5 Mac 2027"
-    assert sms_stay(datetime.date(2027, 2, 28), datetime.date(2027, 3, 2), language="en") == "28 Feb-2 Mar 2027"
-    assert sms_stay(datetime.date(2026, 12, 30), datetime.date(2027, 1, 2), language="en") == "30 Dec-2 Jan 2027"
+    year = timezone.localdate().year + 1
+    date = datetime.date
+    assert sms_stay(date(year, 3, 2), date(year, 3, 5), language="sw") == f"2-5 Mac {year}"
+    assert sms_stay(date(year, 2, 28), date(year, 3, 2), language="en") == f"28 Feb-2 Mar {year}"
+    assert sms_stay(date(year - 1, 12, 30), date(year, 1, 2), language="en") == f"30 Dec-2 Jan {year}"
     assert sms_ascii("Caf\u00e9 \u2013 \u201cTsavo\u201d\u00a0{x}") == 'Cafe - "Tsavo" x'
