@@ -1,5 +1,6 @@
 """What the benchmarks share: production settings on a scratch database, and gunicorn on loopback."""
 
+import argparse
 import contextlib
 import http.client
 import multiprocessing
@@ -200,3 +201,54 @@ def cpu_line(figures: dict) -> str:
         f"PostgreSQL {figures['postgres_cpu_ms']:.1f} ms, "
         f"clients {figures['clients_cpu_ms']:.1f} ms (at most {ceiling:.0f} req/s on {os.cpu_count()} CPUs)"
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What every bench prints: each page beside /healthz from the same run on the same gunicorn. Absolute figures on a
+# shared machine move with whatever else it is doing; the ratio of one page to /healthz carries across machines.
+
+BASELINE = "/healthz"
+
+
+def bench_arguments(description: str, **defaults) -> argparse.ArgumentParser:
+    """The options every bench takes: the scratch database, the clients and seconds of load, --json."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--clients", type=int, default=defaults.get("clients", 8))
+    parser.add_argument("--seconds", type=float, default=defaults.get("seconds", 20))
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    return parser
+
+
+def require_postgres(database_url: str) -> None:
+    if not database_url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL (or --database-url) to a scratch PostgreSQL database.")
+
+
+def cpu_ms(figures: dict) -> float:
+    """Server CPU of one request: gunicorn and PostgreSQL (the load generator's own CPU left out)."""
+    return figures["gunicorn_cpu_ms"] + figures["postgres_cpu_ms"]
+
+
+def ratio_lines(figures: dict[str, dict], *, targets: dict[str, float] | None = None) -> list[str]:
+    """One line a page: requests/s and server CPU per request, each as a ratio to /healthz of the same run
+    (`figures` must hold BASELINE), with the page's target ratio of requests/s where one is set."""
+    targets = targets or {}
+    baseline = figures[BASELINE]
+    lines = [f"{'page':<28} {'req/s':>7} {'ratio':>6} {'CPU ms':>7} {'CPU ratio':>9} {'queries':>7}  target"]
+    for name, f in figures.items():
+        rps_ratio = f["rps"] / baseline["rps"] if baseline["rps"] else 0.0
+        cpu_ratio = cpu_ms(baseline) / cpu_ms(f) if cpu_ms(f) else 0.0
+        target = targets.get(name)
+        verdict = ""
+        if target is not None:
+            verdict = f">= {target:.2f} {'reached' if rps_ratio >= target else 'NOT reached'}"
+        lines.append(
+            f"{name:<28} {f['rps']:>7.0f} {rps_ratio:>6.3f} {cpu_ms(f):>7.1f} {cpu_ratio:>9.3f} "
+            f"{f.get('queries', ''):>7}  {verdict}"
+        )
+    lines.append(
+        "ratio: requests/s of the page over requests/s of /healthz; CPU ratio: /healthz's server CPU per request "
+        "(gunicorn + PostgreSQL) over the page's."
+    )
+    return lines
