@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+JINJA2_TEMPLATES = TEMPLATES / "jinja2"  # Jinja2's {# #} may span lines
 
 
 def test_no_template_spreads_a_short_comment_over_several_lines():
@@ -12,6 +13,6 @@ def test_no_template_spreads_a_short_comment_over_several_lines():
         f"{path.relative_to(TEMPLATES)}:{number}"
         for path in sorted(TEMPLATES.rglob("*.html")) + sorted(TEMPLATES.rglob("*.txt"))
         for number, line in enumerate(path.read_text().splitlines(), start=1)
-        if re.search(r"\{#(?!.*#\})", line)
+        if JINJA2_TEMPLATES not in path.parents and re.search(r"\{#(?!.*#\})", line)
     ]
     assert unclosed == []

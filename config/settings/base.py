@@ -132,9 +132,21 @@ TEMPLATES = [
                 "core.context_processors.site",
                 "support.context_processors.account_menu",
             ],
-            "builtins": ["core.templatetags.money", "core.templatetags.phone", "core.templatetags.error_summary"],
+            "builtins": [
+                "core.templatetags.money",
+                "core.templatetags.phone",
+                "core.templatetags.error_summary",
+                "core.templatetags.jinja",
+            ],
         },
-    }
+    },
+    {
+        # Hot partials only (core/jinja2.py says when one may be Jinja2); pages stay Django templates.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "core.jinja2.environment", "autoescape": True},
+    },
 ]
 
 DATABASES = {

@@ -1,0 +1,13 @@
+from django import template
+from django.template import engines
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def jinja(context, template_name: str, **values) -> SafeString:
+    """Render the Jinja2 partial `template_name` (templates/jinja2/...) with `values` and the request; its output
+    is already escaped by Jinja2's autoescaping."""
+    partial = engines["jinja2"].get_template(template_name)
+    return mark_safe(partial.render(values, request=context.get("request")))  # noqa: S308

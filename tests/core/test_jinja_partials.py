@@ -1,0 +1,35 @@
+"""Jinja2 partials included from Django templates: same filters, escaping and CSP nonce as the page around them."""
+
+import pytest
+from django.template import Context, Template, engines
+from django.test import RequestFactory
+
+
+@pytest.fixture
+def partial(tmp_path, settings):
+    """A Jinja2 partial written for the test, found through a second directory of the Jinja2 engine."""
+    (tmp_path / "sample").mkdir()
+    (tmp_path / "sample" / "_line.html").write_text(
+        '{# a comment\n   over two lines #}<p data-nonce="{{ csp_nonce(request) }}">{{ value }} pays {{ amount|kes }}'
+        " from {{ number|phone }} <a href=\"{{ url('listings:search') }}\">search</a></p>"
+    )
+    engine = engines["jinja2"]
+    original = engine.env.loader.searchpath[:]
+    engine.env.loader.searchpath.append(str(tmp_path))
+    yield "sample/_line.html"
+    engine.env.loader.searchpath[:] = original
+
+
+def test_a_django_page_includes_a_jinja2_partial_with_the_same_filters_and_escaping(partial):
+    request = RequestFactory().get("/")
+    request._csp_nonce = "n0nce"
+    page = Template("<div>{% jinja name value=person amount=total number=mobile %}</div>")
+    html = page.render(
+        Context(
+            {"request": request, "name": partial, "person": "<b>Amina</b>", "total": 12500, "mobile": "254712345149"}
+        )
+    )
+    assert html == (
+        '<div><p data-nonce="n0nce">&lt;b&gt;Amina&lt;/b&gt; pays KES 12,500 from 0712 345 149 '
+        '<a href="/listings/">search</a></p></div>'
+    )
