@@ -23,6 +23,7 @@ from mpesa.selectors import (
     payment_for_callback_token,
     payment_latest,
     payment_panel,
+    payment_panel_polling,
     result_token_known,
 )
 from mpesa.services import (
@@ -135,6 +136,13 @@ def booking_pay(request: HtmxHttpRequest, ref: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def payment_status(request: HtmxHttpRequest, ref: str) -> HttpResponse:
     """The payment panel. Only reads: whatever moves a payment forward is a POST or a callback."""
+    if is_fragment_request(request):
+        panel = payment_panel_polling(user=request.user, ref=ref)
+        if panel is not None:
+            # Every poll but the last: the booker's payment is in flight, read in one query (bench/poll.py). Those
+            # states show no form and, of the booking, only its reference.
+            context = {"booking": {"ref": ref}, "panel": panel, "prompt_seconds": settings.MPESA_PROMPT_SECONDS}
+            return render(request, PANEL_TEMPLATE, context)
     booking = booking_get_for_booker(user=request.user, ref=ref)
     if not is_fragment_request(request):
         return redirect(booking)
