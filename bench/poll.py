@@ -8,8 +8,9 @@ keep-alive clients on loopback: first /healthz (the baseline: no session, one tr
 session cookie and HX-Request. Prints each as a ratio to /healthz of the same run (requests/s and server CPU per
 request) beside the target, and the queries the poll issues.
 
---health-checks both runs gunicorn twice, with Django's CONN_HEALTH_CHECKS on and off (DJANGO_CONN_HEALTH_CHECKS),
-and prints both tables: the figure behind the web workers' setting in config/settings/base.py. --profile N runs the
+--health-checks all runs gunicorn three times: with Django's connection health check (a `SELECT 1` before each
+request's first query), with core.db.postgresql's check that reads the socket, and with none; it prints the three
+tables, the figure behind the database settings in config/settings/base.py. --profile N runs the
 poll N times in this process under cProfile (the whole Django stack, gunicorn left out) and prints the top costs.
 
 Not part of the test suite. Run it against a scratch database:
@@ -22,6 +23,7 @@ import cProfile
 import datetime
 import io
 import json
+import os
 import pstats
 import sys
 import time
@@ -197,10 +199,13 @@ def measure(path: str, session_key: str, *, clients: int, seconds: float, querie
 
 
 def main() -> None:
-    import os
-
     parser = bench_arguments(__doc__.split("\n\n")[0], seconds=15)
-    parser.add_argument("--health-checks", choices=["deployed", "on", "off", "both"], default="deployed")
+    parser.add_argument(
+        "--health-checks",
+        choices=["deployed", "query", "socket", "off", "all"],
+        default="deployed",
+        help="the connection health check gunicorn runs with; all: each in turn, in three gunicorn runs",
+    )
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N polls in this process")
     options = parser.parse_args()
     require_postgres(options.database_url)
@@ -215,15 +220,24 @@ def main() -> None:
     from django.db import connection
 
     connection.close()
-    runs = {"deployed": [None], "on": ["1"], "off": ["0"], "both": ["1", "0"]}[options.health_checks]
+    modes = {
+        "deployed": {},
+        "query": {"DJANGO_CONN_HEALTH_CHECKS": "1", "DJANGO_CONN_CHECK_BY_QUERY": "1"},
+        "socket": {"DJANGO_CONN_HEALTH_CHECKS": "1", "DJANGO_CONN_CHECK_BY_QUERY": "0"},
+        "off": {"DJANGO_CONN_HEALTH_CHECKS": "0"},
+    }
+    names = ["query", "socket", "off"] if options.health_checks == "all" else [options.health_checks]
     results = {}
-    for checks in runs:
-        if checks is None:
-            os.environ.pop("DJANGO_CONN_HEALTH_CHECKS", None)
-            label = f"CONN_HEALTH_CHECKS as deployed ({settings.DATABASES['default']['CONN_HEALTH_CHECKS']})"
-        else:
-            os.environ["DJANGO_CONN_HEALTH_CHECKS"] = checks
-            label = f"CONN_HEALTH_CHECKS {'on' if checks == '1' else 'off'}"
+    for name in names:
+        for key in ("DJANGO_CONN_HEALTH_CHECKS", "DJANGO_CONN_CHECK_BY_QUERY"):
+            os.environ.pop(key, None)
+        os.environ.update(modes[name])
+        label = {
+            "deployed": f"health checks as deployed ({settings.DATABASES['default']['ENGINE']})",
+            "query": "health check by query (Django's SELECT 1 before each request's first query)",
+            "socket": "health check by socket (core.db.postgresql: nothing sent to the server)",
+            "off": "no health check (CONN_HEALTH_CHECKS off)",
+        }[name]
         figures = measure(path, session_key, clients=options.clients, seconds=options.seconds, queries=queries)
         results[label] = figures
         print(f"\n{label}: gunicorn 2 workers x 4 threads, {options.clients} clients, {options.seconds:.0f} s a path")

@@ -156,6 +156,14 @@ DATABASES = {
         conn_health_checks=env_bool("DJANGO_CONN_HEALTH_CHECKS", True),
     )
 }
+# Connections persist between requests; the health check before each request's first query replaces one the server
+# closed meanwhile (so it never answers a request with a 500). On PostgreSQL the check reads the socket instead of
+# sending `SELECT 1` (core/db/postgresql/base.py says why and names the bench figure); DJANGO_CONN_CHECK_BY_QUERY=1
+# restores Django's own check, DJANGO_CONN_HEALTH_CHECKS=0 turns checks off (bench/poll.py compares the three).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+    "DJANGO_CONN_CHECK_BY_QUERY", False
+):
+    DATABASES["default"]["ENGINE"] = "core.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of failing mid-transaction.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
