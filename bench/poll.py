@@ -194,6 +194,36 @@ def profile(path: str, session_key: str, *, times: int) -> None:
     print(out.getvalue())
 
 
+def health_check_costs(times: int = 20_000) -> None:
+    """What one connection health check costs in this process: Django's `SELECT 1`, and core.db.postgresql's."""
+    from django.db import connection
+    from django.db.backends.postgresql.base import DatabaseWrapper as DjangoPostgres
+
+    def backend_cpu_seconds() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    connection.ensure_connection()
+    checks = {
+        "Django's SELECT 1": lambda: DjangoPostgres.is_usable(connection),
+        "core.db.postgresql's socket read": connection.is_usable,
+    }
+    for name, check in checks.items():
+        for _ in range(500):
+            check()
+        backend, wall, cpu = backend_cpu_seconds(), time.perf_counter(), time.process_time()
+        for _ in range(times):
+            check()
+        per = 1e6 / times
+        cpu, wall = (time.process_time() - cpu) * per, (time.perf_counter() - wall) * per
+        backend = (backend_cpu_seconds() - backend) * per
+        print(f"health check, {name}: {cpu:.1f} us of CPU here, {backend:.1f} us in PostgreSQL, {wall:.1f} us in all")
+
+
 def measure(path: str, session_key: str, *, clients: int, seconds: float, queries: int) -> dict[str, dict]:
     from django.conf import settings
 
@@ -225,6 +255,8 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
+    if options.health_checks == "all":
+        health_check_costs()
     connection.close()
     modes = {
         "deployed": {},

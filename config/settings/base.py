@@ -157,8 +157,9 @@ DATABASES = {
     )
 }
 # Connections persist between requests; the health check before each request's first query replaces one the server
-# closed meanwhile (so it never answers a request with a 500). On PostgreSQL the check reads the socket instead of
-# sending `SELECT 1` (core/db/postgresql/base.py says why and names the bench figure); DJANGO_CONN_CHECK_BY_QUERY=1
+# closed meanwhile. Without it, web workers included, the next request on such a connection fails with a 500
+# (tests/core/test_db_backend.py), and only then does Django close it. On PostgreSQL the check reads the socket
+# instead of sending `SELECT 1` (core/db/postgresql/base.py names the bench figure); DJANGO_CONN_CHECK_BY_QUERY=1
 # restores Django's own check, DJANGO_CONN_HEALTH_CHECKS=0 turns checks off (bench/poll.py compares the three).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
     "DJANGO_CONN_CHECK_BY_QUERY", False
