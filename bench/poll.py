@@ -194,6 +194,35 @@ def profile(path: str, session_key: str, *, times: int) -> None:
     print(out.getvalue())
 
 
+def panel_query_costs(path: str, times: int = 2_000) -> None:
+    """The poll's one query as plain SQL (mpesa.selectors.payment_panel_polling, building the panel included) against
+    the same read built by the ORM: CPU in this process per call."""
+    from mpesa.models import Payment
+    from mpesa.selectors import payment_panel_polling
+    from reservations.models import Booking
+
+    ref = path.split("/")[2]
+    user = Booking.objects.select_related("booker").get(ref=ref).booker
+    columns = ["status", "phone", "created_at", "last_query_at", "refund_due_kes", "flag"]
+    columns += ["booking__status", "booking__total_kes", "booking__paid_kes"]
+    reads = {
+        "plain SQL, the panel built": lambda: payment_panel_polling(user=user, ref=ref),
+        "the ORM, the row only": lambda: (
+            Payment.objects.filter(booking__booker=user, booking__ref=ref)
+            .order_by("-created_at", "-id")
+            .values_list(*columns)
+            .first()
+        ),
+    }
+    for name, read in reads.items():
+        for _ in range(100):
+            read()
+        started = time.process_time()
+        for _ in range(times):
+            read()
+        print(f"the panel's query, {name}: {(time.process_time() - started) * 1000 / times:.3f} ms of CPU")
+
+
 def health_check_costs(times: int = 20_000) -> None:
     """What one connection health check costs in this process: Django's `SELECT 1`, and core.db.postgresql's."""
     from django.db import connection
@@ -250,6 +279,7 @@ def main() -> None:
     path, session_key = pending_payment_session()
     queries, _ = poll_once(path, session_key)
     if options.profile:
+        panel_query_costs(path)
         profile(path, session_key, times=options.profile)
 
     from django.conf import settings

@@ -217,8 +217,9 @@ class PaymentInFlight:
 
 
 # The poll is asked for by every paying guest's browser every 2 s, so it reads what the panel shows in one statement
-# of plain SQL (the booking's amounts and the latest payment, scoped to the booker): bench/poll.py measured building
-# the same query with the ORM at 0.58 ms of CPU against 0.07 ms for this one, on a poll of 3.8 ms in all.
+# of plain SQL (the booking's amounts and the latest payment, scoped to the booker). bench/poll.py --profile: the
+# same row built by the ORM 0.58-0.73 ms of CPU, this statement with the panel built from it 0.07-0.13 ms; the whole
+# poll in process 3.8 ms before (booking and payment read by the ORM, a pay form built), 1.5 ms after.
 _PANEL_POLL_SQL = f"""
     SELECT b.status, b.total_kes, b.paid_kes,
            p.status, p.phone, p.created_at, p.last_query_at, p.refund_due_kes, p.flag
