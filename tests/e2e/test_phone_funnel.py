@@ -90,6 +90,78 @@ def test_a_refused_htmx_form_focuses_its_error_summary(live_server, page, make_u
     expect(calendar.get_by_label("Price per night (KES)")).to_be_focused()
 
 
+def _summary_line(check_in, check_out, guests):
+    dates = (
+        f"{check_in:%-d}–{check_out:%-d %b}"
+        if check_in.month == check_out.month
+        else f"{check_in:%-d %b} – {check_out:%-d %b}"
+    )
+    return f"Diani · {dates} · {guests} guests"
+
+
+def test_search_results_on_a_phone_fold_the_form_into_one_line_that_opens_it_again(live_server, page, make_user):
+    page.set_viewport_size(PHONE)
+    host = make_user(email="host@example.com")
+    make_listing(host, title="Baobab Beach Cottage", max_guests=4)
+    make_listing(host, title="Galu Kinondo Villa", max_guests=8, nightly_price_kes=30_000)
+    check_in, check_out = _stay(days_ahead=15, nights=3)
+    page.goto(f"{live_server.url}/listings/?where=Diani&check_in={check_in}&check_out={check_out}&guests=2")
+
+    edit = page.locator("#search-edit > summary")
+    expect(edit).to_have_text(re.compile(re.escape(_summary_line(check_in, check_out, 2)) + r"\s*Edit search"))
+    expect(edit).to_have_accessible_name(re.compile(re.escape(_summary_line(check_in, check_out, 2)) + " Edit search"))
+    expect(page.get_by_label("Guests", exact=True)).to_be_hidden()
+    first_title = page.locator("#search-results h3").first
+    expect(first_title).to_have_text("Baobab Beach Cottage")
+    assert in_viewport(first_title), "the first result's title is below the fold"
+
+    # By keyboard: the summary shows its focus ring and opens the whole form, which searches again.
+    edit.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    guests = page.get_by_label("Guests", exact=True)
+    expect(guests).to_be_visible()
+    expect(edit).to_have_accessible_name(re.compile(r"guests Hide search$"))  # says what it does now
+    guests.fill("6")
+    page.locator("#search-form").get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"guests=6"))
+    expect(edit).to_have_text(re.compile(re.escape(_summary_line(check_in, check_out, 6))))
+    expect(page.locator("#search-results h3")).to_have_text(["Galu Kinondo Villa"])
+    expect(guests).to_be_hidden()  # folded again: the new first result is on screen
+    expect(edit).to_be_focused()
+    assert in_viewport(page.locator("#search-results h3").first)
+
+
+def test_without_javascript_the_folded_search_opens_and_sends_as_a_plain_form(live_server, browser, make_user):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    make_listing(make_user(email="host@example.com"), title="Baobab Beach Cottage", max_guests=4)
+    check_in, check_out = _stay(days_ahead=15, nights=3)
+    page.goto(f"{live_server.url}/listings/?where=Diani&check_in={check_in}&check_out={check_out}&guests=2")
+    page.locator("#search-edit > summary").click()
+    page.get_by_label("Guests", exact=True).fill("3")
+    page.locator("#search-form").get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"guests=3"))
+    expect(page.locator("#search-edit > summary")).to_contain_text(_summary_line(check_in, check_out, 3))
+    expect(page.get_by_label("Guests", exact=True)).to_be_hidden()
+    assert in_viewport(page.locator("#search-results h3").first)
+    context.close()
+
+
+def test_a_wide_screen_shows_the_search_form_and_not_the_summary_line(live_server, page, make_user):
+    page.set_viewport_size(DESKTOP)
+    make_listing(make_user(email="host@example.com"), title="Baobab Beach Cottage")
+    page.goto(f"{live_server.url}/listings/?where=Diani&guests=2")
+    expect(page.locator("#search-edit > summary")).to_be_hidden()
+    expect(page.get_by_label("Guests", exact=True)).to_be_visible()
+    expect(page.get_by_label("Guests", exact=True)).to_have_value("2")
+    page.get_by_label("Guests", exact=True).fill("3")
+    page.locator("#search-form").get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"guests=3"))
+    expect(page.get_by_label("Guests", exact=True)).to_be_visible()  # nothing folds on a wide screen
+
+
 def test_phone_journey_guest_from_search_to_confirmed_and_host_calendar_and_photo(
     live_server, page, browser, make_user, settings, tmp_path
 ):
@@ -127,6 +199,8 @@ def _guest_journey(live_server, page, make_user):
     page.goto(f"{live_server.url}/listings/?where=Diani&check_in={check_in}&check_out={check_out}&guests=2")
     result = page.locator("#search-results").get_by_role("link", name=re.compile("Baobab Beach Cottage")).first
     _step(page, "1-search", result)
+    # The search is one line on a phone: the first result's title is on screen without scrolling.
+    assert in_viewport(result.get_by_role("heading", name="Baobab Beach Cottage"))
     result.click()
 
     reserve = page.locator("#stay-bar [data-bar-action]")
