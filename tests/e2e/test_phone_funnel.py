@@ -162,6 +162,51 @@ def test_a_wide_screen_shows_the_search_form_and_not_the_summary_line(live_serve
     expect(page.get_by_label("Guests", exact=True)).to_be_visible()  # nothing folds on a wide screen
 
 
+def _box(locator) -> dict:
+    return locator.evaluate(
+        """element => { const box = element.getBoundingClientRect();
+            return {top: box.top, bottom: box.bottom, height: box.height, inner: window.innerHeight,
+                    scrolls: element.scrollHeight > element.clientHeight,
+                    overflow: getComputedStyle(element).overflowY}; }"""
+    )
+
+
+def test_the_host_calendar_sheet_on_a_phone_is_compact_and_keeps_the_chosen_nights_in_sight(
+    live_server, page, make_user
+):
+    page.set_viewport_size(PHONE)
+    host = make_user(email="host@example.com")
+    listing = make_listing(host)
+    signed_in(page.context, live_server, host)
+    page.goto(f"{live_server.url}/host/listings/{listing.slug}/calendar/")
+    calendar = page.locator("#host-calendar")
+    nights = calendar.locator("[data-night]:not([disabled])")
+    # The month's last two nights: the bottom row of the grid, where a tall sheet would cover them.
+    nights.nth(nights.count() - 2).click()
+    nights.last.click()
+    expect(calendar).to_have_attribute("data-selection", "yes")
+    expect(calendar.locator("[data-selection-summary]")).to_contain_text("2 nights chosen")
+
+    sheet = _box(calendar.locator("[data-calendar-actions]"))
+    assert sheet["height"] <= 0.4 * sheet["inner"] + 1, f"the sheet takes {sheet['height']} of {sheet['inner']} px"
+    assert sheet["overflow"] == "auto" and sheet["scrolls"]  # the rest of the actions scroll inside the sheet
+    for night in (nights.nth(nights.count() - 2), nights.last):
+        box = _box(night)
+        assert 0 <= box["top"] and box["bottom"] <= sheet["top"], f"a chosen night is under the sheet: {box}, {sheet}"
+    assert tappable_on_screen(calendar.get_by_role("button", name="Block", exact=True))
+    clear = calendar.get_by_role("button", name="Clear")
+    assert in_viewport(clear)
+
+    # Scrolled to its end inside, the sheet keeps its heading and "Clear" in sight; "Clear" dismisses it.
+    calendar.locator("[data-calendar-actions]").evaluate("sheet => { sheet.scrollTop = sheet.scrollHeight; }")
+    expect(calendar.get_by_role("button", name="Use default minimum")).to_be_visible()
+    assert in_viewport(clear) and in_viewport(calendar.locator("[data-selection-summary]"))
+    clear.click()
+    expect(calendar).to_have_attribute("data-selection", "no")
+    expect(nights.last).to_have_attribute("aria-pressed", "false")
+    assert calendar.locator("[data-calendar-actions]").evaluate("e => getComputedStyle(e).position") == "static"
+
+
 def test_phone_journey_guest_from_search_to_confirmed_and_host_calendar_and_photo(
     live_server, page, browser, make_user, settings, tmp_path
 ):
