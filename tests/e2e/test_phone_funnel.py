@@ -207,6 +207,44 @@ def test_the_host_calendar_sheet_on_a_phone_is_compact_and_keeps_the_chosen_nigh
     assert calendar.locator("[data-calendar-actions]").evaluate("e => getComputedStyle(e).position") == "static"
 
 
+_PRICE_TEXT = """price => {
+    const range = document.createRange();
+    range.selectNodeContents(price);
+    const lines = new Set([...range.getClientRects()].map(box => Math.round(box.top))).size;
+    const text = range.getBoundingClientRect();
+    const day = price.closest("[data-night-cell], td").getBoundingClientRect();
+    return {text: price.textContent.trim(), size: parseFloat(getComputedStyle(price).fontSize), lines,
+            inside: text.left >= day.left - 0.5 && text.right <= day.right + 0.5,
+            sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+}"""
+
+
+def test_calendar_prices_grow_with_the_text_size_on_one_line_without_sideways_scroll(live_server, page, make_user):
+    """The phone's text-size setting, as a larger root font size: the calendars' short prices grow with it (rem),
+    stay whole on one line inside their day, and the page never scrolls sideways (past about 18rem of width the
+    month is a list, a day a row)."""
+    page.set_viewport_size(PHONE)
+    host = make_user(email="host@example.com")
+    listing = make_listing(host, nightly_price_kes=12_500)
+    signed_in(page.context, live_server, host)
+    for where, path, price in [
+        ("host calendar", f"/host/listings/{listing.slug}/calendar/", "[data-night-price]"),
+        ("availability calendar", listing.get_absolute_url(), "#availability-calendar [data-day-price]"),
+    ]:
+        page.goto(live_server.url + path)
+        sizes = {}
+        for text_size in ("100%", "125%", "150%", "200%"):
+            page.evaluate(f"document.documentElement.style.fontSize = '{text_size}'")
+            shown = page.locator(price).last.evaluate(_PRICE_TEXT)
+            assert shown["text"] == "12.5k", (where, shown)
+            assert shown["lines"] == 1, f"{where} at {text_size}: the price breaks over {shown['lines']} lines"
+            assert shown["inside"], f"{where} at {text_size}: the price spills out of its day"
+            assert shown["sideways"] <= 0, f"{where} at {text_size}: the page scrolls sideways by {shown['sideways']}px"
+            sizes[text_size] = shown["size"]
+        assert sizes["100%"] < sizes["150%"] < sizes["200%"], (where, sizes)
+        assert sizes["200%"] >= 2 * sizes["100%"], (where, sizes)
+
+
 def test_phone_journey_guest_from_search_to_confirmed_and_host_calendar_and_photo(
     live_server, page, browser, make_user, settings, tmp_path
 ):
