@@ -219,6 +219,10 @@ _PRICE_TEXT = """price => {
 }"""
 
 
+_ONE_LINE = """element => { const range = document.createRange(); range.selectNodeContents(element);
+    return new Set([...range.getClientRects()].map(box => Math.round(box.top))).size === 1; }"""
+
+
 def test_calendar_prices_grow_with_the_text_size_on_one_line_without_sideways_scroll(live_server, page, make_user):
     """The phone's text-size setting, as a larger root font size: the calendars' short prices grow with it (rem),
     stay whole on one line inside their day, and the page never scrolls sideways (past about 18rem of width the
@@ -243,6 +247,11 @@ def test_calendar_prices_grow_with_the_text_size_on_one_line_without_sideways_sc
             sizes[text_size] = shown["size"]
         assert sizes["100%"] < sizes["150%"] < sizes["200%"], (where, sizes)
         assert sizes["200%"] >= 2 * sizes["100%"], (where, sizes)
+    # The property page's bottom bar at the largest size: its price whole on one line, its action still on screen.
+    bar = page.locator("#stay-bar")
+    assert bar.locator("[data-bar-price]").evaluate(_ONE_LINE), "the bar's price breaks inside"
+    expect(bar).to_contain_text("KES 12,500 a night")
+    assert in_viewport(bar.locator("[data-bar-action]"))
 
 
 def test_phone_journey_guest_from_search_to_confirmed_and_host_calendar_and_photo(
