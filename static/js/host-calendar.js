@@ -49,7 +49,13 @@
     else if (first.top < 0) window.scrollBy(0, first.top - 8);
   }
 
-  // Arrow keys move between days (a week up or down); Home and End go to the first and last day of the month.
+  // Arrow keys move between days (a week up or down; a day when large text makes the month a list); Home and End go
+  // to the first and last day of the month.
+  function isList(root) {
+    const grid = root.querySelector("[data-nights-grid]");
+    return Boolean(grid) && getComputedStyle(grid).gridTemplateColumns.trim().split(/\s+/).length === 1;
+  }
+
   function isoDay(date) {
     return date.toISOString().slice(0, 10);
   }
@@ -58,7 +64,8 @@
     const day = event.target.closest && event.target.closest("[data-host-calendar] [data-night]");
     if (!day || event.altKey || event.ctrlKey || event.metaKey) return;
     const root = day.closest("[data-host-calendar]");
-    const steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
+    const week = isList(root) ? 1 : 7;
+    const steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -week, ArrowDown: week };
     let target = null;
     if (event.key in steps) {
       const date = new Date(day.dataset.night + "T00:00:00Z");

@@ -162,6 +162,11 @@ def test_a_wide_screen_shows_the_search_form_and_not_the_summary_line(live_serve
     expect(page.get_by_label("Guests", exact=True)).to_be_visible()  # nothing folds on a wide screen
 
 
+def _next_month() -> datetime.date:
+    """Next month, where every night can be chosen whatever today's date."""
+    return (timezone.localdate().replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
 def _box(locator) -> dict:
     return locator.evaluate(
         """element => { const box = element.getBoundingClientRect();
@@ -178,7 +183,7 @@ def test_the_host_calendar_sheet_on_a_phone_is_compact_and_keeps_the_chosen_nigh
     host = make_user(email="host@example.com")
     listing = make_listing(host)
     signed_in(page.context, live_server, host)
-    page.goto(f"{live_server.url}/host/listings/{listing.slug}/calendar/")
+    page.goto(f"{live_server.url}/host/listings/{listing.slug}/calendar/?month={_next_month():%Y-%m}")
     calendar = page.locator("#host-calendar")
     nights = calendar.locator("[data-night]:not([disabled])")
     # The month's last two nights: the bottom row of the grid, where a tall sheet would cover them.
@@ -231,9 +236,14 @@ def test_calendar_prices_grow_with_the_text_size_on_one_line_without_sideways_sc
     host = make_user(email="host@example.com")
     listing = make_listing(host, nightly_price_kes=12_500)
     signed_in(page.context, live_server, host)
+    month = f"{_next_month():%Y-%m}"
     for where, path, price in [
-        ("host calendar", f"/host/listings/{listing.slug}/calendar/", "[data-night-price]"),
-        ("availability calendar", listing.get_absolute_url(), "#availability-calendar [data-day-price]"),
+        ("host calendar", f"/host/listings/{listing.slug}/calendar/?month={month}", "[data-night-price]"),
+        (
+            "availability calendar",
+            f"{listing.get_absolute_url()}?month={month}",
+            "#availability-calendar [data-day-price]",
+        ),
     ]:
         page.goto(live_server.url + path)
         sizes = {}
@@ -247,6 +257,20 @@ def test_calendar_prices_grow_with_the_text_size_on_one_line_without_sideways_sc
             sizes[text_size] = shown["size"]
         assert sizes["100%"] < sizes["150%"] < sizes["200%"], (where, sizes)
         assert sizes["200%"] >= 2 * sizes["100%"], (where, sizes)
+    # In the host's list of days, the arrow down goes to the next day, the row below.
+    page.goto(f"{live_server.url}/host/listings/{listing.slug}/calendar/?month={_next_month():%Y-%m}")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    nights = page.locator("#host-calendar [data-night]:not([disabled])")
+    nights.nth(2).focus()
+    page.keyboard.press("ArrowDown")
+    expect(nights.nth(3)).to_be_focused()
+    page.evaluate("document.documentElement.style.fontSize = ''")
+    nights.nth(2).focus()
+    page.keyboard.press("ArrowDown")
+    expect(nights.nth(9)).to_be_focused()  # a week on, in the grid
+
+    page.goto(live_server.url + listing.get_absolute_url())
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
     # The property page's bottom bar at the largest size: its price whole on one line, its action still on screen.
     bar = page.locator("#stay-bar")
     assert bar.locator("[data-bar-price]").evaluate(_ONE_LINE), "the bar's price breaks inside"
