@@ -139,6 +139,8 @@ def test_no_serious_or_critical_violations_on_any_page(live_server, browser, vie
     calendar.locator(f'[data-day="{stay.check_out}"]').click()
     expect(page.locator("[data-quote-total]").first).to_be_visible()
     _check(found, page, "property page, dates picked and quote shown")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")  # the phone's largest text size
+    _check(found, page, "property page, dates picked, text at 200%")
     page.context.close()
 
     # The demo guest: a held trip, a paying one and a confirmed one.
@@ -176,6 +178,8 @@ def test_no_serious_or_critical_violations_on_any_page(live_server, browser, vie
     page.locator("#host-calendar [data-night]:not([disabled])").first.click()
     expect(page.locator("#host-calendar")).to_have_attribute("data-selection", "yes")
     _check(found, page, "listing calendar, nights chosen")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    _check(found, page, "listing calendar, nights chosen, text at 200%")
     page.context.close()
 
     # A support agent.
