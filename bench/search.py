@@ -112,6 +112,9 @@ def fill(*, listings: int, nights_per_listing: int, bookings_per_listing: int) -
                     "house_rules": "''",
                     "cancellation_policy": "(ARRAY['flexible','moderate','strict'])[1 + g % 3]",
                     "is_published": "g % 20 <> 0",
+                    # Some rated (three reviews or more, averages 3 to 5), some "New".
+                    "review_count": "g % 7",
+                    "rating_sum": "(g % 7) * (3 + g % 3)",
                     "street_address": "''",
                     "directions": "''",
                     "check_in_instructions": "''",
