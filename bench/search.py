@@ -167,10 +167,8 @@ def fill(*, listings: int, nights_per_listing: int, bookings_per_listing: int) -
 
 def _fill_booked_nights() -> int:
     """The nights the bulk-loaded bookings keep, as the booking services would have written them."""
-    try:
-        from reservations.services import booked_nights_fill
-    except ImportError:
-        return 0
+    from reservations.services import booked_nights_fill
+
     return booked_nights_fill()
 
 
