@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.page_cache import cache_anonymous_page
 from listings import selectors
 from listings.guest_forms import SearchForm, StayForm
 from listings.models import Listing
@@ -24,7 +25,13 @@ def _stay_query(stay: selectors.Stay | None, guests: int | None) -> str:
     return urlencode(params)
 
 
+def _undated(request: HtmxHttpRequest) -> bool:
+    """A search without dates: it shows no availability, so an anonymous visitor's may come from the page cache."""
+    return not any(request.GET.getlist("check_in")) and not any(request.GET.getlist("check_out"))
+
+
 @require_GET
+@cache_anonymous_page()
 def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
@@ -35,6 +42,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@cache_anonymous_page(when=_undated)
 def listing_search(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     results, stay_query, status = None, "", 200
