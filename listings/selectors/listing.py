@@ -20,6 +20,14 @@ def listing_amenities(*, listing: Listing) -> list[Amenity]:
     return list(listing.amenities.order_by("position", "id"))
 
 
+def listing_amenity_names(*, listing: Listing) -> list[str]:
+    """The names of the listing's amenities in the catalogue's order, as the property page lists them: read as codes
+    and named from the choices (an Amenity's own name builds its field's choices anew each time)."""
+    names = dict(Amenity.Code.choices)
+    codes = listing.amenities.order_by("position", "id").values_list("code", flat=True)
+    return [str(names.get(code, code)) for code in codes]
+
+
 def listing_get_for_host(*, host: User, slug: str) -> Listing:
     """The host's own listing by slug; 404 for anyone else's, so that its existence is not confirmed."""
     return get_object_or_404(Listing.objects.filter(host=host), slug=slug)

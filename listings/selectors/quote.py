@@ -254,6 +254,23 @@ def stay_quote(*, listing: Listing, stay: Stay, guests: int, now: datetime.datet
     return stay_quotes(listings=[listing], stay=stay, guests=guests, now=now)[listing.pk]
 
 
+def stay_quote_from_nights(
+    *,
+    listing: Listing,
+    stay: Stay,
+    guests: int,
+    now: datetime.datetime,
+    days: dict[datetime.date, NightSettings],
+    taken: dict[datetime.date, str],
+) -> Quote:
+    """stay_quote with the listing's calendar rows and taken nights already read over a range that holds the stay
+    (a page that shows a month around it reads both in one query). No query."""
+    refusal = _stay_refusal(listing=listing, stay=stay, guests=guests, now=now)
+    if refusal:
+        return Quote(stay=stay, guests=guests, reason=refusal.reason, code=refusal.code)
+    return _priced_quote(listing=listing, stay=stay, guests=guests, days=days, taken=taken)
+
+
 def stay_quotes(*, listings: list[Listing], stay: Stay, guests: int, now: datetime.datetime) -> dict[int, Quote]:
     """stay_quote for several listings at once (a page of search results): one calendar query for all of them."""
     quotes: dict[int, Quote] = {}
