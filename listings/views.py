@@ -109,12 +109,12 @@ def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     month_view, stay_quote = selectors.availability_month_and_quote(
         listing=listing, month=month, now=now, stay=stay, guests=guests, quote=not fragment
     )
-    context = {"listing": listing, **_calendar_context(request, month_view)}
+    context = {"listing": listing, "listing_url": listing.get_absolute_url(), **_calendar_context(request, month_view)}
     if fragment:
         return render(request, "listings/listing_detail.html#availability-calendar", context)
     context.update(
         _stay_context(listing, form, stay, guests, stay_quote),
-        photos=selectors.listing_photos(listing=listing),
+        photos=selectors.listing_gallery(listing=listing),
         amenities=selectors.listing_amenity_names(listing=listing),
         policy_terms=policy_terms(listing.cancellation_policy),
     )

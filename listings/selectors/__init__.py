@@ -30,6 +30,7 @@ from listings.selectors.host import HOST_DASHBOARD_BOOKINGS, HostListingRow, hos
 from listings.selectors.listing import (
     listing_amenities,
     listing_amenity_names,
+    listing_gallery,
     listing_get_for_host,
     listing_get_for_viewer,
     listing_photo_get_for_host,
@@ -100,6 +101,7 @@ __all__ = [
     "host_upcoming_bookings",
     "listing_amenities",
     "listing_amenity_names",
+    "listing_gallery",
     "listing_booked_nights",
     "listing_cover_name",
     "listing_get_for_host",

@@ -1,11 +1,15 @@
 """One listing's reads: its public page, the host's own listing and photos, what publishing still needs."""
 
+from dataclasses import dataclass
+
+from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from core.models import User
 from listings.models import Amenity, Listing, ListingPhoto
+from listings.photos import ImageSet, image_set
 
 
 def listing_get_for_viewer(*, slug: str, user) -> Listing:
@@ -38,6 +42,32 @@ def listing_photo_get_for_host(*, host: User, slug: str, photo_id: int) -> Listi
     return get_object_or_404(
         ListingPhoto.objects.select_related("listing").filter(listing__host=host, listing__slug=slug), pk=photo_id
     )
+
+
+@dataclass(frozen=True)
+class GalleryPhoto:
+    """One photo of the property page's gallery: its full-size URL, caption and the sizes an <img> offers."""
+
+    url: str
+    caption: str
+    sizes: ImageSet
+
+
+def listing_gallery(*, listing: Listing) -> list[GalleryPhoto]:
+    """The listing's photos in the host's order as the property page shows them, read as values (the page only
+    prints them: no model instances, no file objects)."""
+    rows = ListingPhoto.objects.filter(listing=listing).order_by("order", "id")
+    url = default_storage.url
+    return [
+        GalleryPhoto(
+            url=url(image),
+            caption=caption,
+            sizes=image_set(url=url, image=image, medium=medium, thumbnail=thumbnail, width=width, height=height),
+        )
+        for image, medium, thumbnail, width, height, caption in rows.values_list(
+            "image", "medium", "thumbnail", "width", "height", "caption"
+        )
+    ]
 
 
 def listing_photos(*, listing: Listing) -> list[ListingPhoto]:
