@@ -4,32 +4,62 @@ from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from core.models import User
+from core.prepared import PreparedQuery
 from listings.models import Amenity, Listing, ListingPhoto
 from listings.photos import ImageSet, image_set
 
 
+def _published_query(*, slug: str):
+    return Listing.objects.select_related("host").filter(is_published=True, slug=slug)
+
+
+def _published_or_hosted_query(*, slug: str, user_id: int):
+    return Listing.objects.select_related("host").filter(Q(is_published=True) | Q(host_id=user_id), slug=slug)
+
+
+# Compiled once per thread (core/prepared.py): the listing with its host was the property page's costliest query to
+# build, 0.75 ms of CPU, for 0.03 ms to send (bench/demo_pages.py, "property page").
+_PUBLISHED = PreparedQuery(_published_query)
+_PUBLISHED_OR_HOSTED = PreparedQuery(_published_or_hosted_query)
+
+
 def listing_get_for_viewer(*, slug: str, user) -> Listing:
     """A listing's public page: published listings for everyone, an unpublished one for its host only (else 404)."""
-    visible = Q(is_published=True)
     if user is not None and user.is_authenticated:
-        visible |= Q(host=user)
-    return get_object_or_404(Listing.objects.select_related("host").filter(visible), slug=slug)
+        found = _PUBLISHED_OR_HOSTED.rows(slug=slug, user_id=user.pk)
+    else:
+        found = _PUBLISHED.rows(slug=slug)
+    if not found:
+        raise Http404("No listing matches the given query.")
+    return found[0]
 
 
 def listing_amenities(*, listing: Listing) -> list[Amenity]:
     return list(listing.amenities.order_by("position", "id"))
 
 
+def _amenity_codes_query(*, listing_id: int):
+    return (
+        Listing.amenities.through.objects.filter(listing_id=listing_id)
+        .order_by("amenity__position", "amenity__id")
+        .values_list("amenity__code", flat=True)
+    )
+
+
+# Compiled once per thread (core/prepared.py), as the gallery's: see _GALLERY_ROWS.
+_AMENITY_CODES = PreparedQuery(_amenity_codes_query)
+
+
 def listing_amenity_names(*, listing: Listing) -> list[str]:
     """The names of the listing's amenities in the catalogue's order, as the property page lists them: read as codes
     and named from the choices (an Amenity's own name builds its field's choices anew each time)."""
     names = dict(Amenity.Code.choices)
-    codes = listing.amenities.order_by("position", "id").values_list("code", flat=True)
-    return [str(names.get(code, code)) for code in codes]
+    return [str(names.get(code, code)) for code in _AMENITY_CODES.rows(listing_id=listing.pk)]
 
 
 def listing_get_for_host(*, host: User, slug: str) -> Listing:
@@ -53,10 +83,22 @@ class GalleryPhoto:
     sizes: ImageSet
 
 
+def _gallery_rows_query(*, listing_id: int):
+    return (
+        ListingPhoto.objects.filter(listing_id=listing_id)
+        .order_by("order", "id")
+        .values_list("image", "medium", "thumbnail", "width", "height", "caption")
+    )
+
+
+# Compiled once per thread (core/prepared.py): building the property page's small queries cost more CPU than
+# PostgreSQL spent on them (bench/demo_pages.py, "property page").
+_GALLERY_ROWS = PreparedQuery(_gallery_rows_query)
+
+
 def listing_gallery(*, listing: Listing) -> list[GalleryPhoto]:
     """The listing's photos in the host's order as the property page shows them, read as values (the page only
     prints them: no model instances, no file objects)."""
-    rows = ListingPhoto.objects.filter(listing=listing).order_by("order", "id")
     url = default_storage.url
     return [
         GalleryPhoto(
@@ -64,9 +106,7 @@ def listing_gallery(*, listing: Listing) -> list[GalleryPhoto]:
             caption=caption,
             sizes=image_set(url=url, image=image, medium=medium, thumbnail=thumbnail, width=width, height=height),
         )
-        for image, medium, thumbnail, width, height, caption in rows.values_list(
-            "image", "medium", "thumbnail", "width", "height", "caption"
-        )
+        for image, medium, thumbnail, width, height, caption in _GALLERY_ROWS.rows(listing_id=listing.pk)
     ]
 
 
