@@ -134,3 +134,14 @@ def test_a_page_from_the_cache_carries_the_visitors_own_csrf_token(host):
     assert second.post(sign_in, data, headers={"X-CSRFToken": second_token}).status_code != 403
     assert second.post(sign_in, data, headers={"X-CSRFToken": first_token}).status_code == 403
     assert first.post(sign_in, data, headers={"X-CSRFToken": first_token}).status_code != 403
+
+
+def test_a_visitor_with_a_message_waiting_gets_it_and_nobody_else_does(host, make_user):
+    with_photo(make_listing(host, title="Tiwi Beach House"))
+    assert 'id="messages"' not in Client().get("/").content.decode()  # the page is in the cache
+    leaving = Client()
+    leaving.force_login(make_user(email="amina@example.com", full_name="Amina Njeri"))
+    leaving.post(reverse("account_logout"))
+    assert 'id="messages"' in leaving.get("/").content.decode()  # "You have signed out."
+    assert 'id="messages"' not in leaving.get("/").content.decode()  # shown once
+    assert 'id="messages"' not in Client().get("/").content.decode()
