@@ -163,6 +163,11 @@ class AvailabilityMonth:
     previous_month: datetime.date | None
     next_month: datetime.date | None
 
+    @property
+    def month_title(self) -> str:
+        """'December 2026', as Django's 'F Y'."""
+        return f"{MONTHS[self.month.month]} {self.month.year}"
+
     @cached_property
     def day_labels(self) -> dict[datetime.date, str]:
         """Each day of the month as a cell's name starts: '2 December, Wednesday' (Django's 'j F, l'), the names
