@@ -112,10 +112,11 @@ def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context = {"listing": listing, "listing_url": listing.get_absolute_url(), **_calendar_context(request, month_view)}
     if fragment:
         return render(request, "listings/listing_detail.html#availability-calendar", context)
+    photos, amenities = selectors.listing_gallery_and_amenities(listing=listing)
     context.update(
         _stay_context(listing, form, stay, guests, stay_quote),
-        photos=selectors.listing_gallery(listing=listing),
-        amenities=selectors.listing_amenity_names(listing=listing),
+        photos=photos,
+        amenities=amenities,
         policy_terms=policy_terms(listing.cancellation_policy),
     )
     status = 422 if form.errors else 200

@@ -29,8 +29,7 @@ from listings.selectors.covers import cover_url, listing_cover_name
 from listings.selectors.host import HOST_DASHBOARD_BOOKINGS, HostListingRow, host_upcoming_bookings, listings_for_host
 from listings.selectors.listing import (
     listing_amenities,
-    listing_amenity_names,
-    listing_gallery,
+    listing_gallery_and_amenities,
     listing_get_for_host,
     listing_get_for_viewer,
     listing_photo_get_for_host,
@@ -100,8 +99,7 @@ __all__ = [
     "host_month_bounds",
     "host_upcoming_bookings",
     "listing_amenities",
-    "listing_amenity_names",
-    "listing_gallery",
+    "listing_gallery_and_amenities",
     "listing_booked_nights",
     "listing_cover_name",
     "listing_get_for_host",

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
-from django.db.models import Q
+from django.db.models import F, IntegerField, Q, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -43,25 +43,6 @@ def listing_amenities(*, listing: Listing) -> list[Amenity]:
     return list(listing.amenities.order_by("position", "id"))
 
 
-def _amenity_codes_query(*, listing_id: int):
-    return (
-        Listing.amenities.through.objects.filter(listing_id=listing_id)
-        .order_by("amenity__position", "amenity__id")
-        .values_list("amenity__code", flat=True)
-    )
-
-
-# Compiled once per thread (core/prepared.py), as the gallery's: see _GALLERY_ROWS.
-_AMENITY_CODES = PreparedQuery(_amenity_codes_query)
-
-
-def listing_amenity_names(*, listing: Listing) -> list[str]:
-    """The names of the listing's amenities in the catalogue's order, as the property page lists them: read as codes
-    and named from the choices (an Amenity's own name builds its field's choices anew each time)."""
-    names = dict(Amenity.Code.choices)
-    return [str(names.get(code, code)) for code in _AMENITY_CODES.rows(listing_id=listing.pk)]
-
-
 def listing_get_for_host(*, host: User, slug: str) -> Listing:
     """The host's own listing by slug; 404 for anyone else's, so that its existence is not confirmed."""
     return get_object_or_404(Listing.objects.filter(host=host), slug=slug)
@@ -83,31 +64,56 @@ class GalleryPhoto:
     sizes: ImageSet
 
 
-def _gallery_rows_query(*, listing_id: int):
-    return (
+def _gallery_and_amenities_query(*, listing_id: int):
+    """The listing's photos (kind 0) and amenity codes (kind 1, the code in the image column), each in its order."""
+    photos = (
         ListingPhoto.objects.filter(listing_id=listing_id)
-        .order_by("order", "id")
-        .values_list("image", "medium", "thumbnail", "width", "height", "caption")
+        .order_by()
+        .annotate(u_kind=Value(0), u_position=F("order"), u_id=F("id"))
+        .values_list("u_kind", "u_position", "u_id", "image", "medium", "thumbnail", "width", "height", "caption")
     )
-
-
-# Compiled once per thread (core/prepared.py): building the property page's small queries cost more CPU than
-# PostgreSQL spent on them (bench/demo_pages.py, "property page").
-_GALLERY_ROWS = PreparedQuery(_gallery_rows_query)
-
-
-def listing_gallery(*, listing: Listing) -> list[GalleryPhoto]:
-    """The listing's photos in the host's order as the property page shows them, read as values (the page only
-    prints them: no model instances, no file objects)."""
-    url = default_storage.url
-    return [
-        GalleryPhoto(
-            url=url(image),
-            caption=caption,
-            sizes=image_set(url=url, image=image, medium=medium, thumbnail=thumbnail, width=width, height=height),
+    amenities = (
+        Listing.amenities.through.objects.filter(listing_id=listing_id)
+        .order_by()
+        .annotate(
+            u_kind=Value(1),
+            u_position=F("amenity__position"),
+            u_id=F("amenity__id"),
+            u_image=F("amenity__code"),
+            u_medium=Value(""),
+            u_thumbnail=Value(""),
+            u_width=Value(None, output_field=IntegerField()),
+            u_height=Value(None, output_field=IntegerField()),
+            u_caption=Value(""),
         )
-        for image, medium, thumbnail, width, height, caption in _GALLERY_ROWS.rows(listing_id=listing.pk)
-    ]
+        .values_list(
+            "u_kind", "u_position", "u_id", "u_image", "u_medium", "u_thumbnail", "u_width", "u_height", "u_caption"
+        )
+    )
+    return photos.union(amenities, all=True).order_by("u_kind", "u_position", "u_id")
+
+
+# Compiled once per thread (core/prepared.py), one query for both: building the property page's small queries cost
+# more CPU than PostgreSQL spent running them, and each query is a round trip (bench/demo_pages.py, "property page").
+_GALLERY_AND_AMENITIES = PreparedQuery(_gallery_and_amenities_query)
+
+
+def listing_gallery_and_amenities(*, listing: Listing) -> tuple[list[GalleryPhoto], list[str]]:
+    """The property page's photos in the host's order and its amenities' names in the catalogue's order, read as
+    values in one query (the page only prints them: no model instances, no file objects; an Amenity's own name
+    would build its field's choices anew each time)."""
+    url = default_storage.url
+    names = dict(Amenity.Code.choices)
+    photos, amenities = [], []
+    for kind, _position, _id, image, medium, thumbnail, width, height, caption in _GALLERY_AND_AMENITIES.rows(
+        listing_id=listing.pk
+    ):
+        if kind:
+            amenities.append(str(names.get(image, image)))
+            continue
+        sizes = image_set(url=url, image=image, medium=medium, thumbnail=thumbnail, width=width, height=height)
+        photos.append(GalleryPhoto(url=url(image), caption=caption, sizes=sizes))
+    return photos, amenities
 
 
 def listing_photos(*, listing: Listing) -> list[ListingPhoto]:

@@ -298,8 +298,8 @@ EXPECTED_QUERIES = {
     "search": 2,  # the matching ids, the page with its cover photos
     "search with dates": 3,  # ... and the page's calendar rows and bookings
     "search fragment": 3,
-    "property page": 4,  # listing, photos, amenities, month
-    "property page with a stay": 4,  # the month's calendar query also reads the stay's nights
+    "property page": 3,  # listing, photos with amenities, month
+    "property page with a stay": 3,  # the month's calendar query also reads the stay's nights
     "calendar fragment": 2,  # listing, month
     "quote fragment": 2,  # listing, the stay's calendar rows
 }
