@@ -2,8 +2,8 @@
 
 Issue 21 allows it only for anonymous pages that show no money owed and no availability at the moment of booking,
 for at most a minute, and nothing per user. Figure that justifies it (bench/demo_pages.py, demo data, gunicorn):
-the home page costs ~6.6 ms of server CPU computed ("home, cold": 0.07 of /healthz's requests/s) and a fraction of
-that from this cache ("home, warm"); the bench prints both.
+computed ("home, cold"), the home page costs ~7 ms of server CPU a request, 0.07-0.09 of /healthz's; from this
+cache ("home, warm") 0.8 ms, 0.64-0.79 of /healthz's (the undated search: ~9 ms and 1.0 ms). The bench prints both.
 
 What differs between two anonymous visitors of the same URL is kept out of the stored page: the CSRF token (each
 visitor's own, matching their cookie) and the CSP nonce (a fresh one in every response's header). The page is
