@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.page_cache import cache_anonymous_page
 from listings import selectors
 from listings.guest_forms import SearchForm, StayForm
 from listings.models import Listing
@@ -24,7 +25,13 @@ def _stay_query(stay: selectors.Stay | None, guests: int | None) -> str:
     return urlencode(params)
 
 
+def _undated(request: HtmxHttpRequest) -> bool:
+    """A search without dates: it shows no availability, so an anonymous visitor's may come from the page cache."""
+    return not any(request.GET.getlist("check_in")) and not any(request.GET.getlist("check_out"))
+
+
 @require_GET
+@cache_anonymous_page()
 def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
@@ -35,6 +42,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@cache_anonymous_page(when=_undated)
 def listing_search(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     results, stay_query, status = None, "", 200
@@ -52,14 +60,17 @@ def listing_search(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template_name, context, status=status)
 
 
-def _stay_context(request: HtmxHttpRequest, listing: Listing, now: datetime.datetime, *, quote: bool = True) -> dict:
-    """The stay form, the stay and (unless told not to) its quote and the link to book it."""
+def _stay_form(request: HtmxHttpRequest) -> tuple[StayForm, selectors.Stay | None, int]:
     form = StayForm(request.GET)
-    stay, guests, stay_quote = None, 1, None
     if form.is_valid():
-        stay, guests = form.stay(), form.guests_or_default()
-        if stay is not None and quote:
-            stay_quote = selectors.stay_quote(listing=listing, stay=stay, guests=guests, now=now)
+        return form, form.stay(), form.guests_or_default()
+    return form, None, 1
+
+
+def _stay_context(
+    listing: Listing, form: StayForm, stay: selectors.Stay | None, guests: int, stay_quote: selectors.Quote | None
+) -> dict:
+    """The stay form, the stay, its quote and the link to book it."""
     reserve_url = ""
     if stay_quote is not None and stay_quote.bookable:
         booking_page = reverse("reservations:booking-new", kwargs={"slug": listing.slug})
@@ -73,9 +84,7 @@ def _stay_context(request: HtmxHttpRequest, listing: Listing, now: datetime.date
     }
 
 
-def _calendar_context(request: HtmxHttpRequest, listing: Listing, now: datetime.datetime, stay) -> dict:
-    month = selectors.month_from_query(request.GET.get("month")) or (stay.check_in if stay else timezone.localdate(now))
-    month_view = selectors.availability_month(listing=listing, month=month, now=now, stay=stay)
+def _calendar_context(request: HtmxHttpRequest, month_view: selectors.AvailabilityMonth) -> dict:
     keep = {key: request.GET[key] for key in ("check_in", "check_out", "guests") if request.GET.get(key)}
 
     def month_query(target: datetime.date | None) -> str:
@@ -94,17 +103,23 @@ def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     listing = selectors.listing_get_for_viewer(slug=slug, user=request.user)
     now = timezone.now()
     fragment = is_fragment_request(request)
-    stay_context = _stay_context(request, listing, now, quote=not fragment)
-    context = {"listing": listing, **_calendar_context(request, listing, now, stay_context["stay"])}
+    form, stay, guests = _stay_form(request)
+    month = selectors.month_from_query(request.GET.get("month")) or (stay.check_in if stay else timezone.localdate(now))
+    # The month and the stay's quote in one calendar query (the calendar fragment shows no quote).
+    month_view, stay_quote = selectors.availability_month_and_quote(
+        listing=listing, month=month, now=now, stay=stay, guests=guests, quote=not fragment
+    )
+    context = {"listing": listing, "listing_url": listing.get_absolute_url(), **_calendar_context(request, month_view)}
     if fragment:
         return render(request, "listings/listing_detail.html#availability-calendar", context)
+    photos, amenities = selectors.listing_gallery_and_amenities(listing=listing)
     context.update(
-        stay_context,
-        photos=selectors.listing_photos(listing=listing),
-        amenities=selectors.listing_amenities(listing=listing),
+        _stay_context(listing, form, stay, guests, stay_quote),
+        photos=photos,
+        amenities=amenities,
         policy_terms=policy_terms(listing.cancellation_policy),
     )
-    status = 422 if stay_context["stay_form"].errors else 200
+    status = 422 if form.errors else 200
     return render(request, "listings/listing_detail.html", context, status=status)
 
 
@@ -117,6 +132,14 @@ def listing_quote(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         query = request.GET.urlencode()
         return redirect(f"{listing.get_absolute_url()}{'?' + query if query else ''}")
     # The phone's bottom bar follows the same quote: it comes back out of band with it.
-    context = {"listing": listing, "stay_bar_out_of_band": True, **_stay_context(request, listing, timezone.now())}
+    form, stay, guests = _stay_form(request)
+    stay_quote = None
+    if stay is not None:
+        stay_quote = selectors.stay_quote(listing=listing, stay=stay, guests=guests, now=timezone.now())
+    context = {
+        "listing": listing,
+        "stay_bar_out_of_band": True,
+        **_stay_context(listing, form, stay, guests, stay_quote),
+    }
     status = 422 if context["stay_form"].errors else 200
     return render(request, "listings/listing_detail.html#stay-quote", context, status=status)

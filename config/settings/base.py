@@ -131,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
                 "support.context_processors.account_menu",
+                "core.context_processors.page_cache",
             ],
             "builtins": [
                 "core.templatetags.money",
@@ -183,7 +184,14 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "nexus_cache",
-    }
+    },
+    # Anonymous home and undated search pages for up to a minute (core/page_cache.py says why and which figure):
+    # in each process's memory, so that a hit costs no query; at most 300 pages (~50 kB each) a process.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "nexus-pages",
+        "OPTIONS": {"MAX_ENTRIES": 300},
+    },
 }
 
 AUTH_USER_MODEL = "core.User"

@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, env_str
+from .base import BASE_DIR, CACHES, DATABASES, env_str
 
 DEBUG = False
 SECRET_KEY = "test-only-key-with-enough-length-and-variety-0123456789-abcdefghijkl"
@@ -27,6 +27,8 @@ if DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "core.db.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: tests that start a second server process share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
+# Pages are computed for every request in tests; tests/core/test_page_cache.py turns the page cache on.
+CACHES = {**CACHES, "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 STATIC_ROOT = None  # nothing is collected in tests; static files come from the finders
 WHITENOISE_USE_FINDERS = True
 # The emulator's tests call back throwaway receivers and the vectors' example hosts.

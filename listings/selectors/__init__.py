@@ -17,6 +17,7 @@ from listings.selectors.calendars import (
     HostCalendarMonth,
     HostNight,
     availability_month,
+    availability_month_and_quote,
     guest_month_bounds,
     host_calendar_month,
     host_month_bounds,
@@ -28,6 +29,7 @@ from listings.selectors.covers import cover_url, listing_cover_name
 from listings.selectors.host import HOST_DASHBOARD_BOOKINGS, HostListingRow, host_upcoming_bookings, listings_for_host
 from listings.selectors.listing import (
     listing_amenities,
+    listing_gallery_and_amenities,
     listing_get_for_host,
     listing_get_for_viewer,
     listing_photo_get_for_host,
@@ -49,6 +51,7 @@ from listings.selectors.quote import (
     day_label,
     earliest_check_in,
     stay_quote,
+    stay_quote_from_nights,
     stay_quotes,
     stay_quotes_from_nights,
 )
@@ -84,6 +87,7 @@ __all__ = [
     "SearchResults",
     "Stay",
     "availability_month",
+    "availability_month_and_quote",
     "counties_matching",
     "cover_url",
     "day_label",
@@ -93,6 +97,7 @@ __all__ = [
     "host_month_bounds",
     "host_upcoming_bookings",
     "listing_amenities",
+    "listing_gallery_and_amenities",
     "listing_booked_nights",
     "listing_cover_name",
     "listing_get_for_host",
@@ -110,6 +115,7 @@ __all__ = [
     "nights_settings_and_bookings",
     "nights_taken_by_bookings",
     "stay_quote",
+    "stay_quote_from_nights",
     "stay_quotes",
     "stay_quotes_from_nights",
     "taken_nights_by_listing",

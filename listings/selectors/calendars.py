@@ -3,12 +3,22 @@
 import calendar
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
+from django.db.models import BooleanField, CharField, F, IntegerField, Value
 from django.utils import timezone
+from django.utils.dates import MONTHS, WEEKDAYS, WEEKDAYS_ABBR
 
+from core.prepared import PreparedQuery
 from listings.models import CalendarDay, Listing
-from listings.selectors.nights import listing_booked_nights, nights_settings_and_bookings
-from listings.selectors.quote import Stay, earliest_check_in
+from listings.selectors.nights import (
+    DAY,
+    NightSettings,
+    listing_booked_nights,
+    nights_settings_and_bookings,
+    nights_taken_by_bookings,
+)
+from listings.selectors.quote import Quote, Stay, earliest_check_in, stay_quote, stay_quote_from_nights
 
 # How far ahead a host may set the calendar: the last month the host's calendar shows.
 CALENDAR_HORIZON_DAYS = 730
@@ -153,6 +163,29 @@ class AvailabilityMonth:
     previous_month: datetime.date | None
     next_month: datetime.date | None
 
+    @property
+    def month_title(self) -> str:
+        """'December 2026', as Django's 'F Y'."""
+        return f"{MONTHS[self.month.month]} {self.month.year}"
+
+    @cached_property
+    def weekday_abbreviations(self) -> list[str]:
+        """'Mon' … 'Sun' (Django's 'D'), translated once for the month; index by date.weekday()."""
+        return [str(WEEKDAYS_ABBR[number]) for number in range(7)]
+
+    @cached_property
+    def day_labels(self) -> dict[datetime.date, str]:
+        """Each day of the month as a cell's name starts: '2 December, Wednesday' (Django's 'j F, l'), the names
+        translated once for the month rather than once a cell."""
+        month_name = str(MONTHS[self.month.month])
+        weekdays = [str(WEEKDAYS[number]) for number in range(7)]
+        return {
+            night.date: f"{night.date.day} {month_name}, {weekdays[night.date.weekday()]}"
+            for week in self.weeks
+            for night in week
+            if night.in_month
+        }
+
 
 GUEST_CALENDAR_MONTHS_AHEAD = 12
 
@@ -162,24 +195,34 @@ def guest_month_bounds(*, now: datetime.datetime) -> tuple[datetime.date, dateti
     return first, _add_months(first, GUEST_CALENDAR_MONTHS_AHEAD)
 
 
-def availability_month(
-    *, listing: Listing, month: datetime.date, now: datetime.datetime, stay: Stay | None = None
-) -> AvailabilityMonth:
-    """The guest's view of one month: each night available or not, with its price. One calendar query."""
+def _guest_month(month: datetime.date, *, now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    """The month the guest's calendar shows for `month` (kept within its bounds), and the first day after it."""
     earliest, latest = guest_month_bounds(now=now)
     month = min(max(month_start(month), earliest), latest)
-    start = month
-    end = _add_months(month, 1)
-    settings, taken = nights_settings_and_bookings(listing_ids=[listing.pk], start=start, end=end, now=now)
-    rows, booked = settings.get(listing.pk, {}), taken.get(listing.pk, {})
+    return month, _add_months(month, 1)
+
+
+def _availability_month(
+    *,
+    listing: Listing,
+    month: datetime.date,
+    now: datetime.datetime,
+    stay: Stay | None,
+    rows: dict[datetime.date, NightSettings],
+    booked: dict[datetime.date, str],
+) -> AvailabilityMonth:
+    earliest, latest = guest_month_bounds(now=now)
     first_bookable = earliest_check_in(listing=listing, now=now)
     open_for_bookings = listing.is_published and listing.nightly_price_kes is not None
+    nightly_price = listing.nightly_price_kes
+    marks_stay = stay is not None and stay.check_out > stay.check_in
 
-    def night(day: datetime.date) -> GuestNight:
-        row = rows.get(day)
+    def night(day: datetime.date, in_month: bool) -> GuestNight:
+        # Only the month's own nights are read as the host set them; the days around it are not shown.
+        row = rows.get(day) if in_month else None
         too_soon = day < first_bookable
         state = ""
-        if stay is not None and stay.check_out > stay.check_in:
+        if marks_stay:
             if day == stay.check_in:
                 state = "check-in"
             elif day == stay.check_out:
@@ -188,10 +231,13 @@ def availability_month(
                 state = "stay"
         return GuestNight(
             date=day,
-            in_month=day.month == month.month,
-            available=open_for_bookings and not too_soon and not (row and row.blocked) and day not in booked,
+            in_month=in_month,
+            available=open_for_bookings
+            and not too_soon
+            and not (row and row.blocked)
+            and not (in_month and day in booked),
             too_soon=too_soon,
-            price_kes=(row.price_override_kes if row and row.price_override_kes else listing.nightly_price_kes),
+            price_kes=(row.price_override_kes if row and row.price_override_kes else nightly_price),
             min_nights=row.min_nights_override if row else None,
             state=state,
         )
@@ -199,7 +245,111 @@ def availability_month(
     previous_month, next_month = _months_around(month, first=earliest, last=latest)
     return AvailabilityMonth(
         month=month,
-        weeks=[[night(day) for day in week] for week in month_weeks(month)],
+        weeks=[[night(day, day.month == month.month) for day in week] for week in month_weeks(month)],
         previous_month=previous_month,
         next_month=next_month,
     )
+
+
+def availability_month(
+    *, listing: Listing, month: datetime.date, now: datetime.datetime, stay: Stay | None = None
+) -> AvailabilityMonth:
+    """The guest's view of one month: each night available or not, with its price. One calendar query."""
+    month, end = _guest_month(month, now=now)
+    settings, taken = nights_settings_and_bookings(listing_ids=[listing.pk], start=month, end=end, now=now)
+    return _availability_month(
+        listing=listing,
+        month=month,
+        now=now,
+        stay=stay,
+        rows=settings.get(listing.pk, {}),
+        booked=taken.get(listing.pk, {}),
+    )
+
+
+def _listing_nights_query(*, listing_id: int, start: datetime.date, end: datetime.date, now: datetime.datetime):
+    """nights_settings_and_bookings's query for one listing: its calendar rows that set something and the stays of
+    the bookings that hold its nights (from the taken-nights provider), one UNION ALL."""
+    columns = ("u_start", "u_end", "u_blocked", "u_price", "u_min", "u_ref")
+    calendar_rows = (
+        CalendarDay.objects.filter(listing_id=listing_id, date__gte=start, date__lt=end)
+        .exclude(blocked=False, price_override_kes__isnull=True, min_nights_override__isnull=True)
+        .order_by()
+        .annotate(
+            u_start=F("date"),
+            u_end=F("date"),
+            u_blocked=F("blocked"),
+            u_price=F("price_override_kes"),
+            u_min=F("min_nights_override"),
+            u_ref=Value("", output_field=CharField()),
+        )
+        .values_list(*columns)
+    )
+    booking_rows = (
+        nights_taken_by_bookings(start=start, end=end, now=now)
+        .filter(listing_id=listing_id)
+        .order_by()
+        .annotate(
+            u_start=F("check_in"),
+            u_end=F("check_out"),
+            u_blocked=Value(True, output_field=BooleanField()),
+            u_price=Value(None, output_field=IntegerField()),
+            u_min=Value(None, output_field=IntegerField()),
+            u_ref=F("ref"),
+        )
+        .values_list(*columns)
+    )
+    return calendar_rows.union(booking_rows, all=True).order_by()
+
+
+# Compiled once per thread: building this query cost 1.8 ms of CPU a property page and sending it 0.03 ms
+# (bench/demo_pages.py, "property page"; core/prepared.py).
+_LISTING_NIGHTS = PreparedQuery(_listing_nights_query)
+
+
+def _listing_nights(
+    *, listing_id: int, start: datetime.date, end: datetime.date, now: datetime.datetime
+) -> tuple[dict[datetime.date, NightSettings], dict[datetime.date, str]]:
+    """What nights_settings_and_bookings answers for one listing: the host's settings and the booked nights in
+    [start, end). One query."""
+    settings: dict[datetime.date, NightSettings] = {}
+    taken: dict[datetime.date, str] = {}
+    for first, last, blocked, price, min_nights, ref in _LISTING_NIGHTS.rows(
+        listing_id=listing_id, start=start, end=end, now=now
+    ):
+        if ref:
+            night, last = max(first, start), min(last, end)
+            while night < last:
+                taken[night] = ref
+                night += DAY
+        else:
+            settings[first] = NightSettings(blocked=blocked, price_override_kes=price, min_nights_override=min_nights)
+    return settings, taken
+
+
+# The widest range the property page reads in one query for its month and its stay (a stay in or next to the month
+# shown); a stay further away is read on its own. Bounded, so that a far ?month= never reads a year of rows.
+ONE_READ_MAX_DAYS = 93
+
+
+def availability_month_and_quote(
+    *, listing: Listing, month: datetime.date, now: datetime.datetime, stay: Stay | None, guests: int, quote: bool
+) -> tuple[AvailabilityMonth, Quote | None]:
+    """The property page's calendar month, with the stay marked, and (if `quote`) the stay's quote: as
+    availability_month and stay_quote answer, in one calendar query when the stay lies in or near the month."""
+    month, end = _guest_month(month, now=now)
+    start = month
+    priced = quote and stay is not None
+    if priced and stay.check_out > stay.check_in:
+        joined_start, joined_end = min(start, stay.check_in), max(end, stay.check_out)
+        if (joined_end - joined_start).days <= ONE_READ_MAX_DAYS:
+            start, end = joined_start, joined_end
+    rows, booked = _listing_nights(listing_id=listing.pk, start=start, end=end, now=now)
+    month_view = _availability_month(listing=listing, month=month, now=now, stay=stay, rows=rows, booked=booked)
+    if not priced:
+        return month_view, None
+    if start <= stay.check_in and stay.check_out <= end:
+        return month_view, stay_quote_from_nights(
+            listing=listing, stay=stay, guests=guests, now=now, days=rows, taken=booked
+        )
+    return month_view, stay_quote(listing=listing, stay=stay, guests=guests, now=now)

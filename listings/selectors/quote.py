@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -11,6 +12,12 @@ from django.utils.translation import ngettext
 from core.money import MPESA_MAX_PAYMENT_KES, percent_of
 from listings.models import Listing
 from listings.selectors.nights import DAY, NightSettings, nights_settings_and_bookings
+
+
+def short_date(day: datetime.date) -> str:
+    """'1 Dec', as Django's 'j M' gives it, for a quote's lines: a tenth of the date filter's time (a quote prints
+    a line a night, and the property page's template time counts: bench/demo_pages.py, "property page")."""
+    return f"{day.day} {str(MONTHS_3[day.month]).title()}"
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,14 @@ class Stay:
     def nights(self) -> int:
         return (self.check_out - self.check_in).days
 
+    @property
+    def check_in_label(self) -> str:
+        return short_date(self.check_in)
+
+    @property
+    def check_out_label(self) -> str:
+        return short_date(self.check_out)
+
     def night_dates(self) -> list[datetime.date]:
         return [self.check_in + i * DAY for i in range(self.nights)]
 
@@ -33,6 +48,11 @@ class Night:
     date: datetime.date
     price_kes: int
     special_price: bool = False
+
+    @property
+    def label(self) -> str:
+        """'Tue 1 Dec', as Django's 'D j M'."""
+        return f"{WEEKDAYS_ABBR[self.date.weekday()]} {short_date(self.date)}"
 
 
 # What each refusal is called where a machine reads it (the API's error codes); the sentence stays for people.
@@ -252,6 +272,23 @@ def _length_discount(*, listing: Listing, stay: Stay) -> tuple[str, int]:
 def stay_quote(*, listing: Listing, stay: Stay, guests: int, now: datetime.datetime) -> Quote:
     """Quote a stay: every night's price and the total, or the reason it is not bookable. One calendar query."""
     return stay_quotes(listings=[listing], stay=stay, guests=guests, now=now)[listing.pk]
+
+
+def stay_quote_from_nights(
+    *,
+    listing: Listing,
+    stay: Stay,
+    guests: int,
+    now: datetime.datetime,
+    days: dict[datetime.date, NightSettings],
+    taken: dict[datetime.date, str],
+) -> Quote:
+    """stay_quote with the listing's calendar rows and taken nights already read over a range that holds the stay
+    (a page that shows a month around it reads both in one query). No query."""
+    refusal = _stay_refusal(listing=listing, stay=stay, guests=guests, now=now)
+    if refusal:
+        return Quote(stay=stay, guests=guests, reason=refusal.reason, code=refusal.code)
+    return _priced_quote(listing=listing, stay=stay, guests=guests, days=days, taken=taken)
 
 
 def stay_quotes(*, listings: list[Listing], stay: Stay, guests: int, now: datetime.datetime) -> dict[int, Quote]:

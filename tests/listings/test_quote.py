@@ -268,3 +268,19 @@ def test_a_stay_refused_before_the_calendar_costs_no_query(user, django_assert_n
     with django_assert_num_queries(0):
         quote = stay_quote(listing=listing, stay=stay(d(1), d(1, year=2030)), guests=2, now=NOW)
     assert quote.reason == "Maximum stay is 30 nights."
+
+
+def test_a_quotes_day_labels_read_as_the_date_filter_writes_them():
+    from django.utils.formats import date_format
+
+    from listings.selectors.quote import Night
+
+    first = datetime.date(2028, 1, 1)
+    for offset in range(366):
+        day = first + datetime.timedelta(days=offset)
+        assert Night(date=day, price_kes=1).label == date_format(day, "D j M")
+        stay = Stay(check_in=day, check_out=day + datetime.timedelta(days=3))
+        assert (stay.check_in_label, stay.check_out_label) == (
+            date_format(day, "j M"),
+            date_format(stay.check_out, "j M"),
+        )

@@ -13,6 +13,7 @@ from listings.selectors import (
     SearchQuery,
     Stay,
     availability_month,
+    availability_month_and_quote,
     listing_ids_matching,
     listing_search,
     stay_quote,
@@ -102,6 +103,51 @@ def _booking(listing, guest, check_in, check_out, status, blocks_until=None):
     )
     booked_nights_fill()
     return booking
+
+
+def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, make_user):
+    """The month and the quote read together give what availability_month and stay_quote give apart, for stays in,
+    across and far from the month shown, with blocks, prices, minimum stays and bookings that hold nights."""
+    guest = make_user(email="guest@example.com")
+    listing = make_listing(host, min_nights=2, max_nights=60, weekly_discount_percent=10, cleaning_fee_kes=1_000)
+    rng = random.Random(21)
+    for day in range(2, 75, 3):
+        set_night(
+            listing,
+            d(1) + datetime.timedelta(days=day),
+            blocked=rng.random() < 0.3,
+            min_nights_override=rng.choice([None, 3]),
+            price_override_kes=rng.choice([None, 12_500]),
+        )
+    _booking(listing, guest, d(20), d(23), "confirmed")
+    _booking(
+        listing, guest, datetime.date(2027, 1, 8), datetime.date(2027, 1, 11), "held", NOW + datetime.timedelta(hours=1)
+    )
+    _booking(
+        listing,
+        guest,
+        datetime.date(2027, 1, 14),
+        datetime.date(2027, 1, 16),
+        "held",
+        NOW - datetime.timedelta(hours=1),
+    )
+    checked = bookable = 0
+    for month in (d(1), datetime.date(2027, 1, 1), datetime.date(2027, 6, 1)):
+        for check_in in range(0, 70, 4):
+            for nights in (1, 2, 5, 9, 40):
+                stay = Stay(
+                    check_in=d(1) + datetime.timedelta(days=check_in),
+                    check_out=d(1) + datetime.timedelta(days=check_in + nights),
+                )
+                month_view, quote = availability_month_and_quote(
+                    listing=listing, month=month, now=NOW, stay=stay, guests=2, quote=True
+                )
+                assert month_view == availability_month(listing=listing, month=month, now=NOW, stay=stay)
+                assert quote == stay_quote(listing=listing, stay=stay, guests=2, now=NOW), (month, stay)
+                checked += 1
+                bookable += quote.bookable
+    assert checked == 270
+    assert 20 < bookable < 250  # the grid exercises both outcomes
 
 
 @pytest.mark.parametrize("nights", [3, 10], ids=["short stay", "long stay"])
@@ -253,8 +299,8 @@ EXPECTED_QUERIES = {
     "search": 2,  # the matching ids, the page with its cover photos
     "search with dates": 3,  # ... and the page's calendar rows and bookings
     "search fragment": 3,
-    "property page": 4,  # listing, photos, amenities, month
-    "property page with a stay": 5,  # ... and the stay's calendar rows
+    "property page": 3,  # listing, photos with amenities, month
+    "property page with a stay": 3,  # the month's calendar query also reads the stay's nights
     "calendar fragment": 2,  # listing, month
     "quote fragment": 2,  # listing, the stay's calendar rows
 }

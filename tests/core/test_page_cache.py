@@ -1,0 +1,147 @@
+"""The minute's cache of anonymous home and undated search pages (core/page_cache.py)."""
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.core.cache import caches
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from listings.models import ListingPhoto
+from tests.listings.builders import make_listing
+
+pytestmark = pytest.mark.django_db
+
+SEARCH = reverse("listings:search")
+UNDATED = f"{SEARCH}?where=Diani"
+
+
+@pytest.fixture(autouse=True)
+def page_cache_on(settings):
+    """The deployed page cache (the test settings turn it off for every other test)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-pages"},
+    }
+    caches["pages"].clear()
+    yield
+    caches["pages"].clear()
+
+
+@pytest.fixture
+def host(make_user):
+    return make_user(email="wanjiru@example.com", full_name="Wanjiru Kamau")
+
+
+def with_photo(listing):
+    photo = ListingPhoto(listing=listing, caption="Outside", order=0)
+    photo.image.save(f"p{listing.pk}.jpg", ContentFile(b"jpeg bytes"), save=False)
+    photo.thumbnail.save(f"t{listing.pk}.jpg", ContentFile(b"jpeg bytes"), save=False)
+    photo.save()
+    return listing
+
+
+def dated_search() -> str:
+    check_in = timezone.localdate() + datetime.timedelta(days=10)
+    return f"{UNDATED}&check_in={check_in}&check_out={check_in + datetime.timedelta(days=2)}&guests=2"
+
+
+def test_anonymous_home_comes_from_the_cache_for_a_minute_at_most(client, host, django_assert_num_queries):
+    with_photo(make_listing(host, title="Tiwi Beach House"))
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert "Tiwi Beach House" in client.get("/").content.decode()
+        with_photo(make_listing(host, title="Galu Kinondo Villa"))
+        with django_assert_num_queries(0):
+            cached = client.get("/")
+        assert "Tiwi Beach House" in cached.content.decode()
+        assert "Galu Kinondo Villa" not in cached.content.decode()
+        clock.shift(61)
+        assert "Galu Kinondo Villa" in client.get("/").content.decode()
+
+
+def test_undated_search_comes_from_the_cache_and_its_fragment_separately(client, host):
+    make_listing(host, title="Tiwi Beach House")
+    assert "Tiwi Beach House" in client.get(UNDATED).content.decode()
+    make_listing(host, title="Galu Kinondo Villa")
+    again = client.get(UNDATED)
+    fragment = client.get(UNDATED, headers={"HX-Request": "true"})
+    assert "Galu Kinondo Villa" not in again.content.decode()
+    assert "<html" in again.content.decode()
+    assert "<html" not in fragment.content.decode()
+    assert 'id="search-results"' in fragment.content.decode()
+    assert fragment["Vary"] and "HX-Request" in fragment["Vary"]
+
+
+def test_a_dated_search_is_never_cached(client, host):
+    make_listing(host, title="Tiwi Beach House")
+    assert "Tiwi Beach House" in client.get(dated_search()).content.decode()
+    make_listing(host, title="Galu Kinondo Villa")
+    assert "Galu Kinondo Villa" in client.get(dated_search()).content.decode()
+
+
+def test_a_signed_in_visitor_never_gets_nor_leaves_a_cached_page(client, host, make_user):
+    with_photo(make_listing(host, title="Tiwi Beach House"))
+    assert "Sign in" in Client().get("/").content.decode()  # an anonymous visitor's page is stored
+    with_photo(make_listing(host, title="Galu Kinondo Villa"))
+    client.force_login(make_user(email="amina@example.com", full_name="Amina Njeri"))
+    home = client.get("/").content.decode()
+    assert "Galu Kinondo Villa" in home
+    assert "Amina" in home
+    search = client.get(UNDATED).content.decode()
+    assert "Galu Kinondo Villa" in search
+    assert "Amina" in search
+    # Nor did the signed-in pages go into the cache for anonymous visitors.
+    caches["pages"].clear()
+    client.get("/")
+    assert "Amina" not in Client().get("/").content.decode()
+
+
+def nonces(response) -> tuple[str, set[str]]:
+    """The nonce the response's CSP header allows, and the nonces its scripts carry."""
+    header = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    return header, set(re.findall(r'<script[^>]* nonce="([^"]+)"', response.content.decode()))
+
+
+def test_every_page_from_the_cache_has_its_own_nonce_in_its_header_and_its_scripts(host):
+    with_photo(make_listing(host, title="Tiwi Beach House"))
+    responses = [Client().get(url) for url in ("/", "/", "/", UNDATED, UNDATED)]
+    header_nonces = []
+    for response in responses:
+        header, in_scripts = nonces(response)
+        assert in_scripts == {header}
+        header_nonces.append(header)
+    assert len(set(header_nonces)) == len(responses)
+
+
+def csrf_token_in(response) -> str:
+    return re.search(r'"X-CSRFToken": "(\w+)"', response.content.decode()).group(1)
+
+
+def test_a_page_from_the_cache_carries_the_visitors_own_csrf_token(host):
+    with_photo(make_listing(host, title="Tiwi Beach House"))
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_token = csrf_token_in(first.get("/"))
+    second_page = second.get("/")
+    second_token = csrf_token_in(second_page)
+    assert "csrftoken" in second_page.cookies  # the second visitor is given a CSRF cookie of their own
+    sign_in = reverse("account_login")
+    data = {"login": "nobody@example.com", "password": "wrong"}
+    # Each visitor's token is accepted with their own cookie, and the first visitor's is not the second's.
+    assert second.post(sign_in, data, headers={"X-CSRFToken": second_token}).status_code != 403
+    assert second.post(sign_in, data, headers={"X-CSRFToken": first_token}).status_code == 403
+    assert first.post(sign_in, data, headers={"X-CSRFToken": first_token}).status_code != 403
+
+
+def test_a_visitor_with_a_message_waiting_gets_it_and_nobody_else_does(host, make_user):
+    with_photo(make_listing(host, title="Tiwi Beach House"))
+    assert 'id="messages"' not in Client().get("/").content.decode()  # the page is in the cache
+    leaving = Client()
+    leaving.force_login(make_user(email="amina@example.com", full_name="Amina Njeri"))
+    leaving.post(reverse("account_logout"))
+    assert 'id="messages"' in leaving.get("/").content.decode()  # "You have signed out."
+    assert 'id="messages"' not in leaving.get("/").content.decode()  # shown once
+    assert 'id="messages"' not in Client().get("/").content.decode()
