@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 
 from core.clock import NAIROBI
 from core.phone import mask_phone, normalise_phone
@@ -119,6 +120,8 @@ class SearchRow:
     receipt: str | None
     listing: str
     created_at: datetime.datetime
+    created_iso: str  # created_at in Nairobi time, as the `date:"c"` filter writes it
+    created_label: str  # and as `date:"j M Y H:i"` does: "21 Nov 2026 00:30"
     url: str  # the payment's console page
 
     @property
@@ -156,6 +159,11 @@ def _rows_sql(ids_sql: str) -> str:
     """
 
 
+def _utc(value: datetime.datetime) -> datetime.datetime:
+    # SQLite hands back the stored UTC time without its zone
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+
+
 def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
     """One query: the page's payments with their booking, listing and booker (one more row tells if there is
     a next page, so no COUNT over the whole table)."""
@@ -171,25 +179,31 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
         cursor.execute(_rows_sql(ids_sql), params)
         values = cursor.fetchall()
     labels = {value: str(label) for value, label in Payment.Status.choices}
+    months = {number: str(name).title() for number, name in MONTHS_3.items()}  # as the `date` filter's "M"
+    zone = timezone.get_current_timezone()
     # One reverse() a page, not one a row (it cost as much as the rest of a row): the rows' links differ only by id.
     head, _, tail = reverse("support:payment", kwargs={"payment_id": 0}).rpartition("0")
-    rows = [
-        SearchRow(
-            pk=pk,
-            ref=ref,
-            guest=full_name or email,
-            amount_kes=amount_kes,
-            status=status,
-            status_label=labels.get(status, status),
-            phone=phone,
-            receipt=receipt,
-            listing=title,
-            # SQLite hands back the stored UTC time without its zone
-            created_at=created_at if timezone.is_aware(created_at) else timezone.make_aware(created_at, datetime.UTC),
-            url=f"{head}{pk}{tail}",
+    rows = []
+    for pk, ref, full_name, email, amount_kes, status, phone, receipt, title, created_at in values[:PAGE_SIZE]:
+        created_at = _utc(created_at)
+        local = created_at.astimezone(zone)
+        rows.append(
+            SearchRow(
+                pk=pk,
+                ref=ref,
+                guest=full_name or email,
+                amount_kes=amount_kes,
+                status=status,
+                status_label=labels.get(status, status),
+                phone=phone,
+                receipt=receipt,
+                listing=title,
+                created_at=created_at,
+                created_iso=local.isoformat(),
+                created_label=f"{local.day} {months[local.month]} {local.year} {local.hour:02d}:{local.minute:02d}",
+                url=f"{head}{pk}{tail}",
+            )
         )
-        for pk, ref, full_name, email, amount_kes, status, phone, receipt, title, created_at in values[:PAGE_SIZE]
-    ]
     return SearchPage(rows=rows, number=page, has_next=len(values) > PAGE_SIZE)
 
 
