@@ -1,7 +1,9 @@
-"""The account menu's links for hosts and support staff, read in one query."""
+"""The account menu's links for hosts and support staff, read in one query; on console pages, read with the
+agent's second factor (console_agent)."""
 
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -54,3 +56,30 @@ def account_menu(user: User) -> AccountMenu:
         cursor.execute(_menu_sql(), {"user": user.pk, "app_label": app_label, "codename": codename})
         hosts, supports = cursor.fetchone()
     return AccountMenu(hosts=bool(hosts), supports=bool(supports) or (user.is_active and user.is_superuser))
+
+
+@dataclass(frozen=True)
+class ConsoleAgent:
+    second_factor: bool  # has a TOTP authenticator (the console demands one when DEBUG is off)
+    menu: AccountMenu
+
+
+def console_agent(user: User) -> ConsoleAgent:
+    """One query for a console page, about the signed-in agent: whether they have set up TOTP, and their account
+    menu. Whether they may open the console is their permissions' answer, which the console has read already
+    (Django's auth, once a request). Written out for the same reason as the menu: the TOTP check through the ORM
+    cost 0.36 ms of CPU in one process, this query 0.1 ms (bench/support_search.py)."""
+    authenticator = Authenticator._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT EXISTS (SELECT 1 FROM {authenticator.db_table}
+                            WHERE {authenticator.get_field("user").column} = %(user)s AND type = %(totp)s),
+                   EXISTS (SELECT 1 FROM {Listing._meta.db_table}
+                            WHERE {Listing._meta.get_field("host").column} = %(user)s)
+            """,
+            {"user": user.pk, "totp": Authenticator.Type.TOTP.value},
+        )
+        second_factor, hosts = cursor.fetchone()
+    supports = user.has_perm(".".join(CONSOLE_PERMISSION))
+    return ConsoleAgent(second_factor=bool(second_factor), menu=AccountMenu(hosts=bool(hosts), supports=supports))
