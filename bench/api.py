@@ -4,7 +4,8 @@ The same data and the same 3-night, 2-guest search in one county as bench/search
 the same way, and skips the fill when the data is there), then gunicorn (2 workers x 4 threads) with production
 settings and concurrent keep-alive clients on loopback, each path in turn: /healthz (the baseline), the search page
 and GET /api/v1/listings/ with the same parameters. Prints p50, p95, requests/s, queries per request and the CPU
-each request cost gunicorn, PostgreSQL and the clients. The API's call limit is raised out of the way, but its
+each request cost gunicorn, PostgreSQL and the clients, and each page's ratio to /healthz of the same run (the search
+page's target beside it). The API's call limit is raised out of the way, but its
 counter still runs (one upsert a request), as deployed.
 
 Not part of the test suite. Run it against a scratch database:
@@ -13,7 +14,6 @@ Not part of the test suite. Run it against a scratch database:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nexus_bench .venv/bin/python bench/api.py
 """
 
-import argparse
 import json
 import os
 import sys
@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import configure, cpu_line, free_port, gunicorn, load  # noqa: E402
-from bench.search import BENCH_COUNTY, fill, search_path  # noqa: E402
+from bench.common import configure, cpu_line, free_port, gunicorn, load, ratio_lines, require_postgres  # noqa: E402
+from bench.search import BENCH_COUNTY, SEARCH_TARGET, fill_from, search_arguments, search_path  # noqa: E402
 
 
 def queries_of(path: str):
@@ -42,28 +42,15 @@ def queries_of(path: str):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
-    parser.add_argument("--listings", type=int, default=10_000)
-    parser.add_argument("--nights-per-listing", type=int, default=100)
-    parser.add_argument("--bookings-per-listing", type=int, default=20)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
-    options = parser.parse_args()
-    if not options.database_url.startswith("postgres"):
-        sys.exit("Set DATABASE_URL (or --database-url) to a scratch PostgreSQL database.")
+    options = search_arguments(__doc__.split("\n\n")[0]).parse_args()
+    require_postgres(options.database_url)
     configure(
         options.database_url,
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         API_CALLS_PER_MINUTE_ANON="1000000000",
         API_CALLS_PER_MINUTE_USER="1000000000",
     )
-    fill(
-        listings=options.listings,
-        nights_per_listing=options.nights_per_listing,
-        bookings_per_listing=options.bookings_per_listing,
-    )
+    fill_from(options)
 
     from django.db import connection
     from django.utils import timezone
@@ -94,6 +81,8 @@ def main() -> None:
         print(f"{name:<12} {f['p50_ms']:>7.1f} {f['p95_ms']:>7.1f} {f['rps']:>7.0f} {f['queries']:>7} {f['errors']:>6}")
     for name, f in figures.items():
         print(f"{name:<12} {cpu_line(f)}")
+    print()
+    print("\n".join(ratio_lines(figures, targets={"search page": SEARCH_TARGET})))
     if options.json:
         print(json.dumps(figures, indent=2))
 

@@ -80,15 +80,17 @@ def is_probably_safaricom(phone: str) -> bool:
 
 
 def _local_groups(phone: str) -> tuple[str, str, str] | None:
-    """A normalised number as its three local groups: 254712345149 -> ("0712", "345", "149")."""
-    if not _NORMALISED.match(phone or ""):
+    """A normalised number (or its E.164 form) as its three local groups: 254712345149 -> ("0712", "345", "149")."""
+    digits = (phone or "").removeprefix("+")
+    if not _NORMALISED.match(digits):
         return None
-    local = "0" + phone[3:]
+    local = "0" + digits[3:]
     return local[:4], local[4:7], local[7:]
 
 
 def format_phone(phone: str) -> str:
-    """254712345149 -> 0712 345 149, the way a Kenyan reads and dials it. Anything else is returned as it is."""
+    """254712345149 (or +254712345149) -> 0712 345 149, the way a Kenyan reads and dials it. Anything else (another
+    country's number) is returned as it is."""
     groups = _local_groups(phone)
     return " ".join(groups) if groups else phone
 

@@ -18,6 +18,7 @@ from core.models import User
 from listings.models import Listing
 from listings.selectors import SearchQuery, listing_search
 from reservations.models import Booking
+from reservations.services.nights import booked_nights_sync
 from reviews.models import Review, window_ends_on
 from reviews.services import listing_rating_refresh
 
@@ -170,6 +171,7 @@ def _stay(listing: Listing, guest: User, *, key: str, check_out: datetime.date, 
         check_in_at=datetime.datetime.combine(check_in, listing.check_in_time, tzinfo=NAIROBI),
         confirmed_at=now - (check_out - check_in).days * DAY - 20 * DAY,
     )
+    booked_nights_sync(booking, kept_before=False)  # written around the booking services: its nights too
     booking.guests.create(position=0, full_name=guest.full_name, email=guest.email, user=guest)
     return booking
 

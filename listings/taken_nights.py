@@ -3,9 +3,11 @@
 The quote, search and both calendars must know which nights are taken, but the one rule for that (a blocking status
 and a hold that has not lapsed: reservations.selectors.bookings_blocking) lives with the bookings, in the app above
 listings. So reservations registers a provider of these reads when Django starts (ReservationsConfig.ready), and
-listings asks the registered provider at every read; nothing is copied or cached. The provider hands back querysets
-that listings embeds in its own queries (a subquery, one branch of a UNION ALL, a page of rows), so an unpaid hold
-stops counting in listings' reads at the moment it lapses for reservations, and no page gains a query.
+listings asks the registered provider at every read. The provider hands back querysets that listings embeds in its
+own queries (one branch of a UNION ALL, a page of rows), or SQL for listings' queries written in SQL (search), so an
+unpaid hold stops counting in listings' reads at the moment it lapses for reservations, and no page gains a query.
+Search's SQL reads the nights of confirmed stays from reservations' BookedNight rows, which the booking services keep
+in the transaction that changes the booking; holds with a deadline are always read from the bookings.
 
 Every range is half-open: [start, end) holds the nights from start up to, not including, end, and a booking holds
 the nights [check_in, check_out), so its check-out day is free for the next guest.
@@ -30,11 +32,11 @@ class TakenNights(Protocol):
         """The bookings of bookings_blocking with at least one night in [start, end)."""
         ...
 
-    def listing_ids_with_nights_taken(
-        self, *, start: datetime.date, end: datetime.date, now: datetime.datetime
-    ) -> QuerySet:
-        """The listing_id of every booking of bookings_blocking with a night in [start, end), as a one-column
-        queryset to use as a subquery (`pk__in=`), written for the index search reads."""
+    def nights_free_sql(
+        self, *, listing_column: str, start: datetime.date, end: datetime.date, now: datetime.datetime
+    ) -> tuple[str, tuple]:
+        """SQL (and its parameters) that is true when no booking of bookings_blocking holds a night in [start, end)
+        of the listing whose id is in `listing_column`, for listings' queries written in SQL (search)."""
         ...
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import engines
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +24,7 @@ from mpesa.selectors import (
     payment_for_callback_token,
     payment_latest,
     payment_panel,
+    payment_panel_polling,
     result_token_known,
 )
 from mpesa.services import (
@@ -42,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 ACCEPTED = {"ResultCode": 0, "ResultDesc": "Accepted"}
 PANEL_TEMPLATE = "mpesa/payment_panel.html#payment-status"
+POLLING_TEMPLATE = "mpesa/_payment_polling.html"  # the panel's states that poll, a Jinja2 partial
 TRIP_TEMPLATE = "mpesa/trip_detail.html"
 
 
@@ -135,6 +138,13 @@ def booking_pay(request: HtmxHttpRequest, ref: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def payment_status(request: HtmxHttpRequest, ref: str) -> HttpResponse:
     """The payment panel. Only reads: whatever moves a payment forward is a POST or a callback."""
+    if is_fragment_request(request):
+        panel = payment_panel_polling(user=request.user, ref=ref)
+        if panel is not None:
+            # Every poll but the last: the booker's payment is in flight, read in one query, and the panel's polling
+            # states rendered alone (bench/poll.py). They show no form and, of the booking, only its reference.
+            context = {"ref": ref, "panel": panel, "prompt_seconds": settings.MPESA_PROMPT_SECONDS}
+            return HttpResponse(engines["jinja2"].get_template(POLLING_TEMPLATE).render(context, request))
     booking = booking_get_for_booker(user=request.user, ref=ref)
     if not is_fragment_request(request):
         return redirect(booking)

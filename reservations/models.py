@@ -98,14 +98,15 @@ class Booking(TimeStampedModel):
         indexes = [
             models.Index(fields=["listing", "check_in", "check_out"], name="booking_listing_dates"),
             models.Index(fields=["status", "blocks_until"], name="booking_status_blocks_until"),
-            # Search finds the bookings that overlap a stay across all listings (PostgreSQL only: a range index).
-            # It carries every column that search reads, so the bookings come from the index alone; the stay's own
-            # columns too, as PostgreSQL reads an expression index alone only when it holds the columns themselves.
+            # Search finds the holds with a deadline that overlap a stay (what blocks with no deadline is in
+            # BookedNight), across all listings (PostgreSQL only: a range index). It carries every column that
+            # search reads, so the holds come from the index alone; the stay's own columns too, as PostgreSQL reads
+            # an expression index alone only when it holds the columns themselves.
             GistIndex(
                 DateRange("check_in", "check_out", RangeBoundary()),
-                condition=Q(status__in=["held", "awaiting_payment", "confirmed"]),
+                condition=Q(status__in=["held", "awaiting_payment", "confirmed"], blocks_until__isnull=False),
                 include=["listing", "blocks_until", "check_in", "check_out"],
-                name="booking_blocking_stays",
+                name="booking_holds_stays",
             ),
         ]
 
@@ -143,6 +144,31 @@ class Booking(TimeStampedModel):
     @property
     def balance_due_kes(self) -> int:
         return max(self.total_kes - self.paid_kes, 0)
+
+
+class BookedNight(models.Model):
+    """One night that a booking keeps with no deadline (blocks_until empty: a confirmed stay, or a payment that
+    support is looking into), one row a night, kept by the booking services in the transaction that changes the
+    booking (reservations.services.nights). Search reads these rows by listing and night instead of every
+    overlapping booking in the catalogue; holds with a deadline are not here: readers check them against the clock
+    through bookings_blocking, so the two together are exactly the nights bookings_blocking says are taken.
+    Rebuilt from the bookings by `manage.py fill_booked_nights`."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+", db_index=False)
+    listing = models.ForeignKey("listings.Listing", on_delete=models.CASCADE, related_name="+", db_index=False)
+    night = models.DateField()
+
+    class Meta:
+        constraints = [
+            # Two blocking bookings never overlap (the exclusion constraint), so a night has one booking at most;
+            # the index is the one search probes, listing by listing, for a few listings.
+            models.UniqueConstraint(fields=["listing", "night"], name="booked_night_unique_listing_night"),
+        ]
+        # For many listings (a search of the whole country) PostgreSQL reads the stay's nights once, by date.
+        indexes = [models.Index(fields=["night", "listing"], name="booked_night_by_night")]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} on {self.night:%Y-%m-%d}"
 
 
 class BookingGuest(models.Model):

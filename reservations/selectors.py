@@ -1,14 +1,14 @@
 """Every non-trivial read of bookings, scoped to who may see it."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.contrib.postgres.fields import RangeBoundary
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.backends.postgresql.psycopg_any import DateRange as PostgresDateRange
-from django.db.models import OuterRef, Q, QuerySet
+from django.db.models import DateField, DateTimeField, Expression, OuterRef, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from core.phone import mask_phone
 from listings.models import CancellationPolicy, Listing
 from listings.policies import Refund, cancellation_refund
 from listings.selectors import cover_url, listing_cover_name
-from reservations.models import Booking, BookingGuest, DateRange
+from reservations.models import BookedNight, Booking, BookingGuest, DateRange
 
 
 def bookings_blocking(*, now: datetime.datetime) -> QuerySet[Booking]:
@@ -28,34 +28,85 @@ def bookings_blocking(*, now: datetime.datetime) -> QuerySet[Booking]:
     )
 
 
+def bookings_kept_for_good() -> QuerySet[Booking]:
+    """The bookings of bookings_blocking at any clock: a blocking status and no deadline (a confirmed stay, a payment
+    held for support). Their nights are BookedNight rows, kept by the booking services."""
+    return Booking.objects.filter(status__in=Booking.BLOCKING, blocks_until__isnull=True)
+
+
+def holds_blocking(*, now: datetime.datetime) -> QuerySet[Booking]:
+    """The rest of bookings_blocking: holds whose deadline is still ahead at `now`, read against the clock."""
+    return bookings_blocking(now=now).filter(blocks_until__isnull=False)
+
+
 def bookings_overlapping(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet[Booking]:
     """Blocking bookings with at least one night in [start, end)."""
     return bookings_blocking(now=now).filter(check_in__lt=end, check_out__gt=start)
 
 
-def listing_ids_with_nights_taken(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
-    """The listings where a blocking booking holds a night in [start, end), across the whole catalogue.
+class _Slot(Expression):
+    """A parameter of a query built once and run many times: it compiles to a placeholder whose value each run
+    supplies by name."""
 
-    On PostgreSQL the overlap is written as a range test so that the GiST index over the stays of blocking
-    bookings finds them without reading every later booking; elsewhere it is the same plain comparison."""
-    bookings = bookings_blocking(now=now)
-    if connection.vendor == "postgresql":
-        bookings = bookings.alias(stay=DateRange("check_in", "check_out", RangeBoundary())).filter(
-            stay__overlap=PostgresDateRange(start, end, "[)")
+    def __init__(self, name: str, output_field):
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
+
+
+@functools.cache
+def _holds_overlapping_sql(vendor: str) -> tuple[str, tuple]:
+    """The listing_id of holds_blocking's holds that overlap [start, end), as SQL and its parameters (slots named
+    now, start and end among them), compiled once per process: building and compiling the queryset cost a sixth of
+    a search page's Python time in bench/search.py. On PostgreSQL the overlap is a range test, which the GiST index
+    over the holds' stays serves."""
+    now = _Slot("now", DateTimeField())
+    start, end = _Slot("start", DateField()), _Slot("end", DateField())
+    holds = holds_blocking(now=now)
+    if vendor == "postgresql":
+        holds = holds.alias(stay=DateRange("check_in", "check_out", RangeBoundary())).filter(
+            stay__overlap=DateRange(start, end, Value("[)"))
         )
     else:
-        bookings = bookings.filter(check_in__lt=end, check_out__gt=start)
-    return bookings.values("listing_id")
+        holds = holds.filter(check_in__lt=end, check_out__gt=start)
+    sql, params = holds.order_by().values("listing_id").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def nights_free_sql(
+    *, listing_column: str, start: datetime.date, end: datetime.date, now: datetime.datetime
+) -> tuple[str, tuple]:
+    """SQL that is true when no booking of bookings_blocking holds a night in [start, end) of the listing whose id
+    is `listing_column`, and its parameters, for a query of listings written in SQL (search).
+
+    bookings_blocking in two parts: the nights of the bookings it counts at any clock, from their BookedNight rows
+    (by listing and night), and the holds with a deadline, read live through holds_blocking, so that a hold stops
+    counting at the moment it lapses. Holds are few on any dates: they are read once for the whole catalogue."""
+    holds_sql, holds_params = _holds_overlapping_sql(connection.vendor)
+    values = {
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "start": connection.ops.adapt_datefield_value(start),
+        "end": connection.ops.adapt_datefield_value(end),
+    }
+    sql = (
+        f"NOT EXISTS (SELECT 1 FROM {BookedNight._meta.db_table} booked WHERE booked.listing_id = {listing_column}"
+        " AND booked.night >= %s AND booked.night < %s)"
+        f" AND {listing_column} NOT IN ({holds_sql})"
+    )
+    holds_values = tuple(values[p.name] if isinstance(p, _Slot) else p for p in holds_params)
+    return sql, (start, end, *holds_values)
 
 
 class BookingsTakenNights:
-    """Listings' reads of taken nights (listings.taken_nights.TakenNights), answered by the three reads above, so the
+    """Listings' reads of taken nights (listings.taken_nights.TakenNights), answered by the reads above, so the
     quote, search and calendars count exactly the nights bookings_blocking says are taken. Registered at start-up
     by ReservationsConfig.ready."""
 
     bookings_blocking = staticmethod(bookings_blocking)
     bookings_overlapping = staticmethod(bookings_overlapping)
-    listing_ids_with_nights_taken = staticmethod(listing_ids_with_nights_taken)
+    nights_free_sql = staticmethod(nights_free_sql)
 
 
 def unpaid_holds_count(*, user: User, now: datetime.datetime) -> int:

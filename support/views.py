@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
-from core.phone import mask_phone
 from mpesa.models import Payment, SupportAction
 from mpesa.refunds import refund_approval_refusal
 from support.forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
@@ -294,7 +293,6 @@ def _detail_context(request, payment_id: int, *, forms: dict | None = None, erro
         "detail": detail,
         "payment": payment,
         "booking": detail.booking,
-        "phone_masked": mask_phone(payment.phone),
         "perms_console": perms,
         "query_form": forms.get("query") or QueryForm(initial={"receipt": payment.receipt or payment.guest_code}),
         "refund_form": forms.get("refund") or RefundForm(initial={"amount_kes": detail.refundable_kes or None}),

@@ -364,3 +364,16 @@ def test_a_bucket_stores_photos_at_stable_public_urls_its_origin_allowed_by_the_
 def test_a_bucket_without_a_public_url_refuses_to_start():
     result = _run(["manage.py", "check"], **_prod_env(**{**BUCKET, "MEDIA_S3_PUBLIC_URL": ""}))
     assert result.returncode != 0 and "MEDIA_S3_PUBLIC_URL must be" in result.stderr
+
+
+def test_production_keeps_connections_and_checks_them_before_each_request_without_a_query():
+    script = (
+        "from django.conf import settings; d = settings.DATABASES['default'];"
+        "print(d['ENGINE'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    result = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env())
+    assert result.stdout.split() == ["core.db.postgresql", "600", "True"], result.stderr
+    by_query = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env(DJANGO_CONN_CHECK_BY_QUERY="1"))
+    assert by_query.stdout.split() == ["django.db.backends.postgresql", "600", "True"], by_query.stderr
+    off = _run(["-c", f"import django; django.setup(); {script}"], **_prod_env(DJANGO_CONN_HEALTH_CHECKS="0"))
+    assert off.stdout.split() == ["core.db.postgresql", "600", "False"], off.stderr

@@ -153,9 +153,22 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=600,
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DJANGO_CONN_HEALTH_CHECKS", True),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The data is read from memory or SSD, where a random page costs about what a sequential one does; with
+    # PostgreSQL's default (4, for spinning disks) the planner hashed the booked nights of a search's dates across
+    # the whole catalogue instead of probing the county's listings: the search's id query went from 3.2 to 2.0 ms
+    # in bench/search.py (Kwale, 3 nights; a search of the whole country still hashes, 6.6 ms).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c random_page_cost=1.1"
+    # Connections persist between requests; the health check before each request's first query replaces one the
+    # server closed meanwhile. Without it, web workers included, the next request on such a connection fails with a
+    # 500 (tests/core/test_db_backend.py), and only then does Django close it. Here the check reads the socket
+    # instead of sending `SELECT 1` (core/db/postgresql/base.py names the bench figure); DJANGO_CONN_CHECK_BY_QUERY=1
+    # restores Django's own check, DJANGO_CONN_HEALTH_CHECKS=0 turns checks off (bench/poll.py compares the three).
+    if not env_bool("DJANGO_CONN_CHECK_BY_QUERY", False):
+        DATABASES["default"]["ENGINE"] = "core.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of failing mid-transaction.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"

@@ -19,7 +19,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "core.db.postgresql"):
     # The append-only tables refuse TRUNCATE unless the session allows it; Django empties the database between
     # transactional tests with TRUNCATE. Production and dev settings never set this.
     db_options = DATABASES["default"].setdefault("OPTIONS", {})

@@ -17,11 +17,6 @@ from listings.taken_nights import taken_nights
 DAY = datetime.timedelta(days=1)
 
 
-def listing_ids_with_nights_taken(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
-    """The ids of listings where a booking holds a night in [start, end), as a subquery."""
-    return taken_nights().listing_ids_with_nights_taken(start=start, end=end, now=now)
-
-
 def nights_taken_by_bookings(*, start: datetime.date, end: datetime.date, now: datetime.datetime) -> QuerySet:
     """Stays of the bookings that hold nights in [start, end), as rows (listing_id, check_in, check_out, ref).
 

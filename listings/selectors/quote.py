@@ -255,21 +255,57 @@ def stay_quote(*, listing: Listing, stay: Stay, guests: int, now: datetime.datet
 
 
 def stay_quotes(*, listings: list[Listing], stay: Stay, guests: int, now: datetime.datetime) -> dict[int, Quote]:
-    """stay_quote for several listings at once (a page of search results): one calendar query for all of them."""
-    quotes: dict[int, Quote] = {}
-    to_price = []
+    """stay_quote for several listings at once: one calendar query for all of them."""
+    quotes = _refusals(listings=listings, stay=stay, guests=guests, now=now)
+    ids = [listing.pk for listing in listings if listing.pk not in quotes]
+    if not ids:
+        return quotes
+    days, taken = nights_settings_and_bookings(listing_ids=ids, start=stay.check_in, end=stay.check_out, now=now)
+    return _priced_quotes(quotes, listings=listings, stay=stay, guests=guests, days=days, taken=taken)
+
+
+def stay_quotes_from_nights(
+    *,
+    listings: list[Listing],
+    stay: Stay,
+    guests: int,
+    now: datetime.datetime,
+    days: dict[int, dict[datetime.date, NightSettings]],
+    taken: dict[int, dict[datetime.date, str]],
+) -> dict[int, Quote]:
+    """stay_quotes from the stay's calendar rows and taken nights that the caller has read already ({listing_id:
+    {night: ...}}, as nights_settings_and_bookings gives them): the same rules, no query."""
+    quotes = _refusals(listings=listings, stay=stay, guests=guests, now=now)
+    return _priced_quotes(quotes, listings=listings, stay=stay, guests=guests, days=days, taken=taken)
+
+
+def _refusals(*, listings: list[Listing], stay: Stay, guests: int, now: datetime.datetime) -> dict[int, Quote]:
+    """The quotes of the listings that a rule needing no calendar row refuses."""
+    quotes = {}
     for listing in listings:
         refusal = _stay_refusal(listing=listing, stay=stay, guests=guests, now=now)
         if refusal:
             quotes[listing.pk] = Quote(stay=stay, guests=guests, reason=refusal.reason, code=refusal.code)
-        else:
-            to_price.append(listing)
-    if not to_price:
-        return quotes
-    ids = [listing.pk for listing in to_price]
-    days, taken = nights_settings_and_bookings(listing_ids=ids, start=stay.check_in, end=stay.check_out, now=now)
-    for listing in to_price:
-        quotes[listing.pk] = _priced_quote(
-            listing=listing, stay=stay, guests=guests, days=days.get(listing.pk, {}), taken=taken.get(listing.pk, {})
-        )
+    return quotes
+
+
+def _priced_quotes(
+    quotes: dict[int, Quote],
+    *,
+    listings: list[Listing],
+    stay: Stay,
+    guests: int,
+    days: dict[int, dict[datetime.date, NightSettings]],
+    taken: dict[int, dict[datetime.date, str]],
+) -> dict[int, Quote]:
+    """`quotes` (the refusals) completed with a priced quote, or the calendar's refusal, for every other listing."""
+    for listing in listings:
+        if listing.pk not in quotes:
+            quotes[listing.pk] = _priced_quote(
+                listing=listing,
+                stay=stay,
+                guests=guests,
+                days=days.get(listing.pk, {}),
+                taken=taken.get(listing.pk, {}),
+            )
     return quotes

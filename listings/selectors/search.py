@@ -1,19 +1,28 @@
-"""Search and the home page's cards: listings that fit a query, each card with its cover and quote."""
+"""Search and the home page's cards: listings that fit a query, each card with its cover and quote.
+
+Search is written in SQL with plain rows, a departure from the ORM (STYLE.md §13) for bench/search.py's figures: on
+10,000 listings and 200,000 bookings, building and compiling its three ORM queries cost about half the page's Python
+time, more than PostgreSQL spent running them (39,400 Python calls a page, 0.04 of /healthz's requests/s). The SQL
+mirrors the quote's rules; tests compare the two over grids of stays, clocks and bookings
+(tests/listings/test_search_sql.py, test_selectors.py, test_taken_nights.py).
+"""
 
 import datetime
+import functools
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, When
-from django.db.models.expressions import OrderBy
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from listings.models import COUNTY_NAMES, RATED_FROM_REVIEWS, CalendarDay, Listing
-from listings.photos import ImageSet
-from listings.selectors.covers import cover_image_set, cover_thumbnail_url, with_cover
-from listings.selectors.nights import listing_ids_with_nights_taken, nights_taken_by_bookings
-from listings.selectors.quote import Quote, Stay, stay_quotes
+from listings.models import COUNTY_NAMES, RATED_FROM_REVIEWS, Amenity, CalendarDay, Listing, ListingPhoto
+from listings.photos import ImageSet, image_set
+from listings.selectors.covers import cover_image_set, cover_thumbnail_url, cover_url, with_cover
+from listings.selectors.nights import NightSettings
+from listings.selectors.quote import Quote, Stay, stay_quotes_from_nights
+from listings.taken_nights import taken_nights
 
 
 @dataclass(frozen=True)
@@ -25,10 +34,16 @@ class ListingCard:
     quote: Quote | None = None
 
 
-def _cards(listings: list[Listing], quotes: dict[int, Quote] | None = None) -> list[ListingCard]:
-    """Listings annotated by with_cover as cards, their links from one reverse(): they differ only by slug, which
-    needs no quoting (a reverse() per card was about 3% of a search page's Python calls)."""
+def _detail_url_parts() -> tuple[str, str]:
+    """The property page's URL around its slug: cards differ only by slug, which needs no quoting (a reverse() per
+    card was about 3% of a search page's Python calls)."""
     head, _, tail = reverse("listings:listing-detail", kwargs={"slug": "slug"}).rpartition("slug")
+    return head, tail
+
+
+def _cards(listings: list[Listing], quotes: dict[int, Quote] | None = None) -> list[ListingCard]:
+    """Listings annotated by with_cover as cards."""
+    head, tail = _detail_url_parts()
     quotes = quotes or {}
     return [
         ListingCard(
@@ -50,23 +65,15 @@ def listings_featured(*, limit: int = 8) -> list[ListingCard]:
     return _cards(list(listings.order_by("-created_at", "-id")[:limit]))
 
 
+# The result orders, as SQL over the listing `l`. Rated listings (RATED_FROM_REVIEWS reviews or more) by their
+# average, then the rest ("New") by price.
 SORT_ORDERS = {
-    "price": ("nightly_price_kes", "id"),
-    "-price": ("-nightly_price_kes", "-id"),
-    "newest": ("-created_at", "-id"),
-    # Rated listings (RATED_FROM_REVIEWS reviews or more) by their average, then the rest ("New") by price.
+    "price": "l.nightly_price_kes, l.id",
+    "-price": "l.nightly_price_kes DESC, l.id DESC",
+    "newest": "l.created_at DESC, l.id DESC",
     "rating": (
-        OrderBy(
-            Case(
-                When(review_count__gte=RATED_FROM_REVIEWS, then=F("rating_sum") * 1.0 / F("review_count")),
-                output_field=FloatField(),
-            ),
-            descending=True,
-            nulls_last=True,
-        ),
-        "-review_count",
-        "nightly_price_kes",
-        "id",
+        f"CASE WHEN l.review_count >= {RATED_FROM_REVIEWS} THEN l.rating_sum * 1.0 / l.review_count END"
+        " DESC NULLS LAST, l.review_count DESC, l.nightly_price_kes, l.id"
     ),
 }
 
@@ -88,66 +95,160 @@ def counties_matching(text: str) -> list[str]:
     return [code for code, name in COUNTY_NAMES.items() if needle in name.casefold() or needle in code]
 
 
-def listings_matching(*, query: SearchQuery, now: datetime.datetime) -> QuerySet[Listing]:
-    """Published listings that fit the query; with a stay, only those the quote would accept. One SQL query.
+@functools.cache
+def _contains_sql(vendor: str) -> str:
+    """A case-insensitive `contains` of a column `{}` and a pattern parameter, written as the ORM's icontains
+    writes it on this database (on PostgreSQL the form the trigram indexes serve)."""
+    return f"{connection.ops.lookup_cast('icontains', 'CharField')} {connection.operators['icontains']}" % (
+        "{}",
+        "%s",
+    )
 
-    Mirrors the quote's rules in SQL (tests compare the two): blocked nights, nights that bookings hold,
-    minimum stay on the check-in night, maximum stay, guests and advance notice in Nairobi.
+
+def _in(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+LISTING = Listing._meta.db_table
+CALENDAR = CalendarDay._meta.db_table
+PHOTO = ListingPhoto._meta.db_table
+AMENITY = Amenity._meta.db_table
+LISTING_AMENITY = Listing.amenities.through._meta.db_table
+
+
+def listing_ids_matching(*, query: SearchQuery, now: datetime.datetime) -> list[int]:
+    """The ids of the published listings that fit the query, in its order; with a stay, only those the quote would
+    accept. One SQL statement.
+
+    Mirrors the quote's rules (tests compare the two): blocked nights, nights that bookings hold (the provider's
+    SQL: bookings_blocking), minimum stay on the check-in night, maximum stay, guests and advance notice in Nairobi.
     """
-    listings = Listing.objects.filter(
-        is_published=True, nightly_price_kes__isnull=False, max_guests__gte=max(query.guests, 1)
-    )
-    where = " ".join(query.where.split())
-    if where:
-        listings = listings.filter(
-            Q(county__in=counties_matching(where)) | Q(town__icontains=where) | Q(title__icontains=where)
-        )
+    where = ["l.is_published = %s", "l.nightly_price_kes IS NOT NULL", "l.max_guests >= %s"]
+    params: list = [True, max(query.guests, 1)]
+    place = " ".join(query.where.split())
+    if place:
+        pattern = f"%{connection.ops.prep_for_like_query(place)}%"
+        contains = _contains_sql(connection.vendor)
+        either = [contains.format("l.town"), contains.format("l.title")]
+        params += [pattern, pattern]
+        counties = counties_matching(place)
+        if counties:
+            either.insert(0, f"l.county IN ({_in(counties)})")
+            params[-2:-2] = counties
+        where.append(f"({' OR '.join(either)})")
     if query.property_type:
-        listings = listings.filter(property_type=query.property_type)
+        where.append("l.property_type = %s")
+        params.append(query.property_type)
     if query.min_price_kes is not None:
-        listings = listings.filter(nightly_price_kes__gte=query.min_price_kes)
+        where.append("l.nightly_price_kes >= %s")
+        params.append(query.min_price_kes)
     if query.max_price_kes is not None:
-        listings = listings.filter(nightly_price_kes__lte=query.max_price_kes)
+        where.append("l.nightly_price_kes <= %s")
+        params.append(query.max_price_kes)
     for code in query.amenities:
-        listings = listings.filter(
-            Exists(Listing.amenities.through.objects.filter(listing_id=OuterRef("pk"), amenity__code=code))
+        where.append(
+            f"EXISTS (SELECT 1 FROM {LISTING_AMENITY} la JOIN {AMENITY} a ON a.id = la.amenity_id"
+            " WHERE la.listing_id = l.id AND a.code = %s)"
         )
+        params.append(code)
     if query.stay is not None:
-        listings = _bookable_for(listings, stay=query.stay, now=now)
-    return listings.order_by(*SORT_ORDERS.get(query.sort, SORT_ORDERS["price"]))
+        stay = query.stay
+        nights = stay.nights
+        lead_days = (stay.check_in - timezone.localdate(now)).days
+        if nights < 1 or lead_days < 0:
+            return []
+        where += ["l.max_nights >= %s", "l.advance_notice_days <= %s"]
+        params += [nights, lead_days]
+        if lead_days == 0:
+            where.append("l.same_day_cutoff_hour > %s")
+            params.append(timezone.localtime(now).hour)
+        # The minimum stay: the check-in night's override when there is one, else the listing's own minimum.
+        overrides = f"SELECT c.listing_id FROM {CALENDAR} c WHERE c.date = %s AND c.min_nights_override"
+        where.append(f"((l.min_nights <= %s AND l.id NOT IN ({overrides} > %s)) OR l.id IN ({overrides} <= %s))")
+        params += [nights, stay.check_in, nights, stay.check_in, nights]
+        # Blocked nights are few on any date across the catalogue: read once (an index of blocked nights by date).
+        where.append(
+            f"l.id NOT IN (SELECT c.listing_id FROM {CALENDAR} c WHERE c.blocked AND c.date >= %s AND c.date < %s)"
+        )
+        params += [stay.check_in, stay.check_out]
+        free, free_params = taken_nights().nights_free_sql(
+            listing_column="l.id", start=stay.check_in, end=stay.check_out, now=now
+        )
+        where.append(free)
+        params += free_params
+    order = SORT_ORDERS.get(query.sort, SORT_ORDERS["price"])
+    sql = f"SELECT l.id FROM {LISTING} l WHERE {' AND '.join(where)} ORDER BY {order}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
-# Up to this many nights, search tests availability set-wise: it reads the blocked nights and the bookings of the
-# stay's dates across the whole catalogue once and excludes those listings by hash. Longer stays read more nights
-# for every listing than probing each candidate listing costs, so they probe instead (bench/search.py measures).
-SET_WISE_MAX_NIGHTS = 7
+# What a card and its quote read of a listing, in the model's field order (as Model.from_db takes them).
+_CARD_FIELD_SET = frozenset(
+    {
+        "id",
+        "slug",
+        "title",
+        "county",
+        "town",
+        "property_type",
+        "max_guests",
+        "nightly_price_kes",
+        "review_count",
+        "rating_sum",
+        "is_published",
+        "min_nights",
+        "max_nights",
+        "advance_notice_days",
+        "same_day_cutoff_hour",
+        "cleaning_fee_kes",
+        "weekly_discount_percent",
+        "monthly_discount_percent",
+        "cancellation_policy",
+    }
+)
+_CARD_FIELDS = tuple(field.attname for field in Listing._meta.concrete_fields if field.attname in _CARD_FIELD_SET)
+_COVER_FIELDS = ("image", "medium", "thumbnail", "width", "height")
 
 
-def _bookable_for(listings: QuerySet[Listing], *, stay: Stay, now: datetime.datetime) -> QuerySet[Listing]:
-    nights = stay.nights
-    lead_days = (stay.check_in - timezone.localdate(now)).days
-    if nights < 1 or lead_days < 0:
-        return listings.none()
-    listings = listings.filter(max_nights__gte=nights, advance_notice_days__lte=lead_days)
-    if lead_days == 0:
-        listings = listings.filter(same_day_cutoff_hour__gt=timezone.localtime(now).hour)
-    # The minimum stay: the check-in night's override when there is one, else the listing's own minimum.
-    overrides = CalendarDay.objects.filter(date=stay.check_in, min_nights_override__isnull=False)
-    listings = listings.filter(
-        Q(min_nights__lte=nights) & ~Q(pk__in=overrides.filter(min_nights_override__gt=nights).values("listing_id"))
-        | Q(pk__in=overrides.filter(min_nights_override__lte=nights).values("listing_id"))
+def _page_listings(ids: list[int]) -> tuple[list[Listing], dict[int, tuple]]:
+    """The listings of a page in the order of `ids`, with the fields cards and quotes read (the others deferred),
+    and each one's cover sizes (a photo's file names, width, height; absent without photos). One statement."""
+    columns = ", ".join(f"l.{name}" for name in _CARD_FIELDS)
+    cover = ", ".join(f"p.{name}" for name in _COVER_FIELDS)
+    sql = (
+        f"SELECT {columns}, {cover} FROM {LISTING} l LEFT JOIN {PHOTO} p ON p.id = (SELECT first.id FROM {PHOTO} first"
+        ' WHERE first.listing_id = l.id ORDER BY first."order", first.id LIMIT 1)'
+        f" WHERE l.id IN ({_in(ids)})"
     )
-    if nights <= SET_WISE_MAX_NIGHTS:
-        blocked = CalendarDay.objects.filter(blocked=True, date__gte=stay.check_in, date__lt=stay.check_out)
-        booked = listing_ids_with_nights_taken(start=stay.check_in, end=stay.check_out, now=now)
-        return listings.exclude(pk__in=blocked.values("listing_id")).exclude(pk__in=booked)
-    blocked = CalendarDay.objects.filter(
-        listing=OuterRef("pk"), blocked=True, date__gte=stay.check_in, date__lt=stay.check_out
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    count = len(_CARD_FIELDS)
+    by_id, covers = {}, {}
+    for row in rows:
+        listing = Listing.from_db(connection.alias, _CARD_FIELD_SET, row[:count])
+        by_id[listing.pk] = listing
+        if row[count] is not None:
+            covers[listing.pk] = row[count:]
+    return [by_id[pk] for pk in ids if pk in by_id], covers
+
+
+def _stay_nights(ids: list[int], stay: Stay) -> dict[int, dict[datetime.date, NightSettings]]:
+    """What the host set for each night of the stay, for these listings: {listing_id: {night: NightSettings}}."""
+    sql = (
+        f"SELECT listing_id, date, blocked, price_override_kes, min_nights_override FROM {CALENDAR}"
+        f" WHERE listing_id IN ({_in(ids)}) AND date >= %s AND date < %s"
+        " AND (blocked OR price_override_kes IS NOT NULL OR min_nights_override IS NOT NULL)"
     )
-    booked = nights_taken_by_bookings(start=stay.check_in, end=stay.check_out, now=now).filter(
-        listing_id=OuterRef("pk")
-    )
-    return listings.exclude(Exists(blocked)).exclude(Exists(booked))
+    days: dict[int, dict[datetime.date, NightSettings]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, stay.check_in, stay.check_out])
+        for listing_id, date, blocked, price, min_nights in cursor.fetchall():
+            days[listing_id][date] = NightSettings(
+                blocked=bool(blocked), price_override_kes=price, min_nights_override=min_nights
+            )
+    return days
 
 
 @dataclass(frozen=True)
@@ -163,21 +264,46 @@ SEARCH_PAGE_SIZE = 12
 def listing_search(
     *, query: SearchQuery, page_number: str | int | None, now: datetime.datetime, per_page: int = SEARCH_PAGE_SIZE
 ) -> SearchResults:
-    """One page of search results as cards; with a stay, each card carries its quote. Three queries at most,
-    whatever the number of results: the matching ids, the page's listings with their cover photos, their quotes.
+    """One page of search results as cards; with a stay, each card carries its quote. Three statements at most,
+    whatever the number of results: the matching ids, the page's listings with their covers, the stay's calendar
+    rows of the page's listings.
 
-    The rules are evaluated once, for the ids in result order; the count and the page are cut from that list.
+    The rules are evaluated once, for the ids in result order; the count and the page are cut from that list. The
+    page's listings were just found free for the stay, so their quotes are priced from the calendar rows alone.
     """
-    ids = list(listings_matching(query=query, now=now).values_list("pk", flat=True))
+    ids = listing_ids_matching(query=query, now=now)
     page = Paginator(ids, per_page).get_page(page_number)
     page_ids = list(page.object_list)
-    on_page = with_cover(Listing.objects.filter(pk__in=page_ids)) if page_ids else []
-    by_id = {listing.pk: listing for listing in on_page}
-    listings = [by_id[pk] for pk in page_ids if pk in by_id]
+    listings, covers = _page_listings(page_ids) if page_ids else ([], {})
     page.object_list = listings
-    quotes = (
-        stay_quotes(listings=listings, stay=query.stay, guests=query.guests, now=now)
-        if query.stay is not None and listings
-        else {}
-    )
-    return SearchResults(page=page, cards=_cards(listings, quotes), query=query)
+    quotes = {}
+    if query.stay is not None and listings:
+        days = _stay_nights(page_ids, query.stay)
+        quotes = stay_quotes_from_nights(
+            listings=listings, stay=query.stay, guests=query.guests, now=now, days=days, taken={}
+        )
+    head, tail = _detail_url_parts()
+    cards = []
+    for listing in listings:
+        cover = covers.get(listing.pk)
+        cover_set = None
+        if cover is not None:
+            image, medium, thumbnail, width, height = cover
+            cover_set = image_set(
+                url=cover_url,
+                image=image or "",
+                medium=medium or "",
+                thumbnail=thumbnail or "",
+                width=width,
+                height=height,
+            )
+        cards.append(
+            ListingCard(
+                listing=listing,
+                url=f"{head}{listing.slug}{tail}",
+                cover_url=cover_url(cover[2] or cover[0]) if cover is not None else "",
+                cover=cover_set,
+                quote=quotes.get(listing.pk),
+            )
+        )
+    return SearchResults(page=page, cards=cards, query=query)

@@ -8,6 +8,7 @@ the import path:
 - lapses.py        holds that run out (bookings_lapse, bookings_expire_all)
 - cancellations.py the booker's and the host's cancellations
 - payments.py      payments started, ended, counted and refunded; confirmation (booking_confirm)
+- nights.py        the nights bookings keep with no deadline (BookedNight), in step with every change above
 """
 
 from reservations.services.cancellations import booking_cancel, booking_host_cancel
@@ -22,6 +23,7 @@ from reservations.services.holds import (
 )
 from reservations.services.lapses import REFUND_DUE_ON_LAPSE, bookings_expire_all, bookings_lapse
 from reservations.services.locks import BOOKER_LOCK_SPACE, booker_lock, booking_lock
+from reservations.services.nights import booked_nights_fill
 from reservations.services.payments import (
     booking_confirm,
     booking_hold_for_support,
@@ -41,6 +43,7 @@ __all__ = [
     "GuestData",
     "HoldResult",
     "_move",
+    "booked_nights_fill",
     "booker_lock",
     "booking_cancel",
     "booking_confirm",

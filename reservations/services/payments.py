@@ -16,6 +16,7 @@ from reservations.selectors import (
 from reservations.services.holds import hold_duration
 from reservations.services.lapses import _refund_lapsed, _withdraw_lapse_refund, bookings_lapse
 from reservations.services.locks import booking_lock
+from reservations.services.nights import booked_nights_sync, keeps_nights_for_good
 from reservations.services.transitions import (
     BookingError,
     _is_exclusion_violation,
@@ -128,8 +129,10 @@ def booking_hold_for_support(*, booking: Booking, message: str, details: dict) -
             details=details,
             blocks_until=None,
         )
+    kept_before = keeps_nights_for_good(booking)
     booking.blocks_until = None
     booking.save(update_fields=["blocks_until", "updated_at"])
+    booked_nights_sync(booking, kept_before=kept_before)
     _record(booking, action="held_for_support", message=message, actor_kind=Actor.MPESA, details=details)
     return booking
 

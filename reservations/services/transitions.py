@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from reservations.messages import booking_messages_queue
 from reservations.models import Booking, BookingEvent
+from reservations.services.nights import booked_nights_sync, keeps_nights_for_good
 
 EXCLUSION_VIOLATION = "23P01"
 
@@ -66,7 +67,8 @@ def _move(
     details: dict | None = None,
     **fields,
 ) -> Booking:
-    """The one way a booking changes status: checks the transition table, saves, and writes the event."""
+    """The one way a booking changes status: checks the transition table, saves, keeps its BookedNight rows in step
+    and writes the event."""
     if booking.status == to_status:
         return booking
     if not booking.can_move_to(to_status):
@@ -77,10 +79,12 @@ def _move(
             code="invalid_transition",
         )
     from_status = booking.status
+    kept_before = keeps_nights_for_good(booking)
     booking.status = to_status
     for name, value in fields.items():
         setattr(booking, name, value)
     booking.save(update_fields=["status", "updated_at", *fields])
+    booked_nights_sync(booking, kept_before=kept_before)
     _record(
         booking,
         action=action,

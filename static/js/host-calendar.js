@@ -25,6 +25,7 @@
       day.setAttribute("aria-pressed", chosen ? "true" : "false");
     });
     root.setAttribute("data-selection", from ? "yes" : "no");
+    if (from) keepInSight(root);
     const summary = root.querySelector("[data-selection-summary]");
     if (summary) {
       const nights = from ? Math.round((Date.parse(to) - Date.parse(from)) / 86400000) + 1 : 0;
@@ -34,7 +35,27 @@
     }
   }
 
-  // Arrow keys move between days (a week up or down); Home and End go to the first and last day of the month.
+  // On a phone the actions are a sheet over the bottom of the screen: the last chosen night (or the first, when the
+  // range is taller than the room left) is scrolled above it.
+  function keepInSight(root) {
+    const sheet = root.querySelector("[data-calendar-actions]");
+    const chosen = root.querySelectorAll('[data-night][aria-pressed="true"]');
+    if (!sheet || !chosen.length || getComputedStyle(sheet).position !== "fixed") return;
+    const top = sheet.getBoundingClientRect().top;
+    const first = chosen[0].getBoundingClientRect();
+    const last = chosen[chosen.length - 1].getBoundingClientRect();
+    const below = last.bottom + 8 - top;
+    if (below > 0) window.scrollBy(0, Math.min(below, Math.max(first.top - 8, 0)));
+    else if (first.top < 0) window.scrollBy(0, first.top - 8);
+  }
+
+  // Arrow keys move between days (a week up or down; a day when large text makes the month a list); Home and End go
+  // to the first and last day of the month.
+  function isList(root) {
+    const grid = root.querySelector("[data-nights-grid]");
+    return Boolean(grid) && getComputedStyle(grid).gridTemplateColumns.trim().split(/\s+/).length === 1;
+  }
+
   function isoDay(date) {
     return date.toISOString().slice(0, 10);
   }
@@ -43,7 +64,8 @@
     const day = event.target.closest && event.target.closest("[data-host-calendar] [data-night]");
     if (!day || event.altKey || event.ctrlKey || event.metaKey) return;
     const root = day.closest("[data-host-calendar]");
-    const steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
+    const week = isList(root) ? 1 : 7;
+    const steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -week, ArrowDown: week };
     let target = null;
     if (event.key in steps) {
       const date = new Date(day.dataset.night + "T00:00:00Z");

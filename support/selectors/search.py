@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 
 from core.clock import NAIROBI
-from core.phone import mask_phone, normalise_phone
+from core.phone import normalise_phone
 from mpesa.models import Payment, Refund
 from mpesa.search_text import search_normalise
 from reservations.models import Booking
@@ -123,10 +123,6 @@ class SearchRow:
     created_iso: str  # created_at in Nairobi time, as the `date:"c"` filter writes it
     created_label: str  # and as `date:"j M Y H:i"` does: "21 Nov 2026 00:30"
     url: str  # the payment's console page
-
-    @property
-    def phone_masked(self) -> str:
-        return mask_phone(self.phone)
 
 
 @dataclass(frozen=True)

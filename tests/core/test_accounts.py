@@ -109,7 +109,7 @@ def test_sign_in_by_a_code_sent_by_sms(client, make_phone_user):
     response = client.post(reverse("account_request_login_code"), {"phone": "+254 712 345 678"})
     assert response.status_code == 302 and response["Location"] == reverse("account_confirm_login_code")
     page = client.get(response["Location"]).content.decode()
-    assert "If this number has an account, a code is on its way" in page
+    assert "If this number has an account, a code is on its way to 0712 345 678." in page
     notification = Notification.objects.get(kind="phone_code")
     # A sign-in code for a verified number shows to the account only, not to the browser that typed the number.
     assert notification.recipient == user and notification.audience_session == ""
@@ -330,7 +330,8 @@ def test_the_profile_says_how_the_person_signs_in(client, user, make_phone_user)
     phone_only = make_phone_user(phone="+254712345678")
     client.force_login(phone_only)
     html = client.get(reverse("profile")).content.decode()
-    assert 'Signed in as <span class="font-medium">+254712345678</span>' in html
+    assert 'Signed in as <span class="font-medium">0712 345 678</span>' in html
+    assert '<span class="font-medium">0712 345 678</span>' in html.split("data-mobile-number")[1]
     assert "Add an e-mail address" in html and "Change it" in html
 
 

@@ -131,6 +131,12 @@ def test_format_phone_groups_the_whole_number_as_dialled_in_kenya():
     assert format_phone("not a number") == "not a number"
 
 
+def test_a_number_in_its_e164_form_reads_the_kenyan_way_too():
+    assert format_phone("+254712345149") == "0712 345 149"
+    assert mask_phone("+254712345149") == "0712 ••• 149"
+    assert format_phone("+447700900123") == "+447700900123"  # another country's number stays as its owner wrote it
+
+
 def test_the_phone_filter_shows_whole_numbers_the_kenyan_way():
     from django.template import Context, Template
 

@@ -114,6 +114,18 @@ def test_no_serious_or_critical_violations_on_any_page(live_server, browser, vie
         page.goto(url + path)
         _check(found, page, where)
 
+    # A search with dates and guests: on a phone the form is folded into its summary line, then opened.
+    check_in = timezone.localdate() + datetime.timedelta(days=40)
+    page.goto(
+        f"{url}/listings/?where=Diani&check_in={check_in}&check_out={check_in + datetime.timedelta(days=3)}&guests=2"
+    )
+    _check(found, page, "search with dates and guests")
+    edit = page.locator("#search-edit > summary")
+    if edit.is_visible():
+        edit.click()
+        expect(page.get_by_label("Guests", exact=True)).to_be_visible()
+        _check(found, page, "search with dates and guests, form opened")
+
     page.goto(f"{url}{listing.get_absolute_url()}")
     _check(found, page, "property page")
     calendar = page.locator("#availability-calendar")
@@ -127,6 +139,8 @@ def test_no_serious_or_critical_violations_on_any_page(live_server, browser, vie
     calendar.locator(f'[data-day="{stay.check_out}"]').click()
     expect(page.locator("[data-quote-total]").first).to_be_visible()
     _check(found, page, "property page, dates picked and quote shown")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")  # the phone's largest text size
+    _check(found, page, "property page, dates picked, text at 200%")
     page.context.close()
 
     # The demo guest: a held trip, a paying one and a confirmed one.
@@ -164,6 +178,8 @@ def test_no_serious_or_critical_violations_on_any_page(live_server, browser, vie
     page.locator("#host-calendar [data-night]:not([disabled])").first.click()
     expect(page.locator("#host-calendar")).to_have_attribute("data-selection", "yes")
     _check(found, page, "listing calendar, nights chosen")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    _check(found, page, "listing calendar, nights chosen, text at 200%")
     page.context.close()
 
     # A support agent.

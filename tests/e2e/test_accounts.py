@@ -60,7 +60,7 @@ def test_sign_up_verify_sign_out_and_sign_in_again(live_server, sms_emulator, si
     _sign_in(page, live_server, "achieng@example.com", "safari-njema-2026")
     expect(page.get_by_label("Account menu")).to_contain_text("Achieng")
     page.goto(live_server.url + "/accounts/profile/")
-    expect(page.locator("[data-mobile-number]")).to_contain_text("+254712345678 · verified")
+    expect(page.locator("[data-mobile-number]")).to_contain_text("0712 345 678 · verified")
     assert_no_horizontal_scroll(page)
 
 

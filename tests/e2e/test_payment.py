@@ -112,3 +112,26 @@ def test_pay_on_the_virtual_phone_a_cancel_then_a_retry(live_server, page, brows
     prompt.get_by_label("Enter M-Pesa PIN").fill("1234")
     prompt.get_by_role("button", name="Approve").click()
     expect(panel.locator('[data-payment-state="confirmed"]')).to_be_visible(timeout=20_000)
+
+
+def test_the_prompt_help_stays_open_while_the_panel_polls(live_server, page, make_user):
+    host = make_user(email="host@example.com", full_name="Hassan Host")
+    listing = make_listing(host, title="Lamu Roof House", county="lamu", town="Shela", nightly_price_kes=8_000)
+    make_user(email="chebet@example.com", full_name="Chebet Koech")
+    check_in = timezone.localdate() + datetime.timedelta(days=12)
+    check_out = check_in + datetime.timedelta(days=2)
+    _sign_in(page, live_server, "chebet@example.com")
+    page.goto(f"{live_server.url}/listings/{listing.slug}/book/?check_in={check_in}&check_out={check_out}&guests=1")
+    page.get_by_role("button", name="Hold these dates").click()
+    panel = page.locator("#payment-status")
+    _pay(page, "254708374149")  # the virtual phone waits for a PIN that nobody types
+    expect(panel).to_contain_text("enter your M-Pesa PIN")
+    panel.get_by_text("No prompt on your phone?").click()
+    help_text = panel.locator("[data-prompt-help]")
+    expect(help_text).to_have_attribute("open", "")
+    for _ in range(2):  # the panel is swapped by its poll every 2 s
+        with page.expect_response(lambda response: "/payment-status/" in response.url, timeout=10_000):
+            pass
+    expect(panel).to_contain_text("enter your M-Pesa PIN")
+    expect(help_text).to_have_attribute("open", "")
+    expect(panel.get_by_text("SIM toolkit")).to_be_visible()

@@ -90,6 +90,194 @@ def test_a_refused_htmx_form_focuses_its_error_summary(live_server, page, make_u
     expect(calendar.get_by_label("Price per night (KES)")).to_be_focused()
 
 
+def _summary_line(check_in, check_out, guests):
+    dates = (
+        f"{check_in:%-d}–{check_out:%-d %b}"
+        if check_in.month == check_out.month
+        else f"{check_in:%-d %b} – {check_out:%-d %b}"
+    )
+    return f"Diani · {dates} · {guests} guests"
+
+
+def test_search_results_on_a_phone_fold_the_form_into_one_line_that_opens_it_again(live_server, page, make_user):
+    page.set_viewport_size(PHONE)
+    host = make_user(email="host@example.com")
+    make_listing(host, title="Baobab Beach Cottage", max_guests=4)
+    make_listing(host, title="Galu Kinondo Villa", max_guests=8, nightly_price_kes=30_000)
+    check_in, check_out = _stay(days_ahead=15, nights=3)
+    page.goto(f"{live_server.url}/listings/?where=Diani&check_in={check_in}&check_out={check_out}&guests=2")
+
+    edit = page.locator("#search-edit > summary")
+    expect(edit).to_have_text(re.compile(re.escape(_summary_line(check_in, check_out, 2)) + r"\s*Edit search"))
+    expect(edit).to_have_accessible_name(re.compile(re.escape(_summary_line(check_in, check_out, 2)) + " Edit search"))
+    expect(page.get_by_label("Guests", exact=True)).to_be_hidden()
+    first_title = page.locator("#search-results h3").first
+    expect(first_title).to_have_text("Baobab Beach Cottage")
+    assert in_viewport(first_title), "the first result's title is below the fold"
+
+    # By keyboard: the summary shows its focus ring and opens the whole form, which searches again.
+    edit.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    guests = page.get_by_label("Guests", exact=True)
+    expect(guests).to_be_visible()
+    expect(edit).to_have_accessible_name(re.compile(r"guests Hide search$"))  # says what it does now
+    guests.fill("6")
+    page.locator("#search-form").get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"guests=6"))
+    expect(edit).to_have_text(re.compile(re.escape(_summary_line(check_in, check_out, 6))))
+    expect(page.locator("#search-results h3")).to_have_text(["Galu Kinondo Villa"])
+    expect(guests).to_be_hidden()  # folded again: the new first result is on screen
+    expect(edit).to_be_focused()
+    assert in_viewport(page.locator("#search-results h3").first)
+
+
+def test_without_javascript_the_folded_search_opens_and_sends_as_a_plain_form(live_server, browser, make_user):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    make_listing(make_user(email="host@example.com"), title="Baobab Beach Cottage", max_guests=4)
+    check_in, check_out = _stay(days_ahead=15, nights=3)
+    page.goto(f"{live_server.url}/listings/?where=Diani&check_in={check_in}&check_out={check_out}&guests=2")
+    page.locator("#search-edit > summary").click()
+    page.get_by_label("Guests", exact=True).fill("3")
+    page.locator("#search-form").get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"guests=3"))
+    expect(page.locator("#search-edit > summary")).to_contain_text(_summary_line(check_in, check_out, 3))
+    expect(page.get_by_label("Guests", exact=True)).to_be_hidden()
+    assert in_viewport(page.locator("#search-results h3").first)
+    context.close()
+
+
+def test_a_wide_screen_shows_the_search_form_and_not_the_summary_line(live_server, page, make_user):
+    page.set_viewport_size(DESKTOP)
+    make_listing(make_user(email="host@example.com"), title="Baobab Beach Cottage")
+    page.goto(f"{live_server.url}/listings/?where=Diani&guests=2")
+    expect(page.locator("#search-edit > summary")).to_be_hidden()
+    expect(page.get_by_label("Guests", exact=True)).to_be_visible()
+    expect(page.get_by_label("Guests", exact=True)).to_have_value("2")
+    page.get_by_label("Guests", exact=True).fill("3")
+    page.locator("#search-form").get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"guests=3"))
+    expect(page.get_by_label("Guests", exact=True)).to_be_visible()  # nothing folds on a wide screen
+
+
+def _next_month() -> datetime.date:
+    """Next month, where every night can be chosen whatever today's date."""
+    return (timezone.localdate().replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
+def _box(locator) -> dict:
+    return locator.evaluate(
+        """element => { const box = element.getBoundingClientRect();
+            return {top: box.top, bottom: box.bottom, height: box.height, inner: window.innerHeight,
+                    scrolls: element.scrollHeight > element.clientHeight,
+                    overflow: getComputedStyle(element).overflowY}; }"""
+    )
+
+
+def test_the_host_calendar_sheet_on_a_phone_is_compact_and_keeps_the_chosen_nights_in_sight(
+    live_server, page, make_user
+):
+    page.set_viewport_size(PHONE)
+    host = make_user(email="host@example.com")
+    listing = make_listing(host)
+    signed_in(page.context, live_server, host)
+    page.goto(f"{live_server.url}/host/listings/{listing.slug}/calendar/?month={_next_month():%Y-%m}")
+    calendar = page.locator("#host-calendar")
+    nights = calendar.locator("[data-night]:not([disabled])")
+    # The month's last two nights: the bottom row of the grid, where a tall sheet would cover them.
+    nights.nth(nights.count() - 2).click()
+    nights.last.click()
+    expect(calendar).to_have_attribute("data-selection", "yes")
+    expect(calendar.locator("[data-selection-summary]")).to_contain_text("2 nights chosen")
+
+    sheet = _box(calendar.locator("[data-calendar-actions]"))
+    assert sheet["height"] <= 0.4 * sheet["inner"] + 1, f"the sheet takes {sheet['height']} of {sheet['inner']} px"
+    assert sheet["overflow"] == "auto" and sheet["scrolls"]  # the rest of the actions scroll inside the sheet
+    for night in (nights.nth(nights.count() - 2), nights.last):
+        box = _box(night)
+        assert 0 <= box["top"] and box["bottom"] <= sheet["top"], f"a chosen night is under the sheet: {box}, {sheet}"
+    assert tappable_on_screen(calendar.get_by_role("button", name="Block", exact=True))
+    clear = calendar.get_by_role("button", name="Clear")
+    assert in_viewport(clear)
+
+    # Scrolled to its end inside, the sheet keeps its heading and "Clear" in sight; "Clear" dismisses it.
+    calendar.locator("[data-calendar-actions]").evaluate("sheet => { sheet.scrollTop = sheet.scrollHeight; }")
+    expect(calendar.get_by_role("button", name="Use default minimum")).to_be_visible()
+    assert in_viewport(clear) and in_viewport(calendar.locator("[data-selection-summary]"))
+    clear.click()
+    expect(calendar).to_have_attribute("data-selection", "no")
+    expect(nights.last).to_have_attribute("aria-pressed", "false")
+    assert calendar.locator("[data-calendar-actions]").evaluate("e => getComputedStyle(e).position") == "static"
+
+
+_PRICE_TEXT = """price => {
+    const range = document.createRange();
+    range.selectNodeContents(price);
+    const lines = new Set([...range.getClientRects()].map(box => Math.round(box.top))).size;
+    const text = range.getBoundingClientRect();
+    const day = price.closest("[data-night-cell], td").getBoundingClientRect();
+    return {text: price.textContent.trim(), size: parseFloat(getComputedStyle(price).fontSize), lines,
+            inside: text.left >= day.left - 0.5 && text.right <= day.right + 0.5,
+            sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+}"""
+
+
+_ONE_LINE = """element => { const range = document.createRange(); range.selectNodeContents(element);
+    return new Set([...range.getClientRects()].map(box => Math.round(box.top))).size === 1; }"""
+
+
+def test_calendar_prices_grow_with_the_text_size_on_one_line_without_sideways_scroll(live_server, page, make_user):
+    """The phone's text-size setting, as a larger root font size: the calendars' short prices grow with it (rem),
+    stay whole on one line inside their day, and the page never scrolls sideways (past about 18rem of width the
+    month is a list, a day a row)."""
+    page.set_viewport_size(PHONE)
+    host = make_user(email="host@example.com")
+    listing = make_listing(host, nightly_price_kes=12_500)
+    signed_in(page.context, live_server, host)
+    month = f"{_next_month():%Y-%m}"
+    for where, path, price in [
+        ("host calendar", f"/host/listings/{listing.slug}/calendar/?month={month}", "[data-night-price]"),
+        (
+            "availability calendar",
+            f"{listing.get_absolute_url()}?month={month}",
+            "#availability-calendar [data-day-price]",
+        ),
+    ]:
+        page.goto(live_server.url + path)
+        sizes = {}
+        for text_size in ("100%", "125%", "150%", "200%"):
+            page.evaluate(f"document.documentElement.style.fontSize = '{text_size}'")
+            shown = page.locator(price).last.evaluate(_PRICE_TEXT)
+            assert shown["text"] == "12.5k", (where, shown)
+            assert shown["lines"] == 1, f"{where} at {text_size}: the price breaks over {shown['lines']} lines"
+            assert shown["inside"], f"{where} at {text_size}: the price spills out of its day"
+            assert shown["sideways"] <= 0, f"{where} at {text_size}: the page scrolls sideways by {shown['sideways']}px"
+            sizes[text_size] = shown["size"]
+        assert sizes["100%"] < sizes["150%"] < sizes["200%"], (where, sizes)
+        assert sizes["200%"] >= 2 * sizes["100%"], (where, sizes)
+    # In the host's list of days, the arrow down goes to the next day, the row below.
+    page.goto(f"{live_server.url}/host/listings/{listing.slug}/calendar/?month={_next_month():%Y-%m}")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    nights = page.locator("#host-calendar [data-night]:not([disabled])")
+    nights.nth(2).focus()
+    page.keyboard.press("ArrowDown")
+    expect(nights.nth(3)).to_be_focused()
+    page.evaluate("document.documentElement.style.fontSize = ''")
+    nights.nth(2).focus()
+    page.keyboard.press("ArrowDown")
+    expect(nights.nth(9)).to_be_focused()  # a week on, in the grid
+
+    page.goto(live_server.url + listing.get_absolute_url())
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    # The property page's bottom bar at the largest size: its price whole on one line, its action still on screen.
+    bar = page.locator("#stay-bar")
+    assert bar.locator("[data-bar-price]").evaluate(_ONE_LINE), "the bar's price breaks inside"
+    expect(bar).to_contain_text("KES 12,500 a night")
+    assert in_viewport(bar.locator("[data-bar-action]"))
+
+
 def test_phone_journey_guest_from_search_to_confirmed_and_host_calendar_and_photo(
     live_server, page, browser, make_user, settings, tmp_path
 ):
@@ -127,6 +315,8 @@ def _guest_journey(live_server, page, make_user):
     page.goto(f"{live_server.url}/listings/?where=Diani&check_in={check_in}&check_out={check_out}&guests=2")
     result = page.locator("#search-results").get_by_role("link", name=re.compile("Baobab Beach Cottage")).first
     _step(page, "1-search", result)
+    # The search is one line on a phone: the first result's title is on screen without scrolling.
+    assert in_viewport(result.get_by_role("heading", name="Baobab Beach Cottage"))
     result.click()
 
     reserve = page.locator("#stay-bar [data-bar-action]")

@@ -58,7 +58,7 @@ def test_sign_up_with_a_number_enter_the_texted_code_and_sign_in_again_by_number
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_label("Account menu")).to_contain_text("Achieng")
     page.goto(live_server.url + "/accounts/profile/")
-    expect(page.locator("[data-mobile-number]")).to_contain_text("+254712345678 · verified")
+    expect(page.locator("[data-mobile-number]")).to_contain_text("0712 345 678 · verified")
     assert_no_horizontal_scroll(page)
 
 

@@ -136,18 +136,28 @@ def test_a_linked_guest_sees_no_payment_panel(client, guest, hold, make_user):
     assert 'id="payment-status"' not in html
 
 
-def test_the_poll_costs_the_same_queries_whatever_the_history(
+def test_the_poll_reads_the_session_the_user_and_one_query_whatever_the_history(
     client, guest, pending_payment, post_callback, django_assert_num_queries
 ):
     first = pending_payment(check_in=1, check_out=3)
     client.force_login(guest)
-    with django_assert_num_queries(4):
-        client.get(urls(first.booking)["status"], headers=HX)
+    with django_assert_num_queries(3):  # the session, the user, the panel's one query
+        response = client.get(urls(first.booking)["status"], headers=HX)
+    assert response.status_code == 200 and 'hx-trigger="every 2s"' in response.content.decode()
     for _ in range(5):
         post_callback(first, failure_callback(first, "stk_callback_cancelled_1032"))
-    second = pending_payment(check_in=5, check_out=8)
-    with django_assert_num_queries(4):
-        client.get(urls(second.booking)["status"], headers=HX)
+    # The same booking tries again, twice: more payments and events behind the one in flight.
+    for _ in range(2):
+        retry = pending_payment(booking=first.booking)
+        post_callback(retry, failure_callback(retry, "stk_callback_cancelled_1032"))
+    latest = pending_payment(booking=first.booking)
+    pending_payment(check_in=5, check_out=8)  # another booking of the same guest
+    assert first.booking.payments.count() == 4 and first.booking.events.count() > 4
+    with django_assert_num_queries(3):
+        response = client.get(urls(first.booking)["status"], headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'hx-trigger="every 2s"' in html
+    assert latest.booking.ref in html and 'data-payment-state="waiting_for_pin"' in html
 
 
 def test_the_panel_asks_m_pesa_only_when_a_check_is_due(client, guest, pending_payment, settings):
@@ -305,3 +315,62 @@ def test_at_the_push_limit_the_panel_says_when_the_next_prompt_can_be_sent(clien
     window_end = datetime.datetime.fromtimestamp(seconds - seconds % 600 + 600, tz=datetime.UTC)
     expected = timezone.localtime(window_end).strftime("%H:%M")
     assert "data-next-push" in html and f"The next prompt can be sent at <strong>{expected}</strong>" in html
+
+
+def test_while_m_pesa_confirms_the_panel_polls_and_the_poll_changes_nothing(
+    client, guest, pending_payment, post_callback, django_assert_num_queries
+):
+    payment = pending_payment()
+    post_callback(payment, success_callback(payment, receipt="UKK4H7TQ2M"))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.VERIFYING
+    url = urls(payment.booking)["status"]
+    client.force_login(guest)
+    with django_assert_num_queries(3):
+        response = client.get(url, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200 and "HX-Trigger" not in response
+    assert html.lstrip().startswith('<section id="payment-status"') and 'hx-trigger="every 2s"' in html
+    assert 'data-payment-state="verifying"' in html and "Payment received, confirming with M-Pesa…" in html
+    assert "payment-check" in html  # a verifying payment is asked about without waiting
+    assert "Pay KES" not in html and "csrfmiddlewaretoken" not in html
+    before = Payment.objects.values().get(pk=payment.pk)
+    client.get(url, headers=HX)
+    assert Payment.objects.values().get(pk=payment.pk) == before
+
+
+def test_a_refund_due_stops_the_poll_whatever_the_payment_status(client, guest, pending_payment):
+    payment = pending_payment()
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.VERIFYING, refund_due_kes=payment.amount_kes, flag=Payment.Flag.DATES_TAKEN
+    )
+    client.force_login(guest)
+    response = client.get(urls(payment.booking)["status"], headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 286 and "hx-trigger" not in html.split(">", 1)[0]
+    assert 'data-payment-state="refund_due"' in html and "The money will be refunded" in html
+    assert "bookingChanged" in response["HX-Trigger"]
+
+
+def test_a_confirmed_booking_stops_the_poll_even_with_a_payment_in_flight(client, guest, pending_payment):
+    from reservations.models import Booking
+
+    payment = pending_payment()
+    Booking.objects.filter(pk=payment.booking_id).update(status=Booking.Status.CONFIRMED, blocks_until=None)
+    client.force_login(guest)
+    response = client.get(urls(payment.booking)["status"], headers=HX)
+    assert response.status_code == 286 and "is confirmed" in response.content.decode()
+    assert "bookingChanged" in response["HX-Trigger"]
+
+
+def test_someone_elses_payment_in_flight_is_a_404(client, guest, pending_payment, make_user):
+    payment = pending_payment()
+    for stranger in (make_user(email="stranger@example.com"), make_user(email="other@example.com", is_staff=True)):
+        client.force_login(stranger)
+        response = client.get(urls(payment.booking)["status"], headers=HX)
+        assert response.status_code == 404 and b"payment-status" not in response.content
+    client.force_login(guest)
+    assert (
+        client.get(urls(payment.booking)["status"].replace(payment.booking.ref, "NX-NOSUCH"), headers=HX).status_code
+        == 404
+    )

@@ -103,17 +103,19 @@ def test_the_confirmation_tells_each_person_what_they_may_know(group, paid_payme
         f"{site_url()}/trips/{booking.ref}/",
         ADDRESS,
         INSTRUCTIONS,
-        "+254722000333",
+        "Host's phone: 0722 000 333",
         "Cancellation policy: Moderate",
         "If you cancelled today, KES 31,500 would come back",
     ]:
         assert item in booker_mail.body, item
     assert "UKK4H7TQ2M" in booker_mail.html_body and ADDRESS in booker_mail.html_body
+    assert 'href="tel:+254722000333"' in booker_mail.html_body and ">0722 000 333</a>" in booker_mail.html_body
+    assert "254722000333" not in booker_mail.body  # read as a Kenyan dials it, never 2547…
     assert f'href="{site_url()}/trips/{booking.ref}/"' in booker_mail.html_body
 
     # The linked friend: the address and instructions, no payment.
     friend_mail = _email(booking, "peter@example.com")
-    assert ADDRESS in friend_mail.body and INSTRUCTIONS in friend_mail.body and "+254722000333" in friend_mail.body
+    assert ADDRESS in friend_mail.body and INSTRUCTIONS in friend_mail.body and "0722 000 333" in friend_mail.body
     assert "UKK4H7TQ2M" not in friend_mail.body + friend_mail.html_body
     assert "KES" not in friend_mail.body + friend_mail.html_body
 

@@ -204,6 +204,13 @@ def test_the_attention_page_costs_the_same_queries_as_items_grow(
     assert len(response.context["attention"].items) == 14
 
 
+def test_the_payment_page_shows_the_payers_whole_number_the_kenyan_way(agent_client, paid_payment):
+    payment = paid_payment(phone="254712345149")
+    html = agent_client.get(f"/support/payments/{payment.pk}/").content.decode()
+    assert '<dt class="text-slate-500">Payer phone</dt><dd data-payer-phone>0712 345 149</dd>' in html
+    assert "Paid back only to the payer (0712 345 149)." in html
+
+
 def test_unknown_payment_ids_and_old_dates_are_fine(agent_client, pending_payment):
     payment = pending_payment()
     Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - datetime.timedelta(days=400))

@@ -106,12 +106,15 @@ def test_filters_combine_with_the_search(agent_client, shop):
     assert ids(q="0712345678", amount_min=4_500, amount_max=4_500, date_from=today.isoformat()) == {shop["third"].pk}
 
 
-def test_results_are_newest_first_with_masked_phones(agent_client, shop):
+def test_results_are_newest_first_with_whole_numbers_to_match_the_callers(agent_client, shop):
     response = agent_client.get("/support/", {"q": "0712345678"})
     assert response.status_code == 200 and b'id="today-figures"' in response.content  # works without JavaScript
     rows = response.context["results"].rows
     assert [p.pk for p in rows] == [shop["third"].pk, shop["first"].pk]
-    assert "0712 ••• 678" in response.content.decode() and "254712345678" not in response.content.decode()
+    html = response.content.decode()
+    # The agent reads the number back to the caller: whole, grouped as dialled in Kenya, never 2547….
+    assert html.count('<span class="whitespace-nowrap" data-phone>0712 345 678</span>') == 2
+    assert "••• 678" not in html and "254712345678" not in html
 
 
 def test_each_row_shows_when_its_payment_started_in_nairobi_time(agent_client, shop):
