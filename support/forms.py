@@ -5,6 +5,7 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from core.phone import normalise_phone
@@ -12,8 +13,8 @@ from mpesa.models import Payment, Refund
 from support.selectors import SearchFilters, looks_like_phone
 
 INPUT = "w-full min-w-0 rounded-md border border-slate-300 px-3 py-2 text-sm"
-# The days a search may name (templates/support/home.html gives the date inputs the same bounds). Far dates would
-# overflow the date arithmetic of the search; no payment is older than the first or newer than the last.
+# The days a search may name (templates/jinja2/support/_search_form.html gives the date inputs the same bounds). Far
+# dates would overflow the date arithmetic of the search; no payment is older than the first or newer than the last.
 EARLIEST_DAY = datetime.date(2000, 1, 1)
 LATEST_DAY = datetime.date(2099, 12, 31)
 
@@ -25,7 +26,8 @@ def _no_nul(value: str) -> str:
 
 
 class SearchForm(forms.Form):
-    """The console search. templates/support/home.html writes its fields out; the names here are theirs."""
+    """The console search. templates/jinja2/support/_search_form.html writes its fields out; the names here are
+    theirs."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     status = forms.ChoiceField(
@@ -79,6 +81,21 @@ class SearchForm(forms.Form):
         if low is not None and high is not None and low > high:
             self.add_error("amount_max", _("The maximum is below the minimum."))
         return data
+
+    def shown(self) -> dict[str, dict]:
+        """What templates/jinja2/support/_search_form.html prints of each field, as plain values: its label, the text
+        sent (escaped as Django's templates escape it), whether it was refused, and the status choices with the one
+        chosen marked."""
+        errors = self.errors
+        shown = {
+            name: {"label": str(field.label), "value": escape(self.data.get(name) or ""), "invalid": name in errors}
+            for name, field in self.fields.items()
+        }
+        chosen = self.data.get("status")
+        shown["status"]["choices"] = [
+            (value, str(label), value == chosen) for value, label in self.fields["status"].choices
+        ]
+        return shown
 
     def query_params(self) -> dict[str, str]:
         """The filters given, under this form's own names: what the links to other pages and to the export carry."""

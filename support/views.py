@@ -6,7 +6,6 @@ import csv
 import functools
 from urllib.parse import urlencode
 
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -24,6 +23,7 @@ from mpesa.refunds import refund_approval_refusal
 from support.forms import ActionForm, LinkForm, QueryForm, RefundForm, ResolveForm, SearchForm
 from support.selectors import (
     attention_items,
+    console_agent,
     payment_detail,
     payment_search,
     payment_search_page,
@@ -49,10 +49,6 @@ DETAIL = "support/payment_detail.html"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def has_second_factor(user) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
 def support_access(permission: str):
     """Sign-in page for anonymous visitors, 404 without the permission, refusal without TOTP in production.
     `permission` is a console permission's codename, or "app_label.codename" for another app's."""
@@ -67,8 +63,10 @@ def support_access(permission: str):
                 return redirect_to_login(request.get_full_path())
             if not user.has_perm(qualified):
                 raise Http404
-            if not settings.DEBUG and not has_second_factor(user):
+            agent = console_agent(user)  # one query: the second factor, and the account menu for the layout
+            if not settings.DEBUG and not agent.second_factor:
                 return render(request, "support/mfa_required.html", status=403)
+            request.account_menu = agent.menu
             return view(request, *args, **kwargs)
 
         return wrapped

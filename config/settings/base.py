@@ -196,6 +196,8 @@ CACHES = {
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
+    # ModelBackend with the permissions read in one query a request (core/permissions.py says why).
+    "core.permissions.PermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]

@@ -8,6 +8,7 @@ from support.selectors.attention import (
     attention_items,
     unknown_token_callbacks,
 )
+from support.selectors.menu import AccountMenu, ConsoleAgent, account_menu, console_agent
 from support.selectors.payments import PaymentDetail, TimelineEntry, payment_detail, refund_get
 from support.selectors.search import (
     SearchFilters,
@@ -21,6 +22,10 @@ from support.selectors.search import (
 )
 
 __all__ = [
+    "AccountMenu",
+    "ConsoleAgent",
+    "account_menu",
+    "console_agent",
     "Attention",
     "AttentionItem",
     "PaymentDetail",

@@ -123,6 +123,22 @@ def test_support_staff_find_the_support_console(client, make_user):
     assert 'href="/support/"' in menu and "Support console" in menu
 
 
+@pytest.mark.django_db
+def test_the_console_link_follows_the_permission_through_a_group_and_its_withdrawal(client, make_user):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="Menu test group")
+    group.permissions.add(Permission.objects.get(codename="view_transactions", content_type__app_label="mpesa"))
+    agent = make_user(email="grouped@example.com")
+    agent.groups.add(group)
+    assert 'href="/support/"' in _menu(client, agent)
+    group.permissions.remove(Permission.objects.get(codename="view_transactions", content_type__app_label="mpesa"))
+    assert 'href="/support/"' not in _menu(client, agent)
+    other = Permission.objects.get(codename="export_transactions", content_type__app_label="mpesa")
+    agent.user_permissions.add(other)  # another console permission alone does not open the first page
+    assert 'href="/support/"' not in _menu(client, agent)
+
+
 # -- Compression ----------------------------------------------------------------------------------------------------
 
 

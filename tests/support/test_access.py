@@ -159,3 +159,15 @@ def test_superusers_see_refunds_and_staff_actions_read_only_in_the_admin(client,
     response = client.post(f"/admin/mpesa/refund/{world['refund'].pk}/change/", {"amount_kes": 1})
     assert response.status_code == 403
     assert Refund.objects.get(pk=world["refund"].pk).amount_kes == 25_000
+
+
+def test_console_pages_show_the_agents_account_menu(agent_client, agent, make_user):
+    from tests.listings.builders import make_listing
+
+    def menu() -> str:
+        html = agent_client.get("/support/").content.decode()
+        return html[html.index("data-account-menu") : html.index("</details>")]
+
+    assert 'href="/support/"' in menu() and "List your place" in menu()
+    make_listing(agent, title="The agent's own cottage", slug="agents-cottage")
+    assert 'href="/support/"' in menu() and "Host dashboard" in menu()
