@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from core.prepared import PreparedQuery
+from core.prepared import _UNPREPARABLE, PreparedQuery
 from listings.models import CalendarDay, Listing
 from tests.listings.builders import make_listing, set_night
 
@@ -44,7 +44,12 @@ def test_rows_are_the_querysets_for_every_value_and_the_query_is_compiled_once(l
                 assert prepared.rows(listing_id=listing.pk, start=start) == expected
             assert len(queries) == 1, [q["sql"] for q in queries.captured_queries]
     plan = prepared._local.plan
-    assert plan[2].count("%s") == len(plan[3])  # kept: the SQL and its parameters, the values in their places
+    if connection.vendor == "postgresql":
+        assert plan[2].count("%s") == len(plan[3])  # kept: the SQL and its parameters, the values in their places
+    else:
+        # SQLite's backend writes a date into its parameter as text, so the value's place cannot be proved: the
+        # query is built as usual on every call, and the rows above are still the queryset's.
+        assert plan is _UNPREPARABLE
 
 
 def test_model_rows_with_their_related_objects_come_back_as_the_queryset_gives_them(listings):
