@@ -26,6 +26,48 @@ def nights_taken_by_bookings(*, start: datetime.date, end: datetime.date, now: d
     return stays.values("listing_id", "check_in", "check_out", "ref")
 
 
+def calendar_and_booking_rows(
+    *, listing_filter: dict, start: datetime.date, end: datetime.date, now: datetime.datetime, with_listing: bool
+) -> QuerySet:
+    """One UNION ALL of the calendar rows in [start, end) that set something and the stays of the bookings that hold
+    nights there, for the listings `listing_filter` picks (`listing_id=` or `listing_id__in=`). Rows: (listing_id,
+    when `with_listing`), start, end, blocked, price override, minimum-nights override, booking ref ('' for a
+    calendar row, whose start and end are its date)."""
+    listing_column = {"u_listing": F("listing_id")} if with_listing else {}
+    columns = (*listing_column, "u_start", "u_end", "u_blocked", "u_price", "u_min", "u_ref")
+    calendar_rows = (
+        CalendarDay.objects.filter(**listing_filter, date__gte=start, date__lt=end)
+        .exclude(blocked=False, price_override_kes__isnull=True, min_nights_override__isnull=True)
+        .order_by()
+        .annotate(
+            **listing_column,
+            u_start=F("date"),
+            u_end=F("date"),
+            u_blocked=F("blocked"),
+            u_price=F("price_override_kes"),
+            u_min=F("min_nights_override"),
+            u_ref=Value("", output_field=CharField()),
+        )
+        .values_list(*columns)
+    )
+    booking_rows = (
+        nights_taken_by_bookings(start=start, end=end, now=now)
+        .filter(**listing_filter)
+        .order_by()
+        .annotate(
+            **listing_column,
+            u_start=F("check_in"),
+            u_end=F("check_out"),
+            u_blocked=Value(True, output_field=BooleanField()),
+            u_price=Value(None, output_field=IntegerField()),
+            u_min=Value(None, output_field=IntegerField()),
+            u_ref=F("ref"),
+        )
+        .values_list(*columns)
+    )
+    return calendar_rows.union(booking_rows, all=True).order_by()
+
+
 def taken_nights_by_listing(rows, *, start: datetime.date, end: datetime.date) -> dict[int, dict[datetime.date, str]]:
     """Expand booking rows into {listing_id: {night: booking ref}} for the nights in [start, end)."""
     taken: dict[int, dict[datetime.date, str]] = defaultdict(dict)
@@ -64,42 +106,12 @@ def nights_settings_and_bookings(
     Calendar rows and booking rows come back together (UNION ALL), so a stay or a month costs one query
     however many nights it has and whether or not bookings exist.
     """
-    columns = ("u_listing", "u_start", "u_end", "u_blocked", "u_price", "u_min", "u_ref")
-    calendar_rows = (
-        CalendarDay.objects.filter(listing_id__in=listing_ids, date__gte=start, date__lt=end)
-        .exclude(blocked=False, price_override_kes__isnull=True, min_nights_override__isnull=True)
-        .order_by()
-        .annotate(
-            u_listing=F("listing_id"),
-            u_start=F("date"),
-            u_end=F("date"),
-            u_blocked=F("blocked"),
-            u_price=F("price_override_kes"),
-            u_min=F("min_nights_override"),
-            u_ref=Value("", output_field=CharField()),
-        )
-        .values_list(*columns)
-    )
-    booking_rows = (
-        nights_taken_by_bookings(start=start, end=end, now=now)
-        .filter(listing_id__in=listing_ids)
-        .order_by()
-        .annotate(
-            u_listing=F("listing_id"),
-            u_start=F("check_in"),
-            u_end=F("check_out"),
-            u_blocked=Value(True, output_field=BooleanField()),
-            u_price=Value(None, output_field=IntegerField()),
-            u_min=Value(None, output_field=IntegerField()),
-            u_ref=F("ref"),
-        )
-        .values_list(*columns)
+    rows = calendar_and_booking_rows(
+        listing_filter={"listing_id__in": listing_ids}, start=start, end=end, now=now, with_listing=True
     )
     settings: dict[int, dict[datetime.date, NightSettings]] = defaultdict(dict)
     bookings = []
-    for listing_id, first, last, blocked, price, min_nights, ref in calendar_rows.union(
-        booking_rows, all=True
-    ).order_by():
+    for listing_id, first, last, blocked, price, min_nights, ref in rows:
         if ref:
             bookings.append({"listing_id": listing_id, "check_in": first, "check_out": last, "ref": ref})
         else:
