@@ -145,32 +145,9 @@ class CpuMeter:
         }
 
 
-def _keep_alive_client(args: tuple[int, str, dict, float]) -> tuple[list[float], int]:
-    """One client: keep-alive GETs one after another until the deadline. Latencies in ms, and failures."""
-    port, path, headers, deadline = args
-    latencies, errors = [], 0
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    while time.time() < deadline:
-        started = time.perf_counter()
-        try:
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            ok = response.status == 200
-        except (OSError, http.client.HTTPException):
-            ok = False
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        if ok:
-            latencies.append((time.perf_counter() - started) * 1000)
-        else:
-            errors += 1
-    conn.close()
-    return latencies, errors
-
-
 def _cycling_client(args: tuple[int, list[str], dict, float]) -> tuple[list[float], int]:
-    """One client like _keep_alive_client, sending the paths of its list in turn (from the first, round again)."""
+    """One client: keep-alive GETs one after another until the deadline, the paths of its list in turn (from the
+    first, round again). Latencies in ms, and failures."""
     port, paths, headers, deadline = args
     latencies, errors, sent = [], 0, 0
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -199,9 +176,9 @@ def load(port: int, path: str, *, clients: int, seconds: float, headers: dict | 
     """`clients` concurrent keep-alive clients on `path` for `seconds`: p50, p95, requests/s, failures, and the
     CPU milliseconds per request that gunicorn, PostgreSQL and the clients spent."""
     headers = headers or {}
-    _keep_alive_client((port, path, headers, time.time() + 2))  # warm both workers' connections and caches
+    _cycling_client((port, [path], headers, time.time() + 2))  # warm both workers' connections and caches
     deadline = time.time() + seconds
-    return _measured(port, _keep_alive_client, [(port, path, headers, deadline)] * clients, path, seconds)
+    return _measured(port, _cycling_client, [(port, [path], headers, deadline)] * clients, path, seconds)
 
 
 def load_cycle(port: int, paths: list[str], *, clients: int, seconds: float, headers: dict | None = None) -> dict:
@@ -209,7 +186,7 @@ def load_cycle(port: int, paths: list[str], *, clients: int, seconds: float, hea
     (dates that change, so that each search is computed). Client i sends paths[i], paths[i + clients], ... in
     turn: no two clients send the same path, and a list longer than the requests sent repeats none."""
     headers = headers or {}
-    _keep_alive_client((port, paths[-1], headers, time.time() + 2))  # warm both workers' connections and caches
+    _cycling_client((port, [paths[-1]], headers, time.time() + 2))  # warm both workers' connections and caches
     deadline = time.time() + seconds
     client_args = [(port, paths[i::clients] or paths, headers, deadline) for i in range(clients)]
     return _measured(port, _cycling_client, client_args, paths[0], seconds)
