@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.utils import OperationalError
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the backend is PostgreSQL's")
+pytestmark = pytest.mark.postgres  # the backend under test is PostgreSQL's
 
 HX = {"HX-Request": "true"}
 
