@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.prepared import _UNPREPARABLE, PreparedQuery
 from listings.models import CalendarDay, Listing
@@ -14,7 +15,7 @@ from tests.listings.builders import make_listing, set_night
 
 pytestmark = pytest.mark.django_db
 
-DAY = datetime.date(2027, 3, 1)
+DAY = timezone.localdate() + datetime.timedelta(days=90)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from core.clock import NAIROBI
 from listings.selectors import Stay, stay_quote
@@ -275,7 +276,7 @@ def test_a_quotes_day_labels_read_as_the_date_filter_writes_them():
 
     from listings.selectors.quote import Night
 
-    first = datetime.date(2028, 1, 1)
+    first = datetime.date(timezone.localdate().year + 1, 1, 1)  # a whole year, leap or not, from today's
     for offset in range(366):
         day = first + datetime.timedelta(days=offset)
         assert Night(date=day, price_kes=1).label == date_format(day, "D j M")

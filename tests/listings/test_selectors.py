@@ -105,6 +105,7 @@ def _booking(listing, guest, check_in, check_out, status, blocks_until=None):
     return booking
 
 
+@time_machine.travel(NOW, tick=False)
 def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, make_user):
     """The month and the quote read together give what availability_month and stay_quote give apart, for stays in,
     across and far from the month shown, with blocks, prices, minimum stays and bookings that hold nights."""
