@@ -54,6 +54,7 @@ BROWSER = {**HTMX, "Accept-Encoding": "gzip, deflate, br"}  # what a browser's p
 
 def pending_payment_session() -> tuple[str, str]:
     """A guest signed in (a session row) whose booking awaits a pending M-Pesa payment: (poll path, session key)."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import transaction
@@ -126,7 +127,7 @@ def pending_payment_session() -> tuple[str, str]:
         )
     session = SessionStore()
     session[SESSION_KEY] = str(guest.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]  # as a sign-in names it
     session[HASH_SESSION_KEY] = guest.get_session_auth_hash()
     session.create()
     return f"/trips/{booking.ref}/payment-status/", session.session_key

@@ -265,6 +265,7 @@ def check_search_text() -> None:
 def agent_session() -> str:
     """A signed-in support agent with TOTP set up, as a session cookie value."""
     from allauth.mfa.models import Authenticator
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import Permission
     from django.contrib.sessions.backends.db import SessionStore
@@ -278,7 +279,7 @@ def agent_session() -> str:
     Authenticator.objects.get_or_create(user=agent, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}})
     session = SessionStore()
     session[SESSION_KEY] = str(agent.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]  # as a sign-in names it
     session[HASH_SESSION_KEY] = agent.get_session_auth_hash()
     session.create()
     return session.session_key

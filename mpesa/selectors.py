@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.money import MPESA_MAX_PAYMENT_KES
 from core.phone import kenyan_part, mask_phone
+from core.prepared import execute
 from core.rate_limits import rate_limit_window
 from mpesa.models import Payment, Refund, StatusRequest
 from reservations.models import Booking
@@ -243,7 +244,7 @@ def payment_panel_polling(*, user: User, ref: str, now: datetime.datetime | None
     in one query. None otherwise, and for a booking that is not theirs: the caller then reads the whole panel
     through booking_get_for_booker, which answers 404 to anyone but the booker."""
     with connection.cursor() as cursor:
-        cursor.execute(_PANEL_POLL_SQL, [user.pk, ref])
+        execute(cursor, _PANEL_POLL_SQL, [user.pk, ref])
         row = cursor.fetchone()
     if row is None:
         return None

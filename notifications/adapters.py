@@ -72,6 +72,14 @@ class AccountAdapter(DefaultAccountAdapter):
             secret=True,
         )
 
+    def login(self, request, user: User) -> None:
+        """A sign-in that no backend authenticated (a code, a new account) names core.permissions.PermissionBackend in
+        the session, as a password sign-in does, rather than allauth's backend: both read the person the same way,
+        ours with the query compiled once (core/permissions.py says why)."""
+        if not hasattr(user, "backend"):
+            user.backend = settings.AUTHENTICATION_BACKENDS[0]
+        super().login(request, user)
+
     def get_login_stages(self) -> list[str]:
         stages = super().get_login_stages()
         ours = f"{PhoneVerificationStage.__module__}.{PhoneVerificationStage.__name__}"

@@ -361,6 +361,8 @@ SECURE_CSP = {
 }
 if MEDIA_S3_BUCKET:
     SECURE_CSP["img-src"].append(public_origin(MEDIA_S3_PUBLIC_URL))  # photos come from the bucket's origin
+# Django's database sessions, their one read per request compiled once (core/sessions.py says why).
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

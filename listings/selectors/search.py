@@ -17,6 +17,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from core.prepared import execute
 from listings.models import COUNTY_NAMES, RATED_FROM_REVIEWS, Amenity, CalendarDay, Listing, ListingPhoto
 from listings.photos import ImageSet, image_set
 from listings.selectors.covers import cover_image_set, cover_thumbnail_url, cover_url, with_cover
@@ -179,7 +180,7 @@ def listing_ids_matching(*, query: SearchQuery, now: datetime.datetime) -> list[
     order = SORT_ORDERS.get(query.sort, SORT_ORDERS["price"])
     sql = f"SELECT l.id FROM {LISTING} l WHERE {' AND '.join(where)} ORDER BY {order}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -222,7 +223,7 @@ def _page_listings(ids: list[int]) -> tuple[list[Listing], dict[int, tuple]]:
         f" WHERE l.id IN ({_in(ids)})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        execute(cursor, sql, ids)
         rows = cursor.fetchall()
     count = len(_CARD_FIELDS)
     by_id, covers = {}, {}
@@ -243,7 +244,7 @@ def _stay_nights(ids: list[int], stay: Stay) -> dict[int, dict[datetime.date, Ni
     )
     days: dict[int, dict[datetime.date, NightSettings]] = defaultdict(dict)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, stay.check_in, stay.check_out])
+        execute(cursor, sql, [*ids, stay.check_in, stay.check_out])
         for listing_id, date, blocked, price, min_nights in cursor.fetchall():
             days[listing_id][date] = NightSettings(
                 blocked=bool(blocked), price_override_kes=price, min_nights_override=min_nights

@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from core.models import User
+from core.prepared import execute
 from listings.models import Listing
 
 CONSOLE_PERMISSION = ("mpesa", "view_transactions")  # what the console's first page asks for
@@ -53,7 +54,7 @@ def account_menu(user: User) -> AccountMenu:
     grants it: directly or through a group; a superuser has every permission)."""
     app_label, codename = CONSOLE_PERMISSION
     with connection.cursor() as cursor:
-        cursor.execute(_menu_sql(), {"user": user.pk, "app_label": app_label, "codename": codename})
+        execute(cursor, _menu_sql(), {"user": user.pk, "app_label": app_label, "codename": codename})
         hosts, supports = cursor.fetchone()
     return AccountMenu(hosts=bool(hosts), supports=bool(supports) or (user.is_active and user.is_superuser))
 
@@ -71,7 +72,8 @@ def console_agent(user: User) -> ConsoleAgent:
     cost 0.36 ms of CPU in one process, this query 0.1 ms (bench/support_search.py)."""
     authenticator = Authenticator._meta
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute(
+            cursor,
             f"""
             SELECT EXISTS (SELECT 1 FROM {authenticator.db_table}
                             WHERE {authenticator.get_field("user").column} = %(user)s AND type = %(totp)s),

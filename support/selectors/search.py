@@ -14,6 +14,7 @@ from django.utils.dates import MONTHS_3
 
 from core.clock import NAIROBI
 from core.phone import normalise_phone
+from core.prepared import execute
 from mpesa.models import Payment, Refund
 from mpesa.search_text import search_normalise
 from reservations.models import Booking
@@ -229,7 +230,7 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
         return SearchPage(rows=[], number=page, has_next=False)
     ids_sql, params = ids
     with connection.cursor() as cursor:
-        cursor.execute(_rows_sql(ids_sql), [*params, PAGE_SIZE + 1, start])
+        execute(cursor, _rows_sql(ids_sql), [*params, PAGE_SIZE + 1, start])
         values = cursor.fetchall()
     labels = {value: str(label) for value, label in Payment.Status.choices}
     months = {number: str(name).title() for number, name in MONTHS_3.items()}  # as the `date` filter's "M"
@@ -293,7 +294,7 @@ def support_today(*, now: datetime.datetime | None = None) -> TodayFigures:
     params = [S.SUCCEEDED.value, S.FAILED.value, *in_flight, S.UNKNOWN.value, S.SUCCEEDED.value]
     params += [Refund.Status.SUCCEEDED.value, start, start]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params)
         started, succeeded, failed, pending, unknown, collected, refunded = cursor.fetchone()
     return TodayFigures(
         started=started,

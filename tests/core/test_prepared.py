@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.prepared import _UNPREPARABLE, PreparedQuery
+from core import prepared as prepared_module
+from core.prepared import _UNPREPARABLE, PreparedQuery, execute
 from listings.models import CalendarDay, Listing
 from tests.listings.builders import make_listing, set_night
 
@@ -109,3 +110,72 @@ def test_each_thread_compiles_and_runs_on_its_own_connection(listings):
         thread.join()
     assert failures == []
     assert answers == expected
+
+
+# -- statements PostgreSQL prepares once per connection (core.prepared.execute) ---------------------------------
+
+
+def _prepared_on_server() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _run(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        execute(cursor, sql, params)
+        return cursor.fetchall()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # it opens a new connection
+def test_a_statement_is_prepared_once_per_connection_and_gives_the_same_rows(listings):
+    sql = "SELECT title, nightly_price_kes FROM listings_listing WHERE nightly_price_kes >= %s ORDER BY id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [5_002])
+        expected = cursor.fetchall()
+    with CaptureQueriesContext(connection) as queries:
+        assert _run(sql, [5_002]) == expected
+        assert _run(sql, [5_003]) == expected[1:]
+    # Two reads, two queries: preparing is the connection's business, not one of the page's queries.
+    assert [q["sql"].split("(")[0] for q in queries.captured_queries] == [
+        f"EXECUTE nexus_{connection.prepared_count}"
+    ] * 2
+    assert any("nightly_price_kes >= $1" in statement for statement in _prepared_on_server())
+    connection.close()  # a new connection holds nothing prepared: the statement is prepared again on it
+    assert _run(sql, [5_002]) == expected
+    assert connection.prepared_statements == {sql: f"nexus_{connection.prepared_count}"}
+
+
+@pytest.mark.postgres
+def test_named_parameters_and_a_literal_percent_sign():
+    sql = "SELECT %(word)s || '%%' || %(word)s, %(number)s::int + 1"
+    assert _run(sql, {"word": "50", "number": 41}) == [("50%50", 42)]
+    assert _run(sql, {"word": "7", "number": 1}) == [("7%7", 2)]
+    assert connection.prepared_statements[sql] is not None
+
+
+@pytest.mark.postgres
+def test_a_statement_postgresql_cannot_prepare_runs_as_it_is_and_leaves_the_transaction_usable():
+    sql = "SELECT %s + %s"  # two parameters of unknown type: PostgreSQL cannot tell which + is meant
+    assert _run(sql, [2, 3]) == [(5,)]
+    assert connection.prepared_statements[sql] is None
+    assert _run("SELECT count(*) FROM listings_listing WHERE id > %s", [0]) == [(0,)]  # the transaction goes on
+
+
+@pytest.mark.postgres
+def test_a_connection_holding_many_statements_forgets_them_and_goes_on(monkeypatch):
+    monkeypatch.setattr(prepared_module, "_MOST_STATEMENTS", 3)
+    for n in range(7):
+        assert _run(f"SELECT %s::int + {n}", [1]) == [(1 + n,)]
+    assert 1 <= len(connection.prepared_statements) <= 3
+    assert len(_prepared_on_server()) <= 3
+
+
+def test_statements_give_their_rows_on_any_database():
+    """PostgreSQL runs the prepared statement; SQLite (make run), which keeps nothing prepared, runs the SQL itself."""
+    with CaptureQueriesContext(connection) as queries:
+        assert _run("SELECT %s + 1", [41]) == [(42,)]
+        assert _run("SELECT %s + 1", [1]) == [(2,)]
+    ran = "EXECUTE" if connection.vendor == "postgresql" else "SELECT"
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == [ran, ran]

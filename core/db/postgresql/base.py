@@ -26,6 +26,16 @@ USABLE_TRANSACTION_STATES = {0, 2}
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # The statements PostgreSQL holds prepared on this connection (core.prepared.execute): {SQL: name, or None for
+    # SQL it could not prepare}. A new connection starts with none; a rolled-back transaction keeps them.
+    prepared_statements: dict[str, str | None]
+    prepared_count = 0
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        self.prepared_statements = {}
+        return connection
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None or connection.closed:
