@@ -10,4 +10,5 @@ def jinja(context, template_name: str, **values) -> SafeString:
     """Render the Jinja2 partial `template_name` (templates/jinja2/...) with `values` and the request; its output
     is already escaped by Jinja2's autoescaping."""
     partial = engines["jinja2"].get_template(template_name)
-    return mark_safe(partial.render(values, request=context.get("request")))  # noqa: S308
+    request = context.get("request")  # None where a page is rendered without one: the partial sees None, not undefined
+    return mark_safe(partial.render({**values, "request": request}, request=request))  # noqa: S308

@@ -1,5 +1,7 @@
 """Jinja2 partials included from Django templates: same filters, escaping and CSP nonce as the page around them."""
 
+import re
+
 import pytest
 from django.template import Context, Template, engines
 from django.test import RequestFactory
@@ -33,3 +35,13 @@ def test_a_django_page_includes_a_jinja2_partial_with_the_same_filters_and_escap
         '<div><p data-nonce="n0nce">&lt;b&gt;Amina&lt;/b&gt; pays KES 12,500 from 0712 345 149 '
         '<a href="/listings/">search</a></p></div>'
     )
+
+
+@pytest.mark.django_db
+def test_the_layouts_script_carries_the_nonce_of_the_pages_policy_header(client):
+    """The layout's head is a Jinja2 partial: its htmx script must carry the nonce that the response's policy names,
+    even when nothing on the page used the nonce before it (an unused LazyNonce reads as false)."""
+    response = client.get("/no-such-page/")
+    header_nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    script = re.search(r'<script src="[^"]*htmx[^"]*" defer nonce="([^"]*)"', response.content.decode())
+    assert script.group(1) == header_nonce != ""
