@@ -68,7 +68,9 @@ class PreparedQuery:
         for position, name in slots:
             params[position] = values[name]
         run = copy.copy(compiler)
-        statement = prepared_statement(connections[queryset.db], sql)
+        # The compiler keeps the connection of the thread (or async context) that compiled it: run on this one's.
+        run.connection = connections[queryset.db]
+        statement = prepared_statement(run.connection, sql)
         if statement is not None:
             sql = _execute_sql(statement, ["%s"] * len(params))
         run.as_sql = lambda *args, **kwargs: (sql, tuple(params))
@@ -149,12 +151,19 @@ def prepared_statement(connection, sql: str) -> str | None:
     PREPARE goes through the driver's own cursor, as Django's connection set-up does: it reads nothing, so it is not
     one of the page's queries (the query-count tests count what a page reads). Inside a transaction it runs in a
     savepoint, so a statement PostgreSQL refuses leaves the transaction usable."""
-    statements = getattr(connection, "prepared_statements", None)
-    if statements is None or connection.connection is None:
+    if connection.vendor != "postgresql":
+        return None
+    # As Django does before a cursor: a connection the server closed is replaced now, so that the name returned is
+    # one the connection that runs the statement holds.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    statements = getattr(raw, "prepared_statements", None)
+    if statements is None:  # Django's own backend (DJANGO_CONN_CHECK_BY_QUERY=1) keeps none
         return None
     if sql in statements:
         return statements[sql]
-    state = int(connection.connection.info.transaction_status)
+    state = int(raw.info.transaction_status)
     if state not in (_IDLE, _IN_TRANSACTION):  # a failed transaction: the statement runs as it is, and fails
         return None
     try:
@@ -162,23 +171,27 @@ def prepared_statement(connection, sql: str) -> str | None:
     except ValueError:
         statements[sql] = None
         return None
-    if len(statements) >= _MOST_STATEMENTS:
-        with connection.connection.cursor() as raw:
-            raw.execute("DEALLOCATE ALL")
-        statements.clear()
-    connection.prepared_count += 1
-    name = f"nexus_{connection.prepared_count}"
-    with connection.connection.cursor() as raw:
-        if state == _IN_TRANSACTION:
-            raw.execute("SAVEPOINT nexus_prepare")
-        try:
-            raw.execute(f"PREPARE {name} AS {numbered}")
-        except connection.Database.Error:
-            name = None
+    raw.prepared_count += 1
+    name = f"nexus_{raw.prepared_count}"
+    try:
+        with raw.cursor() as cursor:
+            if len(statements) >= _MOST_STATEMENTS:
+                cursor.execute("DEALLOCATE ALL")
+                statements.clear()
             if state == _IN_TRANSACTION:
-                raw.execute("ROLLBACK TO SAVEPOINT nexus_prepare")
-        if state == _IN_TRANSACTION:
-            raw.execute("RELEASE SAVEPOINT nexus_prepare")
+                cursor.execute("SAVEPOINT nexus_prepare")
+            try:
+                cursor.execute(f"PREPARE {name} AS {numbered}")
+            except connection.Database.ProgrammingError:  # this statement cannot be prepared
+                name = None
+                if state == _IN_TRANSACTION:
+                    cursor.execute("ROLLBACK TO SAVEPOINT nexus_prepare")
+            if state == _IN_TRANSACTION:
+                cursor.execute("RELEASE SAVEPOINT nexus_prepare")
+    except connection.Database.Error:
+        # The connection failed, not the statement: nothing is recorded, and the statement itself, run through
+        # Django's cursor, meets the same failure and reports it as Django does.
+        return None
     statements[sql] = name
     return name
 

@@ -4,7 +4,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -139,12 +139,12 @@ def test_a_statement_is_prepared_once_per_connection_and_gives_the_same_rows(lis
         assert _run(sql, [5_003]) == expected[1:]
     # Two reads, two queries: preparing is the connection's business, not one of the page's queries.
     assert [q["sql"].split("(")[0] for q in queries.captured_queries] == [
-        f"EXECUTE nexus_{connection.prepared_count}"
+        f"EXECUTE nexus_{connection.connection.prepared_count}"
     ] * 2
     assert any("nightly_price_kes >= $1" in statement for statement in _prepared_on_server())
     connection.close()  # a new connection holds nothing prepared: the statement is prepared again on it
     assert _run(sql, [5_002]) == expected
-    assert connection.prepared_statements == {sql: f"nexus_{connection.prepared_count}"}
+    assert connection.connection.prepared_statements == {sql: f"nexus_{connection.connection.prepared_count}"}
 
 
 @pytest.mark.postgres
@@ -152,14 +152,14 @@ def test_named_parameters_and_a_literal_percent_sign():
     sql = "SELECT %(word)s || '%%' || %(word)s, %(number)s::int + 1"
     assert _run(sql, {"word": "50", "number": 41}) == [("50%50", 42)]
     assert _run(sql, {"word": "7", "number": 1}) == [("7%7", 2)]
-    assert connection.prepared_statements[sql] is not None
+    assert connection.connection.prepared_statements[sql] is not None
 
 
 @pytest.mark.postgres
 def test_a_statement_postgresql_cannot_prepare_runs_as_it_is_and_leaves_the_transaction_usable():
     sql = "SELECT %s + %s"  # two parameters of unknown type: PostgreSQL cannot tell which + is meant
     assert _run(sql, [2, 3]) == [(5,)]
-    assert connection.prepared_statements[sql] is None
+    assert connection.connection.prepared_statements[sql] is None
     assert _run("SELECT count(*) FROM listings_listing WHERE id > %s", [0]) == [(0,)]  # the transaction goes on
 
 
@@ -168,7 +168,7 @@ def test_a_connection_holding_many_statements_forgets_them_and_goes_on(monkeypat
     monkeypatch.setattr(prepared_module, "_MOST_STATEMENTS", 3)
     for n in range(7):
         assert _run(f"SELECT %s::int + {n}", [1]) == [(1 + n,)]
-    assert 1 <= len(connection.prepared_statements) <= 3
+    assert 1 <= len(connection.connection.prepared_statements) <= 3
     assert len(_prepared_on_server()) <= 3
 
 
@@ -179,3 +179,25 @@ def test_statements_give_their_rows_on_any_database():
         assert _run("SELECT %s + 1", [1]) == [(2,)]
     ran = "EXECUTE" if connection.vendor == "postgresql" else "SELECT"
     assert [q["sql"].split()[0] for q in queries.captured_queries] == [ran, ran]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the second connection must see the rows
+def test_a_query_runs_on_the_connection_current_where_it_runs_not_where_it_was_compiled(listings):
+    """Playwright's event loop, or any async context, gives the same thread another connection object: a query
+    compiled on one must run on the connection current at the call (it ran on the first and met a statement that
+    connection never prepared)."""
+    prepared = PreparedQuery(nights)
+    expected = list(nights(listing_id=listings[1].pk, start=DAY))
+    assert prepared.rows(listing_id=listings[1].pk, start=DAY) == expected
+    first = connections["default"]
+    second = connections.create_connection("default")
+    connections["default"] = second
+    try:
+        with CaptureQueriesContext(second) as on_second, CaptureQueriesContext(first) as on_first:
+            assert prepared.rows(listing_id=listings[1].pk, start=DAY) == expected
+            assert prepared.rows(listing_id=listings[1].pk, start=DAY) == expected
+        assert len(on_second) == 2 and len(on_first) == 0
+    finally:
+        connections["default"] = first
+        second.close()

@@ -19,22 +19,29 @@ Django's own handling at the end of the request asks the same check and closes w
 
 import select
 
+import psycopg2.extensions
 from django.db.backends.postgresql import base
 
 # psycopg's transaction states (the same numbers in psycopg 2 and 3): idle, or inside a transaction block.
 USABLE_TRANSACTION_STATES = {0, 2}
 
 
+class PreparingConnection(psycopg2.extensions.connection):
+    """psycopg's connection, which records the statements PostgreSQL holds prepared on it (core.prepared.execute):
+    {SQL: name, or None for SQL it could not prepare}. Kept on the connection itself, so the record ends with it;
+    a rolled-back transaction keeps them, as PostgreSQL does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepared_statements: dict[str, str | None] = {}
+        self.prepared_count = 0
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     # The statements PostgreSQL holds prepared on this connection (core.prepared.execute): {SQL: name, or None for
     # SQL it could not prepare}. A new connection starts with none; a rolled-back transaction keeps them.
-    prepared_statements: dict[str, str | None]
-    prepared_count = 0
-
-    def get_new_connection(self, conn_params):
-        connection = super().get_new_connection(conn_params)
-        self.prepared_statements = {}
-        return connection
+    def get_connection_params(self) -> dict:
+        return {**super().get_connection_params(), "connection_factory": PreparingConnection}
 
     def is_usable(self) -> bool:
         connection = self.connection
