@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, with a connection health check that sends nothing to the server.
+"""Django's PostgreSQL backend, with a connection health check that sends nothing to the server, and connections
+that record the statements prepared on them (core.prepared.execute says why and how they are used).
 
 Connections persist between requests (CONN_MAX_AGE), so one may have been closed by the server since the last
 request: PostgreSQL restarted, an administrator ended the session, an idle timeout. With CONN_HEALTH_CHECKS Django
