@@ -7,7 +7,14 @@
 (function () {
   "use strict";
 
-  var pending = null;
+  // What each swap in flight replaces, by its region's id: two swaps at once (the reviews loading while a month
+  // changes) must not take each other's record.
+  var pending = {};
+
+  function regionId(event) {
+    var target = event.detail && event.detail.target;
+    return (target && target.id) || "";
+  }
 
   function keyOf(element) {
     if (!element || element === document.body || element === document.documentElement) return null;
@@ -59,15 +66,16 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var active = document.activeElement;
-    pending = {
+    pending[regionId(event)] = {
       id: target && target.id,
       key: target && active && (target === active || target.contains(active)) ? keyOf(active) : null,
     };
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
-    var swap = pending;
-    pending = null;
+    var id = regionId(event);
+    var swap = pending[id];
+    delete pending[id];
     if (!swap) return;
     var region = (swap.id && document.getElementById(swap.id)) || event.target;
     if (!region || !region.querySelector) return;

@@ -233,3 +233,33 @@ def test_moving_a_month_by_keyboard_keeps_the_focus_on_the_calendar(live_server,
     page.keyboard.press("Enter")
     expect(heading).not_to_have_text(shown)
     expect(page.locator('#host-calendar a[rel="next"]')).to_be_focused()
+
+
+def test_two_swaps_at_once_each_keep_their_own_focus(live_server, sized_page, make_user):
+    """The reviews section loads by htmx while a guest moves a month: the calendar's swap must still put the focus
+    back on "Next month" when the reviews' swap starts before the calendar's settles (one record for every swap
+    in flight lost it). The two swaps are played by their htmx events, in that order, in the real page."""
+    from tests.listings.builders import make_listing
+
+    page = sized_page
+    listing = make_listing(make_user(email="host@example.com"), title="Diani beach cottage")
+    page.goto(f"{live_server.url}{listing.get_absolute_url()}")
+    expect(page.locator("#listing-reviews")).to_be_attached()
+    page.get_by_role("link", name="Next month").focus()
+    focused = page.evaluate(
+        """() => {
+          const fire = (element, name, target) =>
+            element.dispatchEvent(new CustomEvent(name, {bubbles: true, detail: {target: target}}));
+          const calendar = document.getElementById("availability-calendar");
+          const reviews = document.getElementById("listing-reviews");
+          fire(calendar, "htmx:beforeSwap", calendar);
+          fire(reviews, "htmx:beforeSwap", reviews);
+          const month = calendar.cloneNode(true);  // the new month replaces the old one: the focus is lost
+          calendar.replaceWith(month);
+          fire(month, "htmx:afterSettle", calendar);
+          fire(reviews, "htmx:afterSettle", reviews);
+          const active = document.activeElement;
+          return active && month.contains(active) ? active.getAttribute("aria-label") : null;
+        }"""
+    )
+    assert focused == "Next month"

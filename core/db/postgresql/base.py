@@ -39,8 +39,7 @@ class PreparingConnection(psycopg2.extensions.connection):
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    # The statements PostgreSQL holds prepared on this connection (core.prepared.execute): {SQL: name, or None for
-    # SQL it could not prepare}. A new connection starts with none; a rolled-back transaction keeps them.
+    # Every connection opened, this wrapper's own or another (tests open a second one), records its prepared statements.
     def get_connection_params(self) -> dict:
         return {**super().get_connection_params(), "connection_factory": PreparingConnection}
 
