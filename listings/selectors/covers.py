@@ -1,11 +1,10 @@
 """Listings' cover photos, read in the same query as the listings that show them."""
 
-from django.core.files.storage import default_storage
 from django.db.models import CharField, JSONField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, JSONObject, NullIf
 
 from listings.models import Listing, ListingPhoto
-from listings.photos import ImageSet, image_set
+from listings.photos import ImageSet, image_set, photo_url
 
 
 def _first_photo(listing_id: OuterRef) -> QuerySet[ListingPhoto]:
@@ -21,7 +20,7 @@ def listing_cover_name(listing_id: OuterRef) -> Subquery:
 
 def cover_url(name: str | None) -> str:
     """A cover file name from listing_cover_name as a URL ("" without photos)."""
-    return default_storage.url(name) if name else ""
+    return photo_url(name) if name else ""
 
 
 def listing_cover_sizes(listing_id: OuterRef) -> Subquery:
@@ -36,7 +35,7 @@ def cover_image_set(sizes: dict | None) -> ImageSet | None:
     if not sizes:
         return None
     return image_set(
-        url=default_storage.url,
+        url=photo_url,
         image=sizes["image"] or "",
         medium=sizes["medium"] or "",
         thumbnail=sizes["thumbnail"] or "",

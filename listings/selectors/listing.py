@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from django.core.files.storage import default_storage
 from django.db.models import F, IntegerField, Q, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -11,7 +10,7 @@ from django.utils.translation import gettext as _
 from core.models import User
 from core.prepared import PreparedQuery
 from listings.models import Amenity, Listing, ListingPhoto
-from listings.photos import ImageSet, image_set
+from listings.photos import ImageSet, image_set, photo_url
 
 
 def _published_query(*, slug: str):
@@ -102,7 +101,7 @@ def listing_gallery_and_amenities(*, listing: Listing) -> tuple[list[GalleryPhot
     """The property page's photos in the host's order and its amenities' names in the catalogue's order, read as
     values in one query (the page only prints them: no model instances, no file objects; an Amenity's own name
     would build its field's choices anew each time)."""
-    url = default_storage.url
+    url = photo_url
     names = dict(Amenity.Code.choices)
     photos, amenities = [], []
     for kind, _position, _id, image, medium, thumbnail, width, height, caption in _GALLERY_AND_AMENITIES.rows(

@@ -112,6 +112,19 @@ def test_the_gallery_offers_every_size_with_dimensions(client, host):
         assert ('loading="lazy"' in tag) == (position > 0), tag
 
 
+def test_photo_urls_follow_where_photos_are_served(client, host, settings):
+    """Photo URLs are worked out once per file name; moving the photos elsewhere gives pages the new URLs."""
+    listing = _published(host, "Beach house")
+    photo = listing.photos.get()
+    for path in ("/listings/", listing.get_absolute_url()):
+        assert f'src="/media/{photo.medium.name}"' in client.get(path).content.decode()
+    settings.MEDIA_URL = "https://photos.example.com/m/"
+    for path in ("/listings/", listing.get_absolute_url()):
+        html = client.get(path).content.decode()
+        assert f'src="https://photos.example.com/m/{photo.medium.name}"' in html
+        assert "/media/" not in html
+
+
 def test_fill_photo_sizes_makes_the_medium_size_of_older_photos(host, capsys):
     listing = make_listing(host)
     photo = add_photo(listing)
