@@ -10,6 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import fields_copied_shallow
 from listings.models import Amenity, PropertyType
 from listings.selectors import SORT_ORDERS, SearchQuery, Stay
 
@@ -88,6 +89,7 @@ def _translated_choices(language: str | None) -> dict[str, tuple[tuple[str, str]
     }
 
 
+@fields_copied_shallow
 class SearchForm(StayDatesMixin, forms.Form):
     where = forms.CharField(label=_("Where"), max_length=100, required=False)
     check_in = _date_field(_("Check-in"))
@@ -159,6 +161,7 @@ class SearchForm(StayDatesMixin, forms.Form):
         )
 
 
+@fields_copied_shallow
 class StayForm(StayDatesMixin, forms.Form):
     """The dates and guests on a property page. Past dates and reversed dates are left to the quote to explain."""
 
