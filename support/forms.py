@@ -1,13 +1,16 @@
 """Input shapes for the support console. Rules that read other rows live in support.services."""
 
 import datetime
+import functools
 import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import escape
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import fields_copied_shallow
 from core.phone import normalise_phone
 from mpesa.models import Payment, Refund
 from support.selectors import SearchFilters, looks_like_phone
@@ -25,6 +28,16 @@ def _no_nul(value: str) -> str:
     return value
 
 
+@functools.cache
+def _search_words(language: str | None) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The search form's labels and status choices in `language`, translated once per language rather than on
+    every console page (16 translations a page: bench/support_search.py --profile "name fragment")."""
+    fields = SearchForm.base_fields
+    labels = {name: str(field.label) for name, field in fields.items()}
+    return labels, [(value, str(label)) for value, label in fields["status"].choices]
+
+
+@fields_copied_shallow
 class SearchForm(forms.Form):
     """The console search. templates/jinja2/support/_search_form.html writes its fields out; the names here are
     theirs."""
@@ -87,14 +100,13 @@ class SearchForm(forms.Form):
         sent (escaped as Django's templates escape it), whether it was refused, and the status choices with the one
         chosen marked."""
         errors = self.errors
+        labels, statuses = _search_words(get_language())
         shown = {
-            name: {"label": str(field.label), "value": escape(self.data.get(name) or ""), "invalid": name in errors}
-            for name, field in self.fields.items()
+            name: {"label": labels[name], "value": escape(self.data.get(name) or ""), "invalid": name in errors}
+            for name in self.fields
         }
         chosen = self.data.get("status")
-        shown["status"]["choices"] = [
-            (value, str(label), value == chosen) for value, label in self.fields["status"].choices
-        ]
+        shown["status"]["choices"] = [(value, label, value == chosen) for value, label in statuses]
         return shown
 
     def query_params(self) -> dict[str, str]:

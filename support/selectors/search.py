@@ -2,6 +2,7 @@
 and today's figures. Every page costs the same number of queries however much data there is."""
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.translation import get_language
 
 from core.clock import NAIROBI
 from core.phone import normalise_phone
@@ -219,6 +221,14 @@ def _page_ids_sql(filters: SearchFilters) -> tuple[str, list] | None:
     return sql, params
 
 
+@functools.cache
+def _row_words(language: str | None) -> tuple[dict[str, str], dict[int, str]]:
+    """The statuses' labels and the months as the `date` filter's "M" writes them, in `language`: translated once
+    per language, not on every page (20 translations a page: bench/support_search.py --profile "name fragment")."""
+    labels = {value: str(label) for value, label in Payment.Status.choices}
+    return labels, {number: str(name).title() for number, name in MONTHS_3.items()}
+
+
 def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
     """One query: the page's payments with their booking, listing and booker (one more row tells if there is
     a next page, so no COUNT over the whole table)."""
@@ -232,8 +242,7 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
     with connection.cursor() as cursor:
         execute(cursor, _rows_sql(ids_sql), [*params, PAGE_SIZE + 1, start])
         values = cursor.fetchall()
-    labels = {value: str(label) for value, label in Payment.Status.choices}
-    months = {number: str(name).title() for number, name in MONTHS_3.items()}  # as the `date` filter's "M"
+    labels, months = _row_words(get_language())
     zone = timezone.get_current_timezone()
     # One reverse() a page, not one a row (it cost as much as the rest of a row): the rows' links differ only by id.
     head, _, tail = reverse("support:payment", kwargs={"payment_id": 0}).rpartition("0")

@@ -7,6 +7,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from listings.guest_forms import SearchForm, StayForm
+from support.forms import SearchForm as ConsoleSearchForm
 
 
 def test_each_form_has_fields_of_its_own():
@@ -30,3 +31,15 @@ def test_forms_built_one_after_another_keep_their_own_data_and_errors():
     chosen = [value for value, _label, picked in searched.options["amenities"] if picked]
     assert chosen == ["wifi"]
     assert [value for value, _label, picked in SearchForm().options["amenities"] if picked] == []
+
+
+def test_the_console_search_shows_what_each_search_sent():
+    refused = ConsoleSearchForm(QueryDict("q=ab&status=failed&amount_min=5&amount_max=2"))
+    assert not refused.is_valid() and set(refused.errors) == {"q", "amount_max"}
+    shown = refused.shown()
+    assert shown["q"] == {"label": "Search", "value": "ab", "invalid": True}
+    assert [value for value, _label, chosen in shown["status"]["choices"] if chosen] == ["failed"]
+    fresh = ConsoleSearchForm(QueryDict("q=wanjiku")).shown()
+    assert fresh["q"] == {"label": "Search", "value": "wanjiku", "invalid": False}
+    assert not fresh["amount_max"]["invalid"]
+    assert [value for value, _label, chosen in fresh["status"]["choices"] if chosen] == []
