@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.utils import timezone
-from django.utils.dates import MONTHS, WEEKDAYS, WEEKDAYS_ABBR
 
+from core.dates import date_names
 from core.prepared import PreparedQuery
 from listings.models import CalendarDay, Listing
 from listings.selectors.nights import (
@@ -165,19 +165,20 @@ class AvailabilityMonth:
     @property
     def month_title(self) -> str:
         """'December 2026', as Django's 'F Y'."""
-        return f"{MONTHS[self.month.month]} {self.month.year}"
+        return f"{date_names().months[self.month.month]} {self.month.year}"
 
     @cached_property
     def weekday_abbreviations(self) -> list[str]:
         """'Mon' … 'Sun' (Django's 'D'), translated once for the month; index by date.weekday()."""
-        return [str(WEEKDAYS_ABBR[number]) for number in range(7)]
+        names = date_names().weekdays_short
+        return [names[number] for number in range(7)]
 
     @cached_property
     def day_labels(self) -> dict[datetime.date, str]:
         """Each day of the month as a cell's name starts: '2 December, Wednesday' (Django's 'j F, l'), the names
         translated once for the month rather than once a cell."""
-        month_name = str(MONTHS[self.month.month])
-        weekdays = [str(WEEKDAYS[number]) for number in range(7)]
+        names = date_names()
+        month_name, weekdays = names.months[self.month.month], names.weekdays
         return {
             night.date: f"{night.date.day} {month_name}, {weekdays[night.date.weekday()]}"
             for week in self.weeks

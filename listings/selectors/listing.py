@@ -1,10 +1,12 @@
 """One listing's reads: its public page, the host's own listing and photos, what publishing still needs."""
 
+import functools
 from dataclasses import dataclass
 
 from django.db.models import F, IntegerField, Q, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.models import User
@@ -97,18 +99,24 @@ def _gallery_and_amenities_query(*, listing_id: int):
 _GALLERY_AND_AMENITIES = PreparedQuery(_gallery_and_amenities_query)
 
 
+@functools.cache
+def _amenity_names(language: str | None) -> dict[str, str]:
+    """Each amenity's name in `language`, translated once per language rather than once per property page."""
+    return {code: str(name) for code, name in Amenity.Code.choices}
+
+
 def listing_gallery_and_amenities(*, listing: Listing) -> tuple[list[GalleryPhoto], list[str]]:
     """The property page's photos in the host's order and its amenities' names in the catalogue's order, read as
     values in one query (the page only prints them: no model instances, no file objects; an Amenity's own name
     would build its field's choices anew each time)."""
     url = photo_url
-    names = dict(Amenity.Code.choices)
+    names = _amenity_names(get_language())
     photos, amenities = [], []
     for kind, _position, _id, image, medium, thumbnail, width, height, caption in _GALLERY_AND_AMENITIES.rows(
         listing_id=listing.pk
     ):
         if kind:
-            amenities.append(str(names.get(image, image)))
+            amenities.append(names.get(image, image))
             continue
         sizes = image_set(url=url, image=image, medium=medium, thumbnail=thumbnail, width=width, height=height)
         photos.append(GalleryPhoto(url=url(image), caption=caption, sizes=sizes))

@@ -4,11 +4,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
-from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.dates import date_names
 from core.money import MPESA_MAX_PAYMENT_KES, percent_of
 from listings.models import Listing
 from listings.selectors.nights import DAY, NightSettings, nights_settings_and_bookings
@@ -17,7 +17,7 @@ from listings.selectors.nights import DAY, NightSettings, nights_settings_and_bo
 def short_date(day: datetime.date) -> str:
     """'1 Dec', as Django's 'j M' gives it, for a quote's lines: a tenth of the date filter's time (a quote prints
     a line a night, and the property page's template time counts: bench/demo_pages.py, "property page")."""
-    return f"{day.day} {str(MONTHS_3[day.month]).title()}"
+    return f"{day.day} {date_names().months_short[day.month]}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Night:
     @property
     def label(self) -> str:
         """'Tue 1 Dec', as Django's 'D j M'."""
-        return f"{WEEKDAYS_ABBR[self.date.weekday()]} {short_date(self.date)}"
+        return f"{date_names().weekdays_short[self.date.weekday()]} {short_date(self.date)}"
 
 
 # What each refusal is called where a machine reads it (the API's error codes); the sentence stays for people.

@@ -11,10 +11,10 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 from django.utils.translation import get_language
 
 from core.clock import NAIROBI
+from core.dates import date_names
 from core.phone import normalise_phone
 from core.prepared import execute
 from mpesa.models import Payment, Refund
@@ -222,11 +222,10 @@ def _page_ids_sql(filters: SearchFilters) -> tuple[str, list] | None:
 
 
 @functools.cache
-def _row_words(language: str | None) -> tuple[dict[str, str], dict[int, str]]:
-    """The statuses' labels and the months as the `date` filter's "M" writes them, in `language`: translated once
-    per language, not on every page (20 translations a page: bench/support_search.py --profile "name fragment")."""
-    labels = {value: str(label) for value, label in Payment.Status.choices}
-    return labels, {number: str(name).title() for number, name in MONTHS_3.items()}
+def _status_labels(language: str | None) -> dict[str, str]:
+    """The statuses' labels in `language`, translated once per language rather than on every page (with the months'
+    names, 20 translations a page: bench/support_search.py --profile "name fragment")."""
+    return {value: str(label) for value, label in Payment.Status.choices}
 
 
 def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
@@ -242,7 +241,7 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
     with connection.cursor() as cursor:
         execute(cursor, _rows_sql(ids_sql), [*params, PAGE_SIZE + 1, start])
         values = cursor.fetchall()
-    labels, months = _row_words(get_language())
+    labels, months = _status_labels(get_language()), date_names().months_short  # as the `date` filter's "M"
     zone = timezone.get_current_timezone()
     # One reverse() a page, not one a row (it cost as much as the rest of a row): the rows' links differ only by id.
     head, _, tail = reverse("support:payment", kwargs={"payment_id": 0}).rpartition("0")
