@@ -28,6 +28,10 @@ class RemoveIndexPostgresOnly(PostgresOnly, migrations.RemoveIndex):
     """The counterpart of AddIndexPostgresOnly."""
 
 
+class RunSQLPostgresOnly(PostgresOnly, migrations.RunSQL):
+    """SQL only PostgreSQL understands (its range types, PL/pgSQL); SQLite goes without it."""
+
+
 class _TableTrigger(migrations.operations.base.Operation):
     """A PL/pgSQL trigger function and its trigger on one table, made and dropped together (PostgreSQL only)."""
 

@@ -7,7 +7,8 @@ listings asks the registered provider at every read. The provider hands back que
 own queries (one branch of a UNION ALL, a page of rows), or SQL for listings' queries written in SQL (search), so an
 unpaid hold stops counting in listings' reads at the moment it lapses for reservations, and no page gains a query.
 Search's SQL reads the nights of confirmed stays from reservations' BookedNight rows, which the booking services keep
-in the transaction that changes the booking; holds with a deadline are always read from the bookings.
+in the transaction that changes the booking (on PostgreSQL from the listing row's booked_nights, which a trigger keeps
+equal to those rows); holds with a deadline are always read from the bookings.
 
 Every range is half-open: [start, end) holds the nights from start up to, not including, end, and a booking holds
 the nights [check_in, check_out), so its check-out day is free for the next guest.
@@ -33,10 +34,10 @@ class TakenNights(Protocol):
         ...
 
     def nights_free_sql(
-        self, *, listing_column: str, start: datetime.date, end: datetime.date, now: datetime.datetime
+        self, *, listing: str, start: datetime.date, end: datetime.date, now: datetime.datetime
     ) -> tuple[str, tuple]:
         """SQL (and its parameters) that is true when no booking of bookings_blocking holds a night in [start, end)
-        of the listing whose id is in `listing_column`, for listings' queries written in SQL (search)."""
+        of the listing row whose alias in the query is `listing`, for listings' queries written in SQL (search)."""
         ...
 
 

@@ -76,25 +76,30 @@ def _holds_overlapping_sql(vendor: str) -> tuple[str, tuple]:
 
 
 def nights_free_sql(
-    *, listing_column: str, start: datetime.date, end: datetime.date, now: datetime.datetime
+    *, listing: str, start: datetime.date, end: datetime.date, now: datetime.datetime
 ) -> tuple[str, tuple]:
-    """SQL that is true when no booking of bookings_blocking holds a night in [start, end) of the listing whose id
-    is `listing_column`, and its parameters, for a query of listings written in SQL (search).
+    """SQL that is true when no booking of bookings_blocking holds a night in [start, end) of the listing row whose
+    alias in the query is `listing`, and its parameters, for a query of listings written in SQL (search).
 
-    bookings_blocking in two parts: the nights of the bookings it counts at any clock, from their BookedNight rows
-    (by listing and night), and the holds with a deadline, read live through holds_blocking, so that a hold stops
-    counting at the moment it lapses. Holds are few on any dates: they are read once for the whole catalogue."""
+    bookings_blocking in two parts: the nights of the bookings it counts at any clock, and the holds with a deadline,
+    read live through holds_blocking, so that a hold stops counting at the moment it lapses. Holds are few on any
+    dates: they are read once for the whole catalogue. The nights kept for good are the listing row's own
+    booked_nights on PostgreSQL (kept equal to the BookedNight rows by a trigger: migration 0007 says why), and the
+    BookedNight rows by listing and night elsewhere."""
     holds_sql, holds_params = _holds_overlapping_sql(connection.vendor)
     values = {
         "now": connection.ops.adapt_datetimefield_value(now),
         "start": connection.ops.adapt_datefield_value(start),
         "end": connection.ops.adapt_datefield_value(end),
     }
-    sql = (
-        f"NOT EXISTS (SELECT 1 FROM {BookedNight._meta.db_table} booked WHERE booked.listing_id = {listing_column}"
-        " AND booked.night >= %s AND booked.night < %s)"
-        f" AND {listing_column} NOT IN ({holds_sql})"
-    )
+    if connection.vendor == "postgresql":
+        kept_free = f"NOT ({listing}.booked_nights && daterange(%s, %s))"
+    else:
+        kept_free = (
+            f"NOT EXISTS (SELECT 1 FROM {BookedNight._meta.db_table} booked WHERE booked.listing_id = {listing}.id"
+            " AND booked.night >= %s AND booked.night < %s)"
+        )
+    sql = f"{kept_free} AND {listing}.id NOT IN ({holds_sql})"
     holds_values = tuple(values[p.name] if isinstance(p, _Slot) else p for p in holds_params)
     return sql, (start, end, *holds_values)
 

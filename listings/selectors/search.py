@@ -173,7 +173,7 @@ def listing_ids_matching(*, query: SearchQuery, now: datetime.datetime) -> list[
         )
         params += [stay.check_in, stay.check_out]
         free, free_params = taken_nights().nights_free_sql(
-            listing_column="l.id", start=stay.check_in, end=stay.check_out, now=now
+            listing="l", start=stay.check_in, end=stay.check_out, now=now
         )
         where.append(free)
         params += free_params
