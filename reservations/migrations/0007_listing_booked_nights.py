@@ -1,7 +1,9 @@
 """On PostgreSQL, each listing's row carries the nights its bookings keep for good (listings_listing.booked_nights,
 a datemultirange), kept equal to its BookedNight rows by a trigger on that table, so search tests a listing's
 nights in the listing's own row instead of joining the BookedNight rows of every listing in the catalogue for the
-stay's dates (bench/search.py: the id query 2.9 -> 1.0 ms in PostgreSQL, 3.6 -> 1.5 ms with its planning).
+stay's dates. On bench/search.py's database (10,000 listings, 200,000 bookings), pgbench: the search's id query
+2.9 -> 1.0-1.4 ms of PostgreSQL prepared, 3.6 -> 1.5-2.2 ms with its planning; through gunicorn, PostgreSQL's
+CPU per search page 4.6-4.9 -> 3.0-3.4 ms (docs/search.md).
 
 The column is not a model field: only search's SQL reads it (reservations.selectors.nights_free_sql), and only this
 trigger writes it, for every statement that changes BookedNight (the booking services, booked_nights_fill, a bulk
