@@ -10,6 +10,7 @@ import datetime
 
 from django.db import connection, transaction
 
+from listings.models import Listing
 from reservations.models import BookedNight, Booking
 
 DAY = datetime.timedelta(days=1)
@@ -51,9 +52,14 @@ def booked_nights_sync(booking: Booking, *, kept_before: bool) -> None:
 def booked_nights_fill(*, batch_size: int = 5000) -> int:
     """Rebuild every BookedNight row from the bookings (existing data, or rows written around the services, such
     as a bulk load). Returns the number of nights. Bookings wait meanwhile: on PostgreSQL a SHARE lock on their
-    table holds back every change until this commits (a SQLite transaction already writes alone)."""
+    table holds back every change until this commits (a SQLite transaction already writes alone).
+
+    On PostgreSQL the listings are locked first (EXCLUSIVE: they can still be read), in the one lock order
+    (listing -> booking): the trigger that keeps each listing's booked_nights updates their rows, and a booking
+    service holding a listing while it waited for the bookings' table would otherwise deadlock with this."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Listing._meta.db_table} IN EXCLUSIVE MODE")
             cursor.execute(f"LOCK TABLE {Booking._meta.db_table} IN SHARE MODE")
     BookedNight.objects.all().delete()
     bookings = (

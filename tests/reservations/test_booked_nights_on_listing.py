@@ -1,11 +1,14 @@
 """On PostgreSQL each listing's row carries the nights its bookings keep for good (booked_nights), which search
 reads; a trigger keeps it equal to the listing's BookedNight rows whatever statement changes them."""
 
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from reservations.models import BookedNight, Booking
-from reservations.services import _move, booked_nights_fill, booking_cancel, booking_confirm
+from reservations.services import _move, booked_nights_fill, booking_cancel, booking_confirm, booking_lock
 from tests.helpers.stays import NOW, d
 from tests.listings.builders import make_listing
 
@@ -90,3 +93,47 @@ def test_every_statement_on_the_rows_keeps_each_listing_in_step(host, hold, gues
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign keys' deferred checks, before a TRUNCATE
         cursor.execute("TRUNCATE reservations_bookednight")
     assert assert_in_step() == {listing.pk: "{}", other.pk: "{}"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_filling_the_nights_while_a_service_holds_a_listing_waits_for_it_without_a_deadlock(
+    hold, guest, listing, django_capture_on_commit_callbacks
+):
+    """A service locks the listing, then changes its booking; the fill meanwhile rebuilds every night (which
+    updates the listing's row through the trigger). Both finish, one after the other."""
+    booking = hold(guest, 20, 23)
+    _move(booking, Booking.Status.AWAITING_PAYMENT, action="payment_started", message="x", actor_kind="mpesa")
+    Booking.objects.filter(pk=booking.pk).update(paid_kes=booking.total_kes)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_confirm(booking_id=booking.pk)
+    listing_locked, errors = threading.Event(), []
+
+    def service() -> None:
+        try:
+            with transaction.atomic():
+                booking_lock(booking_id=booking.pk)  # the listing, then the booking
+                listing_locked.set()
+                time.sleep(0.5)  # the fill has started meanwhile
+                Booking.objects.filter(pk=booking.pk).update(guest_count=2)
+        except Exception as error:  # judged below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def fill() -> None:
+        try:
+            listing_locked.wait(5)
+            booked_nights_fill()
+        except Exception as error:  # judged below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=service), threading.Thread(target=fill)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert Booking.objects.get(pk=booking.pk).guest_count == 2
+    assert assert_in_step()[listing.pk] == stays((20, 23))
