@@ -192,7 +192,49 @@ def load_cycle(port: int, paths: list[str], *, clients: int, seconds: float, hea
     return _measured(port, _cycling_client, client_args, paths[0], seconds)
 
 
-def _measured(port: int, client, client_args: list, label: str, seconds: float) -> dict:
+def load_in_turns(
+    port: int, plan: dict[str, tuple[list[str], dict]], *, clients: int, seconds: float, turns: int
+) -> dict[str, dict]:
+    """Each page of `plan` (name: (paths, headers)) under load_cycle()'s load, in `turns` slices of seconds/turns
+    taken in turn (/healthz, page 1, page 2, ..., /healthz, page 1, ...), each page's figures summed over its
+    slices. On a shared machine whose speed drifts from minute to minute, this puts a page and /healthz in the same
+    minutes; one after the other, a page's ratio moved by up to 30% between runs of the same code. Client i's paths
+    are split into `turns` parts, one a turn, so no path is sent twice while the list lasts."""
+    slice_seconds = seconds / turns
+    for paths, headers in plan.values():  # warm both workers' connections and caches
+        _cycling_client((port, [paths[-1]], headers, time.time() + 1))
+    slices: dict[str, list[dict]] = {name: [] for name in plan}
+    for turn in range(turns):
+        for name, (paths, headers) in plan.items():
+            deadline = time.time() + slice_seconds
+            client_args = []
+            for i in range(clients):
+                own = paths[i::clients] or paths
+                part = own[turn * len(own) // turns : (turn + 1) * len(own) // turns] or own
+                client_args.append((port, part, headers, deadline))
+            slices[name].append(_measured(port, _cycling_client, client_args, name, slice_seconds, raw=True))
+    return {name: _summed(parts, seconds) for name, parts in slices.items()}
+
+
+def _summed(parts: list[dict], seconds: float) -> dict:
+    latencies = [latency for part in parts for latency in part["latencies"]]
+    requests = len(latencies)
+    cpu = {key: sum(part[key] * part["requests"] for part in parts) / requests for key in CPU_KEYS}
+    return {
+        "requests": requests,
+        "errors": sum(part["errors"] for part in parts),
+        "rps": requests / seconds,
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        **cpu,
+    }
+
+
+CPU_KEYS = ("gunicorn_cpu_ms", "postgres_cpu_ms", "clients_cpu_ms")
+
+
+def _measured(port: int, client, client_args: list, label: str, seconds: float, *, raw: bool = False) -> dict:
+    """One load: the figures of the requests it served (with `raw`, their latencies too, for load_in_turns)."""
     meter = CpuMeter(port)
     meter.start()
     with multiprocessing.Pool(len(client_args)) as pool:
@@ -207,6 +249,7 @@ def _measured(port: int, client, client_args: list, label: str, seconds: float) 
         "p50_ms": percentile(latencies, 0.50),
         "p95_ms": percentile(latencies, 0.95),
         **meter.stop(len(latencies)),
+        **({"latencies": latencies} if raw else {}),
     }
 
 
@@ -235,6 +278,12 @@ def bench_arguments(description: str, **defaults) -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, default=defaults.get("clients", 8))
     parser.add_argument("--seconds", type=float, default=defaults.get("seconds", 20))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--turns",
+        type=int,
+        default=defaults.get("turns", 1),
+        help="measure /healthz and the pages in this many slices taken in turn (load_in_turns); 1: one after the other",
+    )
     return parser
 
 

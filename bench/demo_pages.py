@@ -39,6 +39,7 @@ from bench.common import (  # noqa: E402
     gunicorn,
     load,
     load_cycle,
+    load_in_turns,
     ratio_lines,
     require_postgres,
 )
@@ -165,9 +166,13 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     port = free_port()
     with gunicorn(port):
-        figures = {"/healthz": load(port, "/healthz", clients=options.clients, seconds=options.seconds)}
-        for name, urls in paths.items():
-            figures[name] = load_cycle(port, urls, clients=options.clients, seconds=options.seconds)
+        if options.turns > 1:
+            plan = {"/healthz": (["/healthz"], {}), **{name: (urls, {}) for name, urls in paths.items()}}
+            figures = load_in_turns(port, plan, clients=options.clients, seconds=options.seconds, turns=options.turns)
+        else:
+            figures = {"/healthz": load(port, "/healthz", clients=options.clients, seconds=options.seconds)}
+            for name, urls in paths.items():
+                figures[name] = load_cycle(port, urls, clients=options.clients, seconds=options.seconds)
     for name, f in figures.items():
         f["queries"] = queries[name]
     print(

@@ -42,6 +42,7 @@ from bench.common import (  # noqa: E402
     free_port,
     gunicorn,
     load,
+    load_in_turns,
     ratio_lines,
     require_postgres,
 )
@@ -254,14 +255,19 @@ def health_check_costs(times: int = 20_000) -> None:
         print(f"health check, {name}: {cpu:.1f} us of CPU here, {backend:.1f} us in PostgreSQL, {wall:.1f} us in all")
 
 
-def measure(path: str, session_key: str, *, clients: int, seconds: float, queries: int) -> dict[str, dict]:
+def measure(path: str, session_key: str, *, clients: int, seconds: float, queries: int, turns: int) -> dict[str, dict]:
     from django.conf import settings
 
     port = free_port()
     signed_in = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}", **BROWSER}
     with gunicorn(port):
-        figures = {"/healthz": load(port, "/healthz", clients=clients, seconds=seconds)}
-        figures[POLL] = load(port, path, clients=clients, seconds=seconds, headers=signed_in) | {"queries": queries}
+        if turns > 1:
+            plan = {"/healthz": (["/healthz"], {}), POLL: ([path], signed_in)}
+            figures = load_in_turns(port, plan, clients=clients, seconds=seconds, turns=turns)
+        else:
+            figures = {"/healthz": load(port, "/healthz", clients=clients, seconds=seconds)}
+            figures[POLL] = load(port, path, clients=clients, seconds=seconds, headers=signed_in)
+    figures[POLL]["queries"] = queries
     return figures
 
 
@@ -307,7 +313,9 @@ def main() -> None:
             "socket": "health check by socket (core.db.postgresql: nothing sent to the server)",
             "off": "no health check (CONN_HEALTH_CHECKS off)",
         }[name]
-        figures = measure(path, session_key, clients=options.clients, seconds=options.seconds, queries=queries)
+        figures = measure(
+            path, session_key, clients=options.clients, seconds=options.seconds, queries=queries, turns=options.turns
+        )
         results[label] = figures
         print(f"\n{label}: gunicorn 2 workers x 4 threads, {options.clients} clients, {options.seconds:.0f} s a path")
         for line in ratio_lines(figures, targets={POLL: TARGET}):
