@@ -7,10 +7,12 @@ its CSP nonce, and autoescapes as Django does.
 """
 
 import functools
+from types import SimpleNamespace
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.middleware.csp import get_nonce
+from django.template.defaulttags import querystring as querystring_tag
 from django.templatetags.static import static as static_url
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import linebreaks as linebreaks_html
@@ -72,6 +74,11 @@ def _forget_urls(*, setting: str, **kwargs) -> None:
         _reverse_plain.cache_clear()
 
 
+def querystring(request, **changes) -> str:
+    """As {% querystring key=value %}: "?" and the request's query with `changes` (None drops a key)."""
+    return querystring_tag(SimpleNamespace(request=request), **changes)
+
+
 def csp_nonce(request) -> str:
     """The request's nonce, generated on first use as {% csp_nonce %} does (a LazyNonce not yet used is falsy)."""
     nonce = get_nonce(request) if request is not None else None
@@ -81,5 +88,5 @@ def csp_nonce(request) -> str:
 def environment(**options) -> Environment:
     env = Environment(**options)
     env.filters.update(kes=kes, phone=phone, pluralize=pluralize, linebreaks=linebreaks)
-    env.globals.update(url=url, static=static, csp_nonce=csp_nonce, htmx_script=htmx_script)
+    env.globals.update(url=url, static=static, querystring=querystring, csp_nonce=csp_nonce, htmx_script=htmx_script)
     return env
