@@ -3,7 +3,6 @@
 import calendar
 import datetime
 from dataclasses import dataclass
-from functools import cached_property
 
 from django.utils import timezone
 
@@ -140,7 +139,12 @@ def host_calendar_month(*, listing: Listing, month: datetime.date) -> HostCalend
 
 @dataclass(frozen=True)
 class GuestNight:
-    """One day of the guest's calendar: whether a stay can include its night, and that night's price."""
+    """One day of the guest's calendar: whether a stay can include its night, and that night's price.
+
+    A day of the month also carries what its cell prints, worked out here rather than in the template: each value
+    the cell's template computes costs it several Python calls (a method call through Jinja's context, a lookup, an
+    escape), and the month's 42 cells were a quarter of the property page's instructions (bench/demo_pages.py,
+    "property page"; see its printed ratio to /healthz)."""
 
     date: datetime.date
     in_month: bool
@@ -149,10 +153,10 @@ class GuestNight:
     price_kes: int | None
     min_nights: int | None
     state: str  # "check-in", "stay", "check-out" or ""
-
-    @property
-    def price_short(self) -> str:
-        return short_price(self.price_kes)
+    iso: str = ""  # '2026-12-02'
+    name: str = ""  # '2 December, Wednesday', as Django's 'j F, l': how the cell's button is named
+    weekday_short: str = ""  # 'Wed', as Django's 'D'
+    price_short: str = ""  # short_price(price_kes)
 
 
 @dataclass(frozen=True)
@@ -166,25 +170,6 @@ class AvailabilityMonth:
     def month_title(self) -> str:
         """'December 2026', as Django's 'F Y'."""
         return f"{date_names().months[self.month.month]} {self.month.year}"
-
-    @cached_property
-    def weekday_abbreviations(self) -> list[str]:
-        """'Mon' … 'Sun' (Django's 'D'), translated once for the month; index by date.weekday()."""
-        names = date_names().weekdays_short
-        return [names[number] for number in range(7)]
-
-    @cached_property
-    def day_labels(self) -> dict[datetime.date, str]:
-        """Each day of the month as a cell's name starts: '2 December, Wednesday' (Django's 'j F, l'), the names
-        translated once for the month rather than once a cell."""
-        names = date_names()
-        month_name, weekdays = names.months[self.month.month], names.weekdays
-        return {
-            night.date: f"{night.date.day} {month_name}, {weekdays[night.date.weekday()]}"
-            for week in self.weeks
-            for night in week
-            if night.in_month
-        }
 
 
 GUEST_CALENDAR_MONTHS_AHEAD = 12
@@ -216,9 +201,12 @@ def _availability_month(
     open_for_bookings = listing.is_published and listing.nightly_price_kes is not None
     nightly_price = listing.nightly_price_kes
     marks_stay = stay is not None and stay.check_out > stay.check_in
+    names = date_names()
+    month_name, weekdays, weekdays_short = names.months[month.month], names.weekdays, names.weekdays_short
 
     def night(day: datetime.date, in_month: bool) -> GuestNight:
-        # Only the month's own nights are read as the host set them; the days around it are not shown.
+        # Only the month's own nights are read as the host set them, and only they are printed: the days around it
+        # are not shown.
         row = rows.get(day) if in_month else None
         too_soon = day < first_bookable
         state = ""
@@ -229,6 +217,16 @@ def _availability_month(
                 state = "check-out"
             elif stay.check_in < day < stay.check_out:
                 state = "stay"
+        price = row.price_override_kes if row and row.price_override_kes else nightly_price
+        printed = {}
+        if in_month:
+            weekday = day.weekday()
+            printed = {
+                "iso": day.isoformat(),
+                "name": f"{day.day} {month_name}, {weekdays[weekday]}",
+                "weekday_short": weekdays_short[weekday],
+                "price_short": short_price(price),
+            }
         return GuestNight(
             date=day,
             in_month=in_month,
@@ -237,9 +235,10 @@ def _availability_month(
             and not (row and row.blocked)
             and not (in_month and day in booked),
             too_soon=too_soon,
-            price_kes=(row.price_override_kes if row and row.price_override_kes else nightly_price),
+            price_kes=price,
             min_nights=row.min_nights_override if row else None,
             state=state,
+            **printed,
         )
 
     previous_month, next_month = _months_around(month, first=earliest, last=latest)
