@@ -4,7 +4,6 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -15,8 +14,9 @@ from listings.selectors.nights import DAY, NightSettings, nights_settings_and_bo
 
 
 def short_date(day: datetime.date) -> str:
-    """'1 Dec', as Django's 'j M' gives it, for a quote's lines: a tenth of the date filter's time (a quote prints
-    a line a night, and the property page's template time counts: bench/demo_pages.py, "property page")."""
+    """'1 Dec', as Django's 'j M' gives it, for a quote's lines and reasons: a tenth of the date filter's time (a
+    quote prints a line a night, and the property page's template time counts: bench/demo_pages.py, "property
+    page")."""
     return f"{day.day} {date_names().months_short[day.month]}"
 
 
@@ -123,21 +123,32 @@ class Quote:
         }
 
 
-def day_label(day: datetime.date) -> str:
-    return date_format(day, "j M")
+@dataclass(frozen=True)
+class LocalTime:
+    """`now` in Nairobi as the stay rules read it: today's date and the hour. Worked out once for all the listings
+    a search page quotes (each conversion reads the active time zone: three a listing were a tenth of the search's
+    selector time; bench/demo_pages.py, "search, dated")."""
+
+    today: datetime.date
+    hour: int
+
+    @classmethod
+    def of(cls, now: datetime.datetime) -> "LocalTime":
+        local = timezone.localtime(now)
+        return cls(today=local.date(), hour=local.hour)
 
 
-def earliest_check_in(*, listing: Listing, now: datetime.datetime) -> datetime.date:
+def earliest_check_in(*, listing: Listing, now: datetime.datetime | LocalTime) -> datetime.date:
     """The first night a stay may start, given the listing's advance notice and same-day cut-off."""
-    today = timezone.localdate(now)
+    local = now if isinstance(now, LocalTime) else LocalTime.of(now)
     if listing.advance_notice_days:
-        return today + listing.advance_notice_days * DAY
-    if timezone.localtime(now).hour >= listing.same_day_cutoff_hour:
-        return today + DAY
-    return today
+        return local.today + listing.advance_notice_days * DAY
+    if local.hour >= listing.same_day_cutoff_hour:
+        return local.today + DAY
+    return local.today
 
 
-def _stay_refusal(*, listing: Listing, stay: Stay, guests: int, now: datetime.datetime) -> Refusal | None:
+def _stay_refusal(*, listing: Listing, stay: Stay, guests: int, local: LocalTime) -> Refusal | None:
     """The rules that need no calendar row. None when the stay passes them."""
     if stay.check_out <= stay.check_in:
         return Refusal("invalid_dates", _("Check-out must be after check-in."))
@@ -155,9 +166,9 @@ def _stay_refusal(*, listing: Listing, stay: Stay, guests: int, now: datetime.da
             )
             % {"count": listing.max_guests},
         )
-    if stay.check_in < timezone.localdate(now):
+    if stay.check_in < local.today:
         return Refusal("past_check_in", _("Check-in can't be in the past."))
-    earliest = earliest_check_in(listing=listing, now=now)
+    earliest = earliest_check_in(listing=listing, now=local)
     if stay.check_in < earliest:
         if listing.advance_notice_days:
             return Refusal(
@@ -167,12 +178,12 @@ def _stay_refusal(*, listing: Listing, stay: Stay, guests: int, now: datetime.da
                     "The host needs %(count)d days' notice: the earliest check-in is %(day)s.",
                     listing.advance_notice_days,
                 )
-                % {"count": listing.advance_notice_days, "day": day_label(earliest)},
+                % {"count": listing.advance_notice_days, "day": short_date(earliest)},
             )
         return Refusal(
             "same_day_cutoff",
             _("Same-day bookings close at %(hour)02d:00: the earliest check-in is %(day)s.")
-            % {"hour": listing.same_day_cutoff_hour, "day": day_label(earliest)},
+            % {"hour": listing.same_day_cutoff_hour, "day": short_date(earliest)},
         )
     if stay.nights > listing.max_nights:
         return Refusal("max_nights", _("Maximum stay is %(count)d nights.") % {"count": listing.max_nights})
@@ -223,14 +234,14 @@ def _calendar_refusal(
         return Refusal(
             "min_nights",
             _("Minimum stay is %(count)d nights from %(day)s.")
-            % {"count": min_nights, "day": day_label(stay.check_in)},
+            % {"count": min_nights, "day": short_date(stay.check_in)},
         )
     return None
 
 
 def _unavailable_reason(unavailable: list[datetime.date]) -> str:
     """The nights that are not available, the first three named."""
-    labels = [day_label(d) for d in unavailable[:3]]
+    labels = [short_date(d) for d in unavailable[:3]]
     if len(unavailable) > 3:
         labels.append(_("%(count)d more") % {"count": len(unavailable) - 3})
     text = (
@@ -285,7 +296,7 @@ def stay_quote_from_nights(
 ) -> Quote:
     """stay_quote with the listing's calendar rows and taken nights already read over a range that holds the stay
     (a page that shows a month around it reads both in one query). No query."""
-    refusal = _stay_refusal(listing=listing, stay=stay, guests=guests, now=now)
+    refusal = _stay_refusal(listing=listing, stay=stay, guests=guests, local=LocalTime.of(now))
     if refusal:
         return Quote(stay=stay, guests=guests, reason=refusal.reason, code=refusal.code)
     return _priced_quote(listing=listing, stay=stay, guests=guests, days=days, taken=taken)
@@ -319,8 +330,9 @@ def stay_quotes_from_nights(
 def _refusals(*, listings: list[Listing], stay: Stay, guests: int, now: datetime.datetime) -> dict[int, Quote]:
     """The quotes of the listings that a rule needing no calendar row refuses."""
     quotes = {}
+    local = LocalTime.of(now)
     for listing in listings:
-        refusal = _stay_refusal(listing=listing, stay=stay, guests=guests, now=now)
+        refusal = _stay_refusal(listing=listing, stay=stay, guests=guests, local=local)
         if refusal:
             quotes[listing.pk] = Quote(stay=stay, guests=guests, reason=refusal.reason, code=refusal.code)
     return quotes
