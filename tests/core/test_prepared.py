@@ -12,6 +12,7 @@ from django.utils import timezone
 from core import prepared as prepared_module
 from core.prepared import _UNPREPARABLE, PreparedQuery, execute
 from listings.models import CalendarDay, Listing
+from notifications.models import NotificationPreference
 from tests.listings.builders import make_listing, set_night
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +65,23 @@ def test_model_rows_with_their_related_objects_come_back_as_the_queryset_gives_t
         (found,) = prepared.rows(slug=listing.slug, host_id=0)
         assert (found.pk, found.title, found.host.email) == (listing.pk, listing.title, "host@example.com")
     assert prepared.rows(slug="no-such-place", host_id=0) == []
+
+
+def test_columns_come_back_converted_as_the_queryset_converts_them_on_every_run(make_user):
+    """A JSON column comes back decoded, in values and in model rows, on the first run and on every later one (the
+    columns' converters are found once)."""
+    people = [make_user(email=f"person{n}@example.com") for n in range(3)]
+    for n, person in enumerate(people):
+        NotificationPreference.objects.create(user=person, sms_off=[f"kind_{n}"], language="sw")
+    values = PreparedQuery(
+        lambda *, user_id: NotificationPreference.objects.filter(user_id=user_id).values_list("sms_off", "language")
+    )
+    models = PreparedQuery(lambda *, user_id: NotificationPreference.objects.filter(user_id=user_id))
+    for _ in range(3):
+        for n, person in enumerate(people):
+            assert values.rows(user_id=person.pk) == [([f"kind_{n}"], "sw")]
+            (found,) = models.rows(user_id=person.pk)
+            assert (found.user_id, found.sms_off, found.language) == (person.pk, [f"kind_{n}"], "sw")
 
 
 def test_a_value_changed_on_its_way_into_the_sql_is_never_prepared_yet_answers_right(listings):
