@@ -5,11 +5,10 @@ for at most a minute, and nothing per user. Figure that justifies it (bench/demo
 computed ("home, cold"), the home page costs ~7 ms of server CPU a request, 0.07-0.09 of /healthz's; from this
 cache ("home, warm") 0.8 ms, 0.64-0.79 of /healthz's (the undated search: ~9 ms and 1.0 ms). The bench prints both.
 
-What differs between two anonymous visitors of the same URL is kept out of the stored page: the CSRF token (each
-visitor's own, matching their cookie) and the CSP nonce (a fresh one in every response's header). The page is
-rendered with placeholders in their place, stored that way, and every response, the first one included, gets the
-requesting visitor's token and its own nonce written in. Whatever reads the real token or nonce while the page is
-rendered (a template that does not go through the placeholders) makes that page unstorable, never wrong.
+What differs between two anonymous visitors of the same URL is kept out of the stored page: the CSP nonce (a fresh
+one in every response's header) is rendered as a placeholder, stored that way, and every response, the first one
+included, gets its own nonce written in. A page that asks for the real nonce, or for a CSRF token (each visitor's own,
+matching their cookie; the layout prints none for anonymous visitors), is never stored: unstorable, never wrong.
 
 Each gunicorn process keeps its own copy (the "pages" cache, in memory): a hit costs no query, and no page is
 older than a minute in any process.
@@ -24,27 +23,21 @@ from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
-from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
 
 PAGE_CACHE = "pages"
 MAX_SECONDS = 60
-# The request attribute that tells core.context_processors.page_cache a page is being rendered for the cache.
-RENDERING_FOR_CACHE = "_page_cache_rendering"
 
 
 @cache
-def _placeholders(secret_key: str) -> tuple[str, str]:
-    """The strings that stand for the CSRF token and the CSP nonce in a stored page: the same in every process
-    (derived from SECRET_KEY), unguessable from outside, and made of characters that need no escaping."""
-    return tuple(
-        salted_hmac("core.page_cache", name, secret=secret_key, algorithm="sha256").hexdigest()
-        for name in ("csrf-token", "csp-nonce")
-    )
+def _nonce_placeholder(secret_key: str) -> str:
+    """The string that stands for the CSP nonce in a stored page: the same in every process (derived from
+    SECRET_KEY), unguessable from outside, and made of characters that need no escaping."""
+    return salted_hmac("core.page_cache", "csp-nonce", secret=secret_key, algorithm="sha256").hexdigest()
 
 
-def placeholders() -> tuple[str, str]:
-    return _placeholders(settings.SECRET_KEY)
+def nonce_placeholder() -> str:
+    return _nonce_placeholder(settings.SECRET_KEY)
 
 
 def _visitor_may_share(request: HttpRequest) -> bool:
@@ -65,17 +58,14 @@ def _key(request: HttpRequest) -> str:
 
 def _render_for_cache(view, request, args, kwargs) -> tuple[HttpResponse, tuple | None]:
     """The view's response, rendered with placeholders, and what to store (None when it must not be stored)."""
-    nonce_placeholder = placeholders()[1]
     nonce = get_nonce(request)
     token_asked = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
-    setattr(request, RENDERING_FOR_CACHE, True)
-    request._csp_nonce = nonce_placeholder
+    request._csp_nonce = nonce_placeholder()
     try:
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response = response.render()
     finally:
-        delattr(request, RENDERING_FOR_CACHE)
         request._csp_nonce = nonce
         real_token_used = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
         if token_asked or real_token_used:
@@ -93,13 +83,11 @@ def _render_for_cache(view, request, args, kwargs) -> tuple[HttpResponse, tuple 
 
 
 def _written_in(content: bytes, request: HttpRequest) -> bytes:
-    """The page with this visitor's CSRF token and this response's CSP nonce in place of the placeholders."""
-    csrf_placeholder, nonce_placeholder = (value.encode() for value in placeholders())
-    if csrf_placeholder in content:
-        content = content.replace(csrf_placeholder, get_token(request).encode())
-    if nonce_placeholder in content:
+    """The page with this response's CSP nonce in place of the placeholder."""
+    placeholder = nonce_placeholder().encode()
+    if placeholder in content:
         nonce = get_nonce(request)
-        content = content.replace(nonce_placeholder, str(nonce if nonce is not None else "").encode())
+        content = content.replace(placeholder, str(nonce if nonce is not None else "").encode())
     return content
 
 

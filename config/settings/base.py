@@ -131,7 +131,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
                 "support.context_processors.account_menu",
-                "core.context_processors.page_cache",
             ],
             "builtins": [
                 "core.templatetags.money",
