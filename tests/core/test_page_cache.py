@@ -7,10 +7,13 @@ import pytest
 import time_machine
 from django.core.cache import caches
 from django.core.files.base import ContentFile
+from django.http import HttpResponse
+from django.template import engines
 from django.test import Client
-from django.urls import reverse
+from django.urls import include, path, reverse
 from django.utils import timezone
 
+from core.page_cache import cache_anonymous_page
 from listings.models import ListingPhoto
 from tests.listings.builders import make_listing
 
@@ -133,6 +136,23 @@ def test_a_page_from_the_cache_sets_no_csrf_cookie_and_each_visitor_signs_in_wit
     assert second.post(sign_in, data, headers={"X-CSRFToken": tokens[1]}).status_code != 403
     assert second.post(sign_in, data, headers={"X-CSRFToken": tokens[0]}).status_code == 403
     assert first.post(sign_in, data, headers={"X-CSRFToken": tokens[0]}).status_code != 403
+
+
+@cache_anonymous_page()
+def _page_with_a_form(request):
+    form = engines["django"].from_string('<form method="post">{% csrf_token %}</form>')
+    return HttpResponse(form.render(request=request))
+
+
+urlpatterns = [path("with-a-form/", _page_with_a_form), path("", include("config.urls"))]
+
+
+@pytest.mark.urls(__name__)
+def test_a_page_that_prints_a_csrf_token_is_never_stored_and_each_visitor_gets_their_own():
+    first, second = Client(), Client()
+    pages = [first.get("/with-a-form/"), second.get("/with-a-form/")]
+    assert all("csrftoken" in page.cookies for page in pages)  # the second was computed too, not taken from the cache
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
 
 
 def test_a_visitor_with_a_message_waiting_gets_it_and_nobody_else_does(host, make_user):
