@@ -14,7 +14,6 @@ from django.dispatch import receiver
 from django.middleware.csp import get_nonce
 from django.template.defaulttags import querystring as querystring_tag
 from django.templatetags.static import static as static_url
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import linebreaks as linebreaks_html
 from django_htmx.jinja import htmx_script
 from jinja2 import Environment
@@ -22,6 +21,7 @@ from markupsafe import Markup
 
 from core.money import format_kes
 from core.phone import format_phone
+from core.reverse import reverse
 
 
 def kes(value) -> str:
@@ -36,18 +36,13 @@ def phone(value) -> str:
     return format_phone(str(value or ""))
 
 
-# A static file's URL and a URL without arguments are the same for the whole life of a process (the manifest is read
-# once; the URLconf and the script prefix are fixed), so each is worked out once. Why: the layout's four static URLs
-# and the account menu's seven URLs cost 0.45 ms of the 0.9 ms a 404 page takes in one process (cProfile), on
-# every page; bench/demo_pages.py prints the pages' ratios to /healthz.
+# A static file's URL is the same for the whole life of a process (the manifest is read once), so each is worked out
+# once, as URLs are (core/reverse.py). Why: the layout's four static URLs and the account menu's seven URLs cost
+# 0.45 ms of the 0.9 ms a 404 page takes in one process (cProfile), on every page; bench/demo_pages.py prints the
+# pages' ratios to /healthz.
 @functools.cache
 def static(path: str) -> str:
     return static_url(path)
-
-
-@functools.cache
-def _reverse_plain(name: str, script_prefix: str, urlconf) -> str:
-    return reverse(name, urlconf=urlconf)
 
 
 def pluralize(count) -> str:
@@ -61,17 +56,14 @@ def linebreaks(text) -> Markup:
 
 
 def url(name: str, *args, **kwargs) -> str:
-    if args or kwargs:
-        return reverse(name, args=args or None, kwargs=kwargs or None)
-    return _reverse_plain(name, get_script_prefix(), get_urlconf())
+    return reverse(name, args=args, kwargs=kwargs)
 
 
 @receiver(setting_changed)
 def _forget_urls(*, setting: str, **kwargs) -> None:
-    """Tests that change where static files or URLs live get fresh ones."""
-    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "ROOT_URLCONF", "FORCE_SCRIPT_NAME", "DEBUG"}:
+    """Tests that change where static files live get fresh URLs (core/reverse.py forgets the others)."""
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "DEBUG"}:
         static.cache_clear()
-        _reverse_plain.cache_clear()
 
 
 def querystring(request, **changes) -> str:

@@ -3,13 +3,13 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.page_cache import cache_anonymous_page
+from core.reverse import reverse
 from listings import selectors
 from listings.guest_forms import SearchForm, StayForm
 from listings.models import Listing
