@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.middleware.csp import get_nonce
+from django.template import engines
 from django.template.defaulttags import querystring as querystring_tag
 from django.templatetags.static import static as static_url
 from django.utils.html import linebreaks as linebreaks_html
@@ -90,3 +91,10 @@ def environment(**options) -> Environment:
     env.filters.update(kes=kes, phone=phone, pluralize=pluralize, linebreaks=linebreaks)
     env.globals.update(url=url, static=static, querystring=querystring, csp_nonce=csp_nonce, htmx_script=htmx_script)
     return env
+
+
+def render_partial(template_name: str, values: dict, request) -> str:
+    """The Jinja2 partial `template_name` rendered with `values` and the request, by Jinja2 itself rather than
+    through Django's Jinja2 template: no partial reads the CSRF token that one adds to every render (a partial that
+    needs it is given it), and a page renders four or five partials (bench/demo_pages.py)."""
+    return engines["jinja2"].env.get_template(template_name).render({**values, "request": request})

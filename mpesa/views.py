@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template import engines
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +13,7 @@ from django_htmx.http import trigger_client_event
 
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.http import client_ip, received_body
+from core.jinja2 import render_partial
 from core.phone import format_phone
 from core.rate_limits import rate_limit_increment
 from listings.policies import policy_terms
@@ -144,7 +144,7 @@ def payment_status(request: HtmxHttpRequest, ref: str) -> HttpResponse:
             # Every poll but the last: the booker's payment is in flight, read in one query, and the panel's polling
             # states rendered alone (bench/poll.py). They show no form and, of the booking, only its reference.
             context = {"ref": ref, "panel": panel, "prompt_seconds": settings.MPESA_PROMPT_SECONDS}
-            return HttpResponse(engines["jinja2"].get_template(POLLING_TEMPLATE).render(context, request))
+            return HttpResponse(render_partial(POLLING_TEMPLATE, context, request))
     booking = booking_get_for_booker(user=request.user, ref=ref)
     if not is_fragment_request(request):
         return redirect(booking)

@@ -1,6 +1,7 @@
 from django import template
-from django.template import engines
 from django.utils.safestring import SafeString, mark_safe
+
+from core.jinja2 import render_partial
 
 register = template.Library()
 
@@ -8,11 +9,6 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def jinja(context, template_name: str, **values) -> SafeString:
     """Render the Jinja2 partial `template_name` (templates/jinja2/...) with `values` and the request; its output
-    is already escaped by Jinja2's autoescaping.
-
-    The partial is rendered by Jinja2 itself, not through Django's Jinja2 template: no partial reads the CSRF
-    token that one adds for every render (a partial that needs it is given it), and a page renders four or five
-    partials (bench/demo_pages.py)."""
-    partial = engines["jinja2"].env.get_template(template_name)
+    is already escaped by Jinja2's autoescaping."""
     request = context.get("request")  # None where a page is rendered without one: the partial sees None, not undefined
-    return mark_safe(partial.render({**values, "request": request}))  # noqa: S308
+    return mark_safe(render_partial(template_name, values, request))  # noqa: S308
