@@ -1,0 +1,125 @@
+"""Instructions a request costs in one process, counted by valgrind's callgrind: a figure that does not drift.
+
+The CPU a page costs on this shared machine moves by up to 30% between runs, which hides a change of a few percent.
+Callgrind counts the instructions the process executes instead: the same to 0.1% from run to run, so two versions
+of the code can be compared one after the other. Production settings on a scratch database that `make run`'s demo
+data fills (as bench/demo_pages.py seeds it); each URL is requested --requests times through Django's WSGI handler
+(no gunicorn, no network), anonymous, after --warm requests that compile templates and open the connection, and only
+those requests are counted (callgrind's instrumentation is switched on around them).
+
+Prints the instructions a request costs for /healthz and for each page: the dated search and the property page
+with dates that change from request to request, as bench/demo_pages.py sends them, and any --path given.
+
+Needs valgrind (Debian's package). Not part of the test suite. Run it against a scratch database:
+
+    createdb -h 127.0.0.1 -U postgres nexus_demo_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/nexus_demo_bench .venv/bin/python bench/instructions.py
+"""
+
+import argparse
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import configure, require_postgres  # noqa: E402
+from bench.demo_pages import demo_listing_slug, seed, stays  # noqa: E402
+
+COUNTED = "NEXUS_INSTRUCTIONS_COUNTED"  # set in the process that valgrind runs
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--requests", type=int, default=60, help="requests counted per page")
+    parser.add_argument("--warm", type=int, default=20, help="requests per page before counting")
+    parser.add_argument("--path", action="append", default=[], help="another URL to count (repeatable)")
+    return parser.parse_args()
+
+
+def pages(paths: list[str]) -> dict[str, list[str]]:
+    from django.utils import timezone
+
+    dated = stays(timezone.localdate())
+    slug = demo_listing_slug()
+    chosen = {
+        "/healthz": ["/healthz"],
+        "search, dated": [f"/listings/?{query}" for query in dated],
+        "property page": [f"/listings/{slug}/?{query}" for query in dated],
+    }
+    chosen.update({path: [path] for path in paths})
+    return chosen
+
+
+def callgrind(switch: str) -> None:
+    subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True, capture_output=True)
+
+
+def count_one_page(urls: list[str], *, requests: int, warm: int) -> None:
+    """In the process valgrind runs: the page's requests, counted."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    handler, factory = WSGIHandler(), RequestFactory()
+
+    def request(path: str) -> None:
+        environ = dict(factory.generic("GET", path).environ, **{"wsgi.input": io.BytesIO(b"")})
+        statuses = []
+        response = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(response)
+        response.close()
+        if not statuses[0].startswith("200"):
+            sys.exit(f"{path} answered {statuses[0]}")
+
+    for number in range(warm):
+        request(urls[number % len(urls)])
+    callgrind("on")
+    for number in range(requests):
+        request(urls[(warm + number) % len(urls)])
+    callgrind("off")
+
+
+def instructions_per_request(name: str, options: argparse.Namespace) -> float:
+    """Run this script under callgrind for one page; its count of instructions over the requests."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "callgrind.out"
+        extra = [argument for path in options.path for argument in ("--path", path)]
+        command = [
+            "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}", sys.executable,
+            __file__, "--database-url", options.database_url, "--requests", str(options.requests),
+            "--warm", str(options.warm), *extra,
+        ]  # fmt: skip
+        env = {**os.environ, COUNTED: name, "PYTHONHASHSEED": "0"}
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        totals = re.search(r"^totals: (\d+)", out.read_text(), re.M)
+        return int(totals.group(1)) / options.requests
+
+
+def main() -> None:
+    options = arguments()
+    require_postgres(options.database_url)
+    media = Path(tempfile.gettempdir()) / f"nexus-demo-bench-media-{options.database_url.rsplit('/', 1)[-1]}"
+    configure(options.database_url, ALLOWED_HOSTS="127.0.0.1,localhost,testserver", MEDIA_ROOT=str(media))
+    counted = os.environ.get(COUNTED)
+    if counted:
+        count_one_page(pages(options.path)[counted], requests=options.requests, warm=options.warm)
+        return
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    seed()
+    figures = {name: instructions_per_request(name, options) for name in pages(options.path)}
+    print(f"instructions a request in one process (callgrind), {options.requests} requests a page after {options.warm}")
+    baseline = figures["/healthz"]
+    for name, instructions in figures.items():
+        print(f"{name:<24} {instructions / 1e6:7.2f} M  ({instructions / baseline:5.1f} x /healthz)")
+
+
+if __name__ == "__main__":
+    main()
