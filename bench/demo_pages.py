@@ -143,6 +143,11 @@ def main() -> None:
     parser = bench_arguments(__doc__.split("\n\n")[0], clients=8, seconds=20)
     parser.add_argument("--profile", action="store_true", help="profile the property page in this process too")
     parser.add_argument("--only", default="", help="measure only the pages whose name contains this text")
+    parser.add_argument(
+        "--accept-gzip",
+        action="store_true",
+        help="send Accept-Encoding: gzip with every request, as browsers and many load generators do",
+    )
     options = parser.parse_args()
     require_postgres(options.database_url)
     # The demo photos go to a directory of this database's, outside the checkout, kept for the next run's pages.
@@ -165,19 +170,25 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     port = free_port()
+    headers = {"Accept-Encoding": "gzip"} if options.accept_gzip else {}
     with gunicorn(port):
         if options.turns > 1:
-            plan = {"/healthz": (["/healthz"], {}), **{name: (urls, {}) for name, urls in paths.items()}}
+            plan = {"/healthz": (["/healthz"], headers), **{name: (urls, headers) for name, urls in paths.items()}}
             figures = load_in_turns(port, plan, clients=options.clients, seconds=options.seconds, turns=options.turns)
         else:
-            figures = {"/healthz": load(port, "/healthz", clients=options.clients, seconds=options.seconds)}
+            figures = {
+                "/healthz": load(port, "/healthz", clients=options.clients, seconds=options.seconds, headers=headers)
+            }
             for name, urls in paths.items():
-                figures[name] = load_cycle(port, urls, clients=options.clients, seconds=options.seconds)
+                figures[name] = load_cycle(
+                    port, urls, clients=options.clients, seconds=options.seconds, headers=headers
+                )
     for name, f in figures.items():
         f["queries"] = queries[name]
     print(
         f"demo data as `make run` seeds it; gunicorn 2 workers x 4 threads, DEBUG off, anonymous; "
-        f"{options.clients} clients, {options.seconds:.0f} s a page; {os.cpu_count()} CPUs, "
+        f"{options.clients} clients, {options.seconds:.0f} s a page"
+        f"{', Accept-Encoding: gzip' if options.accept_gzip else ', no Accept-Encoding'}; {os.cpu_count()} CPUs, "
         f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after"
     )
     for name, urls in paths.items():

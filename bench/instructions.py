@@ -41,6 +41,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=60, help="requests counted per page")
     parser.add_argument("--warm", type=int, default=20, help="requests per page before counting")
     parser.add_argument("--path", action="append", default=[], help="another URL to count (repeatable)")
+    parser.add_argument(
+        "--accept-gzip", action="store_true", help="send Accept-Encoding: gzip, as browsers do (pages come compressed)"
+    )
     return parser.parse_args()
 
 
@@ -62,7 +65,7 @@ def callgrind(switch: str) -> None:
     subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True, capture_output=True)
 
 
-def count_one_page(urls: list[str], *, requests: int, warm: int) -> None:
+def count_one_page(urls: list[str], *, requests: int, warm: int, accept_gzip: bool) -> None:
     """In the process valgrind runs: the page's requests, counted."""
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
@@ -70,7 +73,8 @@ def count_one_page(urls: list[str], *, requests: int, warm: int) -> None:
     handler, factory = WSGIHandler(), RequestFactory()
 
     def request(path: str) -> None:
-        environ = dict(factory.generic("GET", path).environ, **{"wsgi.input": io.BytesIO(b"")})
+        headers = {"accept-encoding": "gzip"} if accept_gzip else {}
+        environ = dict(factory.generic("GET", path, headers=headers).environ, **{"wsgi.input": io.BytesIO(b"")})
         statuses = []
         response = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
         b"".join(response)
@@ -91,6 +95,7 @@ def instructions_per_request(name: str, options: argparse.Namespace) -> float:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "callgrind.out"
         extra = [argument for path in options.path for argument in ("--path", path)]
+        extra += ["--accept-gzip"] if options.accept_gzip else []
         command = [
             "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}", sys.executable,
             __file__, "--database-url", options.database_url, "--requests", str(options.requests),
@@ -109,13 +114,18 @@ def main() -> None:
     configure(options.database_url, ALLOWED_HOSTS="127.0.0.1,localhost,testserver", MEDIA_ROOT=str(media))
     counted = os.environ.get(COUNTED)
     if counted:
-        count_one_page(pages(options.path)[counted], requests=options.requests, warm=options.warm)
+        count_one_page(
+            pages(options.path)[counted], requests=options.requests, warm=options.warm, accept_gzip=options.accept_gzip
+        )
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
     seed()
     figures = {name: instructions_per_request(name, options) for name in pages(options.path)}
-    print(f"instructions a request in one process (callgrind), {options.requests} requests a page after {options.warm}")
+    print(
+        f"instructions a request in one process (callgrind), {options.requests} requests a page after {options.warm}"
+        f"{', Accept-Encoding: gzip' if options.accept_gzip else ''}"
+    )
     baseline = figures["/healthz"]
     for name, instructions in figures.items():
         print(f"{name:<24} {instructions / 1e6:7.2f} M  ({instructions / baseline:5.1f} x /healthz)")

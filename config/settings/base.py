@@ -94,7 +94,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that everything below it is compressed, static files WhiteNoise serves from the finders included
     # (collected ones come pre-compressed and pass through). Django's mitigation of BREACH comes with it.
-    "django.middleware.gzip.GZipMiddleware",
+    "core.middleware.GZipMiddleware",
     "core.middleware.HealthCheckMiddleware",
     # Outside everything that may answer with an HTML error page: under /api/ every error is problem+json.
     "api.middleware.ProblemJsonMiddleware",

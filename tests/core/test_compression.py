@@ -1,0 +1,51 @@
+"""Pages come gzipped at zlib's fastest level (core.middleware.GZipMiddleware), with Django's guarantees kept: a
+file name of random length in each response's gzip header (BREACH), Vary on Accept-Encoding, weak ETags."""
+
+import gzip
+import random
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from core.middleware import GZipMiddleware
+
+pytestmark = pytest.mark.django_db
+
+ACCEPTS_GZIP = {"accept-encoding": "gzip, deflate, br"}
+
+
+def gzip_file_name(body: bytes) -> bytes:
+    """The FNAME field of a gzip member's header (RFC 1952), which follows the 10 fixed bytes when flag 8 is set."""
+    assert body[:3] == b"\x1f\x8b\x08" and body[3] & gzip.FNAME
+    return body[10 : body.index(b"\x00", 10)]
+
+
+def test_a_page_comes_compressed_at_the_fastest_level_with_a_file_name_of_random_length(client, settings):
+    settings.DEBUG = False
+    bodies = [client.get("/listings/", headers=ACCEPTS_GZIP).content for _ in range(6)]
+    assert all(b"Places to stay" in gzip.decompress(body) for body in bodies)
+    assert {body[8] for body in bodies} == {4}  # XFL 4: compressed with the fastest algorithm
+    assert len({len(gzip_file_name(body)) for body in bodies}) > 1
+
+
+def test_vary_etag_and_content_length_are_those_of_what_is_sent():
+    page = b"<p>" + b"Diani beach cottage, sleeps four. " * 40 + b"</p>"
+    middleware = GZipMiddleware(lambda request: HttpResponse(page, headers={"ETag": '"v1"'}))
+
+    plain = middleware(RequestFactory().get("/"))
+    assert plain.content == page and plain["ETag"] == '"v1"' and "Content-Encoding" not in plain
+    assert plain["Vary"] == "Accept-Encoding"  # a cache keeps both forms apart
+
+    packed = middleware(RequestFactory().get("/", headers=ACCEPTS_GZIP))
+    assert gzip.decompress(packed.content) == page
+    assert packed["Content-Encoding"] == "gzip" and packed["Vary"] == "Accept-Encoding"
+    assert packed["Content-Length"] == str(len(packed.content)) and len(packed.content) < len(page)
+    assert packed["ETag"] == 'W/"v1"'
+
+
+def test_what_gzip_cannot_shrink_is_sent_as_it_is():
+    noise = random.Random(7).randbytes(4000)  # nothing for gzip to find, as in a JPEG
+    middleware = GZipMiddleware(lambda request: HttpResponse(noise, content_type="image/jpeg"))
+    response = middleware(RequestFactory().get("/", headers=ACCEPTS_GZIP))
+    assert response.content == noise and "Content-Encoding" not in response
