@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,8 +44,11 @@ class Stay:
         return [self.check_in + i * DAY for i in range(self.nights)]
 
 
-@dataclass(frozen=True)
-class Night:
+class Night(NamedTuple):
+    """One night of a quote and its price. Quotes and their nights are named tuples rather than frozen dataclasses,
+    equally immutable: a frozen dataclass sets each field through object.__setattr__, and a search page builds
+    twelve quotes and their nights."""
+
     date: datetime.date
     price_kes: int
     special_price: bool = False
@@ -76,9 +80,9 @@ class Refusal:
     reason: str
 
 
-@dataclass(frozen=True)
-class Quote:
-    """Either a bookable stay with its price line by line, or the reason it cannot be booked."""
+class Quote(NamedTuple):
+    """Either a bookable stay with its price line by line, or the reason it cannot be booked. A named tuple, as
+    Night is."""
 
     stay: Stay
     guests: int

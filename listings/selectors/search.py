@@ -11,6 +11,7 @@ import datetime
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -26,8 +27,9 @@ from listings.selectors.quote import Quote, Stay, stay_quotes_from_nights
 from listings.taken_nights import taken_nights
 
 
-@dataclass(frozen=True)
-class ListingCard:
+class ListingCard(NamedTuple):
+    """A listing as a card shows it (a named tuple, as the quote is: twelve a search page)."""
+
     listing: Listing
     url: str  # the property page
     cover_url: str  # the cover's thumbnail
