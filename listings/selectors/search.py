@@ -215,47 +215,52 @@ _CARD_FIELD_SET = frozenset(
     }
 )
 _CARD_FIELDS = tuple(field.attname for field in Listing._meta.concrete_fields if field.attname in _CARD_FIELD_SET)
+_CARD_ID = _CARD_FIELDS.index("id")
 _COVER_FIELDS = ("image", "medium", "thumbnail", "width", "height")
 
 
-def _page_listings(ids: list[int]) -> tuple[list[Listing], dict[int, tuple]]:
+# What the host set for a night, as the quote reads it: only rows that change a night are read.
+_NIGHT_SET = "(c.blocked OR c.price_override_kes IS NOT NULL OR c.min_nights_override IS NOT NULL)"
+
+
+def _page_listings(
+    ids: list[int], stay: Stay | None
+) -> tuple[list[Listing], dict[int, tuple], dict[int, dict[datetime.date, NightSettings]]]:
     """The listings of a page in the order of `ids`, with the fields cards and quotes read (the others deferred),
-    and each one's cover sizes (a photo's file names, width, height; absent without photos). One statement."""
+    each one's cover sizes (a photo's file names, width, height; absent without photos) and, with a stay, what the
+    host set for each of its nights ({listing_id: {night: NightSettings}}). One statement: a listing comes once per
+    night set in the stay, or once with none (the nights were a statement of their own, a round trip a dated
+    search page)."""
     columns = ", ".join(f"l.{name}" for name in _CARD_FIELDS)
     cover = ", ".join(f"p.{name}" for name in _COVER_FIELDS)
+    nights, join, params = "", "", list(ids)
+    if stay is not None:
+        nights = ", c.date, c.blocked, c.price_override_kes, c.min_nights_override"
+        join = f" LEFT JOIN {CALENDAR} c ON c.listing_id = l.id AND c.date >= %s AND c.date < %s AND {_NIGHT_SET}"
+        params = [stay.check_in, stay.check_out, *ids]
     sql = (
-        f"SELECT {columns}, {cover} FROM {LISTING} l LEFT JOIN {PHOTO} p ON p.id = (SELECT first.id FROM {PHOTO} first"
-        ' WHERE first.listing_id = l.id ORDER BY first."order", first.id LIMIT 1)'
+        f"SELECT {columns}, {cover}{nights} FROM {LISTING} l LEFT JOIN {PHOTO} p ON p.id = (SELECT first.id"
+        f' FROM {PHOTO} first WHERE first.listing_id = l.id ORDER BY first."order", first.id LIMIT 1){join}'
         f" WHERE l.id IN ({_in(ids)})"
     )
     with connection.cursor() as cursor:
-        execute(cursor, sql, ids)
+        execute(cursor, sql, params)
         rows = cursor.fetchall()
-    count = len(_CARD_FIELDS)
+    count, covered = len(_CARD_FIELDS), len(_CARD_FIELDS) + len(_COVER_FIELDS)
     by_id, covers = {}, {}
-    for row in rows:
-        listing = Listing.from_db(connection.alias, _CARD_FIELD_SET, row[:count])
-        by_id[listing.pk] = listing
-        if row[count] is not None:
-            covers[listing.pk] = row[count:]
-    return [by_id[pk] for pk in ids if pk in by_id], covers
-
-
-def _stay_nights(ids: list[int], stay: Stay) -> dict[int, dict[datetime.date, NightSettings]]:
-    """What the host set for each night of the stay, for these listings: {listing_id: {night: NightSettings}}."""
-    sql = (
-        f"SELECT listing_id, date, blocked, price_override_kes, min_nights_override FROM {CALENDAR}"
-        f" WHERE listing_id IN ({_in(ids)}) AND date >= %s AND date < %s"
-        " AND (blocked OR price_override_kes IS NOT NULL OR min_nights_override IS NOT NULL)"
-    )
     days: dict[int, dict[datetime.date, NightSettings]] = defaultdict(dict)
-    with connection.cursor() as cursor:
-        execute(cursor, sql, [*ids, stay.check_in, stay.check_out])
-        for listing_id, date, blocked, price, min_nights in cursor.fetchall():
-            days[listing_id][date] = NightSettings(
+    for row in rows:
+        pk = row[_CARD_ID]
+        if pk not in by_id:
+            by_id[pk] = Listing.from_db(connection.alias, _CARD_FIELD_SET, row[:count])
+            if row[count] is not None:
+                covers[pk] = row[count:covered]
+        if nights and row[covered] is not None:
+            date, blocked, price, min_nights = row[covered:]
+            days[pk][date] = NightSettings(
                 blocked=bool(blocked), price_override_kes=price, min_nights_override=min_nights
             )
-    return days
+    return [by_id[pk] for pk in ids if pk in by_id], covers, days
 
 
 @dataclass(frozen=True)
@@ -271,9 +276,9 @@ SEARCH_PAGE_SIZE = 12
 def listing_search(
     *, query: SearchQuery, page_number: str | int | None, now: datetime.datetime, per_page: int = SEARCH_PAGE_SIZE
 ) -> SearchResults:
-    """One page of search results as cards; with a stay, each card carries its quote. Three statements at most,
-    whatever the number of results: the matching ids, the page's listings with their covers, the stay's calendar
-    rows of the page's listings.
+    """One page of search results as cards; with a stay, each card carries its quote. Two statements at most,
+    whatever the number of results: the matching ids, and the page's listings with their covers and, with a stay,
+    their calendar rows for it.
 
     The rules are evaluated once, for the ids in result order; the count and the page are cut from that list. The
     page's listings were just found free for the stay, so their quotes are priced from the calendar rows alone.
@@ -281,11 +286,10 @@ def listing_search(
     ids = listing_ids_matching(query=query, now=now)
     page = Paginator(ids, per_page).get_page(page_number)
     page_ids = list(page.object_list)
-    listings, covers = _page_listings(page_ids) if page_ids else ([], {})
+    listings, covers, days = _page_listings(page_ids, query.stay) if page_ids else ([], {}, {})
     page.object_list = listings
     quotes = {}
     if query.stay is not None and listings:
-        days = _stay_nights(page_ids, query.stay)
         quotes = stay_quotes_from_nights(
             listings=listings, stay=query.stay, guests=query.guests, now=now, days=days, taken={}
         )

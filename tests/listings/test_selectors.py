@@ -192,6 +192,24 @@ def test_search_cards_carry_each_listings_quote(host):
     assert [(c.listing.title, c.quote.total_kes) for c in results.cards] == [("A", 10_500), ("B", 14_000)]
 
 
+def test_a_card_comes_once_with_its_cover_and_every_night_its_host_priced_in_the_stay(host):
+    """The page's listings, their covers and what their hosts set for the stay's nights come in one statement: a
+    listing with several nights set in the stay is still one card, priced night by night."""
+    special = make_listing(host, title="Special", nightly_price_kes=5_000)
+    make_listing(host, title="Plain", nightly_price_kes=9_000)
+    for n in (1, 0):
+        _photo(special, n)
+    set_night(special, d(10), price_override_kes=6_000)
+    set_night(special, d(11), price_override_kes=7_000, note="Festival")
+    set_night(special, d(13), price_override_kes=50_000)  # the check-out day: not a night of the stay
+    stay = Stay(check_in=d(10), check_out=d(13))
+    cards = listing_search(query=SearchQuery(stay=stay, sort="price"), page_number=1, now=NOW).cards
+    assert [(c.listing.title, c.quote.total_kes) for c in cards] == [("Special", 18_000), ("Plain", 27_000)]
+    assert [night.price_kes for night in cards[0].quote.nights] == [6_000, 7_000, 5_000]
+    assert f"t{special.pk}-0" in cards[0].cover_url and cards[0].cover is not None  # the first photo
+    assert cards[1].cover is None and cards[1].cover_url == ""
+
+
 def test_month_marks_blocked_past_and_priced_nights(host):
     listing = make_listing(host, nightly_price_kes=9_000)
     set_night(listing, d(5), blocked=True)
@@ -298,8 +316,8 @@ PAGES = {
 EXPECTED_QUERIES = {
     "home": 1,
     "search": 2,  # the matching ids, the page with its cover photos
-    "search with dates": 3,  # ... and the page's calendar rows and bookings
-    "search fragment": 3,
+    "search with dates": 2,  # the matching ids, the page with its cover photos and its calendar rows for the stay
+    "search fragment": 2,
     "property page": 3,  # listing, photos with amenities, month
     "property page with a stay": 3,  # the month's calendar query also reads the stay's nights
     "calendar fragment": 2,  # listing, month
