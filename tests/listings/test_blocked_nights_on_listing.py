@@ -6,6 +6,7 @@ from django.db import connection
 
 from listings.models import CalendarDay
 from listings.services import calendar_block, calendar_set_price, calendar_unblock
+from tests.helpers.listing_nights import assert_listing_nights_in_step, nights_text
 from tests.helpers.stays import d
 from tests.listings.builders import make_listing, set_night
 
@@ -23,27 +24,10 @@ def host(make_user):
     return make_user(email="host@example.com", full_name="Juma Hamisi")
 
 
-def listing_nights() -> dict[int, tuple[str, str]]:
-    """Every listing's blocked_nights, beside the same nights aggregated from its blocked CalendarDay rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT l.id, l.blocked_nights::text,"
-            " (SELECT coalesce(range_agg(daterange(c.date, c.date, '[]')), '{}')::text"
-            "    FROM listings_calendarday c WHERE c.listing_id = l.id AND c.blocked)"
-            " FROM listings_listing l"
-        )
-        return {pk: (kept, rows) for pk, kept, rows in cursor.fetchall()}
-
-
 def assert_in_step() -> dict[int, str]:
-    nights = listing_nights()
-    assert all(kept == rows for kept, rows in nights.values()), nights
-    return {pk: kept for pk, (kept, _rows) in nights.items()}
-
-
-def nights(*ranges: tuple[int, int]) -> str:
-    """Half-open ranges of day numbers as PostgreSQL prints a datemultirange."""
-    return "{" + ",".join(f"[{d(start)},{d(end)})" for start, end in ranges) + "}"
+    return assert_listing_nights_in_step(
+        "blocked_nights", table="listings_calendarday", night="date", where="AND r.blocked"
+    )
 
 
 def test_the_calendar_services_keep_the_listing_row_in_step(host):
@@ -52,17 +36,17 @@ def test_the_calendar_services_keep_the_listing_row_in_step(host):
     assert assert_in_step()[listing.pk] == "{}"  # a price is not a block
 
     calendar_block(listing=listing, first_night=d(3), last_night=d(6), note="Painting")  # new rows and priced ones
-    assert assert_in_step()[listing.pk] == nights((3, 7))
+    assert assert_in_step()[listing.pk] == nights_text((3, 7))
 
     calendar_set_price(listing=listing, first_night=d(5), last_night=d(8), price_kes=9_000)  # blocked nights priced
-    assert assert_in_step()[listing.pk] == nights((3, 7))
+    assert assert_in_step()[listing.pk] == nights_text((3, 7))
 
     calendar_unblock(listing=listing, first_night=d(4), last_night=d(4))
-    assert assert_in_step()[listing.pk] == nights((3, 4), (5, 7))
+    assert assert_in_step()[listing.pk] == nights_text((3, 4), (5, 7))
 
     listing.title = "Renamed by the host"
     listing.save()  # the host's edit writes the model's columns, never this one
-    assert assert_in_step()[listing.pk] == nights((3, 4), (5, 7))
+    assert assert_in_step()[listing.pk] == nights_text((3, 4), (5, 7))
 
     calendar_unblock(listing=listing, first_night=d(1), last_night=d(10))
     assert assert_in_step()[listing.pk] == "{}"
@@ -75,19 +59,19 @@ def test_every_statement_on_the_rows_keeps_each_listing_in_step(host):
         + [CalendarDay(listing=listing, date=d(12), price_override_kes=8_000)]
         + [CalendarDay(listing=other, date=d(6), blocked=True)]
     )  # one statement, two listings, one night only priced
-    assert assert_in_step() == {listing.pk: nights((2, 4), (10, 11)), other.pk: nights((6, 7))}
+    assert assert_in_step() == {listing.pk: nights_text((2, 4), (10, 11)), other.pk: nights_text((6, 7))}
 
     CalendarDay.objects.filter(listing=listing, date=d(10)).update(date=d(4))  # a blocked night moved
     CalendarDay.objects.filter(listing=listing, date=d(12)).update(blocked=True)  # a priced night blocked
     CalendarDay.objects.filter(listing=other).update(listing=listing, date=d(20))  # moved to the other listing
-    assert assert_in_step() == {listing.pk: nights((2, 5), (12, 13), (20, 21)), other.pk: "{}"}
+    assert assert_in_step() == {listing.pk: nights_text((2, 5), (12, 13), (20, 21)), other.pk: "{}"}
 
     CalendarDay.objects.filter(listing=listing).update(note="Closed")  # nothing about blocking changes
-    assert assert_in_step() == {listing.pk: nights((2, 5), (12, 13), (20, 21)), other.pk: "{}"}
+    assert assert_in_step() == {listing.pk: nights_text((2, 5), (12, 13), (20, 21)), other.pk: "{}"}
 
     CalendarDay.objects.filter(listing=listing, date=d(3)).delete()
     CalendarDay.objects.filter(listing=listing, date=d(20)).update(blocked=False)
-    assert assert_in_step() == {listing.pk: nights((2, 3), (4, 5), (12, 13)), other.pk: "{}"}
+    assert assert_in_step() == {listing.pk: nights_text((2, 3), (4, 5), (12, 13)), other.pk: "{}"}
 
     set_night(other, d(8), blocked=True)
     with connection.cursor() as cursor:
@@ -105,4 +89,4 @@ def test_one_statement_that_blocks_a_night_and_opens_another_moves_the_block(hos
             "UPDATE listings_calendarday SET blocked = NOT blocked WHERE listing_id = %s AND date IN (%s, %s)",
             [listing.pk, d(2), d(3)],
         )
-    assert assert_in_step()[listing.pk] == nights((3, 4))
+    assert assert_in_step()[listing.pk] == nights_text((3, 4))

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from reservations.models import BookedNight, Booking
 from reservations.services import _move, booked_nights_fill, booking_cancel, booking_confirm, booking_lock
+from tests.helpers.listing_nights import assert_listing_nights_in_step, nights_text
 from tests.helpers.stays import NOW, d
 from tests.listings.builders import make_listing
 
@@ -21,26 +22,8 @@ def _postgres_only():
         pytest.skip("the listing's own booked nights exist on PostgreSQL only")
 
 
-def listing_nights() -> dict[int, tuple[str, str]]:
-    """Every listing's booked_nights, beside the same nights aggregated from its BookedNight rows (both as text)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT l.id, l.booked_nights::text,"
-            " (SELECT coalesce(range_agg(daterange(b.night, b.night, '[]')), '{}')::text"
-            "    FROM reservations_bookednight b WHERE b.listing_id = l.id)"
-            " FROM listings_listing l"
-        )
-        return {pk: (kept, rows) for pk, kept, rows in cursor.fetchall()}
-
-
 def assert_in_step() -> dict[int, str]:
-    nights = listing_nights()
-    assert all(kept == rows for kept, rows in nights.values()), nights
-    return {pk: kept for pk, (kept, _rows) in nights.items()}
-
-
-def stays(*ranges: tuple[int, int]) -> str:
-    return "{" + ",".join(f"[{d(start)},{d(end)})" for start, end in ranges) + "}"
+    return assert_listing_nights_in_step("booked_nights", table="reservations_bookednight", night="night")
 
 
 def test_a_confirmed_stay_is_in_its_listing_row_until_it_is_cancelled(
@@ -52,22 +35,22 @@ def test_a_confirmed_stay_is_in_its_listing_row_until_it_is_cancelled(
     Booking.objects.filter(pk=booking.pk).update(paid_kes=booking.total_kes)
     with django_capture_on_commit_callbacks(execute=True):
         booking_confirm(booking_id=booking.pk)
-    assert assert_in_step()[listing.pk] == stays((20, 23))
+    assert assert_in_step()[listing.pk] == nights_text((20, 23))
 
     second = hold(guest, 23, 25)  # back to back: one range in the row
     _move(second, Booking.Status.AWAITING_PAYMENT, action="payment_started", message="x", actor_kind="mpesa")
     Booking.objects.filter(pk=second.pk).update(paid_kes=second.total_kes)
     with django_capture_on_commit_callbacks(execute=True):
         booking_confirm(booking_id=second.pk)
-    assert assert_in_step()[listing.pk] == stays((20, 25))
+    assert assert_in_step()[listing.pk] == nights_text((20, 25))
 
     listing.title = "Renamed by the host"
     listing.save()  # the host's edit writes the model's columns, never this one
-    assert assert_in_step()[listing.pk] == stays((20, 25))
+    assert assert_in_step()[listing.pk] == nights_text((20, 25))
 
     with django_capture_on_commit_callbacks(execute=True):
         booking_cancel(booking=Booking.objects.get(pk=booking.pk), user=guest, reason="Plans changed", now=NOW)
-    assert assert_in_step()[listing.pk] == stays((23, 25))
+    assert assert_in_step()[listing.pk] == nights_text((23, 25))
 
 
 def test_every_statement_on_the_rows_keeps_each_listing_in_step(host, hold, guest, listing):
@@ -76,14 +59,14 @@ def test_every_statement_on_the_rows_keeps_each_listing_in_step(host, hold, gues
     rows = [BookedNight(booking=first, listing=listing, night=d(day)) for day in (2, 3, 10)]
     rows.append(BookedNight(booking=second, listing=other, night=d(6)))
     BookedNight.objects.bulk_create(rows)  # one statement, two listings
-    assert assert_in_step() == {listing.pk: stays((2, 4), (10, 11)), other.pk: stays((6, 7))}
+    assert assert_in_step() == {listing.pk: nights_text((2, 4), (10, 11)), other.pk: nights_text((6, 7))}
 
     BookedNight.objects.filter(listing=listing, night=d(10)).update(night=d(4))  # a night moved
     BookedNight.objects.filter(listing=other).update(night=d(8))  # moved across the other listing's row
-    assert assert_in_step() == {listing.pk: stays((2, 5)), other.pk: stays((8, 9))}
+    assert assert_in_step() == {listing.pk: nights_text((2, 5)), other.pk: nights_text((8, 9))}
 
     BookedNight.objects.filter(listing=listing, night=d(3)).delete()
-    assert assert_in_step() == {listing.pk: stays((2, 3), (4, 5)), other.pk: stays((8, 9))}
+    assert assert_in_step() == {listing.pk: nights_text((2, 3), (4, 5)), other.pk: nights_text((8, 9))}
 
     booked_nights_fill()  # rebuilt from the bookings: none keeps nights for good, so every row goes
     assert assert_in_step() == {listing.pk: "{}", other.pk: "{}"}
@@ -136,4 +119,4 @@ def test_filling_the_nights_while_a_service_holds_a_listing_waits_for_it_without
         thread.join(timeout=30)
     assert errors == []
     assert Booking.objects.get(pk=booking.pk).guest_count == 2
-    assert assert_in_step()[listing.pk] == stays((20, 23))
+    assert assert_in_step()[listing.pk] == nights_text((20, 23))
