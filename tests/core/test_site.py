@@ -166,3 +166,14 @@ def test_a_superuser_finds_the_support_console_and_the_menu_costs_one_query(
     with django_assert_num_queries(1):
         menu = account_menu(boss)
     assert menu.supports and not menu.hosts
+
+
+def test_a_worker_freezes_what_it_loaded_before_its_first_request():
+    """config.wsgi loads every view through the URLconf and freezes it: the collector stops scanning the objects a
+    worker keeps for its whole life (bench/instructions.py's figures are in the module)."""
+    lines = _settings_in_fresh_process(
+        "import gc, sys\nimport config.wsgi\n"
+        "print(gc.get_freeze_count()); print('listings.views' in sys.modules and 'support.views' in sys.modules)",
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+    )
+    assert int(lines[0]) > 50_000 and lines[1] == "True"

@@ -1,5 +1,5 @@
-"""{% load static %} loads Django's library with `{% static %}` answered once a process (core.templatetags.static_files):
-the same URLs as Django's tag, following a change of where static files live."""
+"""{% load static %} loads Django's library with `{% static %}` answered once a process
+(core.templatetags.static_files): the same URLs as Django's tag, following a change of where static files live."""
 
 from django.template import Context, Template
 from django.templatetags.static import static as django_static
