@@ -138,8 +138,6 @@ TEMPLATES = [
                 "core.templatetags.error_summary",
                 "core.templatetags.jinja",
             ],
-            # {% load static %}: Django's library with the URLs worked out once a process (the module says why).
-            "libraries": {"static": "core.templatetags.static_files"},
         },
     },
     {

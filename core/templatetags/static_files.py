@@ -1,7 +1,7 @@
 """Django's `static` template library, with `{% static %}` answered from the URLs worked out once a process
-(core.jinja2.static): TEMPLATES' `libraries` makes `{% load static %}` load this one. Django's tag checks which
-apps are installed and asks the manifest storage on every use (three times a property page, 1.5% of its time,
-py-spy); a static file's URL does not change while a process runs. Its other tags are Django's own."""
+(core.jinja2.static): our templates `{% load static_files %}`. Django's tag checks which apps are installed and asks
+the manifest storage on every use (three times a property page, 1.5% of its time, py-spy); a static file's URL does
+not change while a process runs. Its other tags are Django's own."""
 
 from django import template
 from django.templatetags import static as django_static

@@ -1,11 +1,11 @@
-"""{% load static %} loads Django's library with `{% static %}` answered once a process
-(core.templatetags.static_files): the same URLs as Django's tag, following a change of where static files live."""
+"""{% load static_files %}: Django's static library with `{% static %}` answered once a process
+(core.templatetags.static_files), the same URLs as Django's tag, following a change of where static files live."""
 
 from django.template import Context, Template
 from django.templatetags.static import static as django_static
 
 PAGE = Template(
-    "{% load static %}{% static 'js/search-form.js' %} {% static 'img/a b&c.svg' %}"
+    "{% load static_files %}{% static 'js/search-form.js' %} {% static 'img/a b&c.svg' %}"
     " {% static 'js/focus.js' as focus %}{{ focus }} {% get_static_prefix %}"
 )
 
