@@ -59,3 +59,56 @@ def test_the_layouts_htmx_script_is_django_htmxs_own(settings, debug):
     static.cache_clear()
     for nonce in ("n0nce-AbC_12", ""):
         assert str(htmx_script(nonce=nonce)) == str(django_htmx_script(nonce=nonce))
+
+
+class _Shown:
+    """An object a template prints through its str()."""
+
+    def __str__(self) -> str:
+        return "5 < 6 & \"quoted\" 'single'"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<b>Amina & \"Juma\"</b> 'x'",
+        "",
+        12500,
+        -3,
+        2.5,
+        None,
+        True,
+        _Shown(),
+        "plain text",
+    ],
+)
+def test_a_printed_value_is_escaped_as_markupsafe_escapes_it(value):
+    from markupsafe import escape
+
+    from core.jinja2 import escaped_output
+
+    assert escaped_output(value) == str(escape(value))
+    html = engines["jinja2"].env.from_string("<p title='{{ value }}'>{{ value }}</p>").render(value=value)
+    assert html == f"<p title='{escape(value)}'>{escape(value)}</p>"
+
+
+def test_markup_and_django_safe_strings_are_printed_as_they_are_and_undefined_values_as_nothing():
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+    from markupsafe import Markup
+
+    template = engines["jinja2"].env.from_string("{{ markup }}|{{ safe }}|{{ lazy }}|{{ missing }}|{{ items.key }}")
+    html = template.render(
+        markup=Markup("<i>a</i>"), safe=mark_safe("<b>b</b>"), lazy=gettext_lazy("Tom & Jerry"), items={"key": "<k>"}
+    )
+    assert html == "<i>a</i>|<b>b</b>|Tom &amp; Jerry||&lt;k&gt;"
+
+
+def test_blocks_that_collect_output_still_escape_once():
+    """{% set %} blocks and macros collect their output and hand it on as Markup: printed again, it is not escaped a
+    second time, and what went into it was escaped once."""
+    template = engines["jinja2"].env.from_string(
+        "{% macro line(text) %}<li>{{ text }}</li>{% endmacro %}"
+        "{% set block %}<b>{{ value }}</b>{% endset %}{{ block }}{{ line(value) }}{{ value|upper }}"
+    )
+    assert template.render(value="a<b") == "<b>a&lt;b</b><li>a&lt;b</li>A&lt;B"
