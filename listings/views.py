@@ -105,18 +105,20 @@ def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     fragment = is_fragment_request(request)
     form, stay, guests = _stay_form(request)
     month = selectors.month_from_query(request.GET.get("month")) or (stay.check_in if stay else timezone.localdate(now))
-    # The month and the stay's quote in one calendar query (the calendar fragment shows no quote).
-    month_view, stay_quote = selectors.availability_month_and_quote(
-        listing=listing, month=month, now=now, stay=stay, guests=guests, quote=not fragment
-    )
-    context = {"listing": listing, "listing_url": listing.get_absolute_url(), **_calendar_context(request, month_view)}
-    if fragment:
+    context = {"listing": listing, "listing_url": listing.get_absolute_url()}
+    if fragment:  # the calendar month alone (it shows no quote)
+        month_view, _ = selectors.availability_month_and_quote(
+            listing=listing, month=month, now=now, stay=stay, guests=guests, quote=False
+        )
+        context.update(_calendar_context(request, month_view))
         return render(request, "listings/listing_detail.html#availability-calendar", context)
-    photos, amenities = selectors.listing_gallery_and_amenities(listing=listing)
+    # The month, the stay's quote, the photos and the amenities in one statement.
+    page = selectors.property_page(listing=listing, month=month, now=now, stay=stay, guests=guests)
     context.update(
-        _stay_context(listing, form, stay, guests, stay_quote),
-        photos=photos,
-        amenities=amenities,
+        **_calendar_context(request, page.month),
+        **_stay_context(listing, form, stay, guests, page.quote),
+        photos=page.photos,
+        amenities=page.amenities,
         policy_terms=policy_terms(listing.cancellation_policy),
     )
     status = 422 if form.errors else 200

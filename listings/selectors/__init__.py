@@ -16,6 +16,7 @@ from listings.selectors.calendars import (
     GuestNight,
     HostCalendarMonth,
     HostNight,
+    PropertyPage,
     availability_month,
     availability_month_and_quote,
     guest_month_bounds,
@@ -24,12 +25,12 @@ from listings.selectors.calendars import (
     month_from_query,
     month_start,
     month_weeks,
+    property_page,
 )
 from listings.selectors.covers import cover_url, listing_cover_name
 from listings.selectors.host import HOST_DASHBOARD_BOOKINGS, HostListingRow, host_upcoming_bookings, listings_for_host
 from listings.selectors.listing import (
     listing_amenities,
-    listing_gallery_and_amenities,
     listing_get_for_host,
     listing_get_for_viewer,
     listing_photo_get_for_host,
@@ -79,6 +80,7 @@ __all__ = [
     "ListingCard",
     "Night",
     "NightSettings",
+    "PropertyPage",
     "Quote",
     "SEARCH_PAGE_SIZE",
     "SORT_ORDERS",
@@ -87,6 +89,7 @@ __all__ = [
     "Stay",
     "availability_month",
     "availability_month_and_quote",
+    "property_page",
     "counties_matching",
     "cover_url",
     "earliest_check_in",
@@ -95,7 +98,6 @@ __all__ = [
     "host_month_bounds",
     "host_upcoming_bookings",
     "listing_amenities",
-    "listing_gallery_and_amenities",
     "listing_booked_nights",
     "listing_cover_name",
     "listing_get_for_host",

@@ -3,7 +3,7 @@
 import functools
 from dataclasses import dataclass
 
-from django.db.models import F, IntegerField, Q, Value
+from django.db.models import F, IntegerField, Q, QuerySet, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
@@ -65,19 +65,41 @@ class GalleryPhoto:
     sizes: ImageSet
 
 
-def _gallery_and_amenities_query(*, listing_id: int):
-    """The listing's photos (kind 0) and amenity codes (kind 1, the code in the image column), each in its order."""
+# A gallery row: kind (GALLERY_PHOTO or GALLERY_AMENITY), position, id, then a photo's image, medium, thumbnail,
+# width, height and caption, or an amenity's code in the image column.
+GALLERY_COLUMNS = (
+    "u_kind", "u_position", "u_id", "u_image", "u_medium", "u_thumbnail", "u_width", "u_height", "u_caption",
+)  # fmt: skip
+GALLERY_PHOTO, GALLERY_AMENITY = 0, 1
+
+
+def gallery_rows(*, listing_id: int, leading: dict | None = None) -> list[QuerySet]:
+    """The listing's photos and its amenities as two querysets of gallery rows, for a UNION ALL (unordered), each
+    row after the `leading` expressions (to line up with other rows of the union)."""
+    leading = leading or {}
     photos = (
         ListingPhoto.objects.filter(listing_id=listing_id)
         .order_by()
-        .annotate(u_kind=Value(0), u_position=F("order"), u_id=F("id"))
-        .values_list("u_kind", "u_position", "u_id", "image", "medium", "thumbnail", "width", "height", "caption")
+        .annotate(
+            **leading,
+            u_kind=Value(GALLERY_PHOTO),
+            u_position=F("order"),
+            u_id=F("id"),
+            u_image=F("image"),
+            u_medium=F("medium"),
+            u_thumbnail=F("thumbnail"),
+            u_width=F("width"),
+            u_height=F("height"),
+            u_caption=F("caption"),
+        )
+        .values_list(*leading, *GALLERY_COLUMNS)
     )
     amenities = (
         Listing.amenities.through.objects.filter(listing_id=listing_id)
         .order_by()
         .annotate(
-            u_kind=Value(1),
+            **leading,
+            u_kind=Value(GALLERY_AMENITY),
             u_position=F("amenity__position"),
             u_id=F("amenity__id"),
             u_image=F("amenity__code"),
@@ -87,16 +109,9 @@ def _gallery_and_amenities_query(*, listing_id: int):
             u_height=Value(None, output_field=IntegerField()),
             u_caption=Value(""),
         )
-        .values_list(
-            "u_kind", "u_position", "u_id", "u_image", "u_medium", "u_thumbnail", "u_width", "u_height", "u_caption"
-        )
+        .values_list(*leading, *GALLERY_COLUMNS)
     )
-    return photos.union(amenities, all=True).order_by("u_kind", "u_position", "u_id")
-
-
-# Compiled once per thread (core/prepared.py), one query for both: building the property page's small queries cost
-# more CPU than PostgreSQL spent running them, and each query is a round trip (bench/demo_pages.py, "property page").
-_GALLERY_AND_AMENITIES = PreparedQuery(_gallery_and_amenities_query)
+    return [photos, amenities]
 
 
 @functools.cache
@@ -105,17 +120,15 @@ def _amenity_names(language: str | None) -> dict[str, str]:
     return {code: str(name) for code, name in Amenity.Code.choices}
 
 
-def listing_gallery_and_amenities(*, listing: Listing) -> tuple[list[GalleryPhoto], list[str]]:
-    """The property page's photos in the host's order and its amenities' names in the catalogue's order, read as
-    values in one query (the page only prints them: no model instances, no file objects; an Amenity's own name
-    would build its field's choices anew each time)."""
+def gallery_from_rows(rows) -> tuple[list[GalleryPhoto], list[str]]:
+    """The property page's photos in the host's order and its amenities' names in the catalogue's order, from
+    gallery rows in any order. Values only (the page only prints them): no model instances, no file objects, and
+    an Amenity's own name would build its field's choices anew each time."""
     url = photo_url
     names = _amenity_names(get_language())
     photos, amenities = [], []
-    for kind, _position, _id, image, medium, thumbnail, width, height, caption in _GALLERY_AND_AMENITIES.rows(
-        listing_id=listing.pk
-    ):
-        if kind:
+    for kind, _position, _id, image, medium, thumbnail, width, height, caption in sorted(rows):
+        if kind == GALLERY_AMENITY:
             amenities.append(names.get(image, image))
             continue
         sizes = image_set(url=url, image=image, medium=medium, thumbnail=thumbnail, width=width, height=height)

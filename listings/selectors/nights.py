@@ -27,14 +27,22 @@ def nights_taken_by_bookings(*, start: datetime.date, end: datetime.date, now: d
 
 
 def calendar_and_booking_rows(
-    *, listing_filter: dict, start: datetime.date, end: datetime.date, now: datetime.datetime, with_listing: bool
+    *,
+    listing_filter: dict,
+    start: datetime.date,
+    end: datetime.date,
+    now: datetime.datetime,
+    with_listing: bool,
+    trailing: dict | None = None,
 ) -> QuerySet:
     """One UNION ALL of the calendar rows in [start, end) that set something and the stays of the bookings that hold
     nights there, for the listings `listing_filter` picks (`listing_id=` or `listing_id__in=`). Rows: (listing_id,
     when `with_listing`), start, end, blocked, price override, minimum-nights override, booking ref ('' for a
-    calendar row, whose start and end are its date)."""
+    calendar row, whose start and end are its date), then the `trailing` expressions (for a union with other
+    rows)."""
     listing_column = {"u_listing": F("listing_id")} if with_listing else {}
-    columns = (*listing_column, "u_start", "u_end", "u_blocked", "u_price", "u_min", "u_ref")
+    trailing = trailing or {}
+    columns = (*listing_column, "u_start", "u_end", "u_blocked", "u_price", "u_min", "u_ref", *trailing)
     calendar_rows = (
         CalendarDay.objects.filter(**listing_filter, date__gte=start, date__lt=end)
         .exclude(blocked=False, price_override_kes__isnull=True, min_nights_override__isnull=True)
@@ -47,6 +55,7 @@ def calendar_and_booking_rows(
             u_price=F("price_override_kes"),
             u_min=F("min_nights_override"),
             u_ref=Value("", output_field=CharField()),
+            **trailing,
         )
         .values_list(*columns)
     )
@@ -62,6 +71,7 @@ def calendar_and_booking_rows(
             u_price=Value(None, output_field=IntegerField()),
             u_min=Value(None, output_field=IntegerField()),
             u_ref=F("ref"),
+            **trailing,
         )
         .values_list(*columns)
     )

@@ -16,6 +16,7 @@ from listings.selectors import (
     availability_month_and_quote,
     listing_ids_matching,
     listing_search,
+    property_page,
     stay_quote,
 )
 from tests.listings.builders import make_listing, set_night
@@ -105,12 +106,33 @@ def _booking(listing, guest, check_in, check_out, status, blocks_until=None):
     return booking
 
 
+def _gallery_photo(listing, order: int, caption: str) -> ListingPhoto:
+    photo = ListingPhoto(listing=listing, caption=caption, order=order)
+    photo.image.save(f"p{listing.pk}-{caption}.jpg", ContentFile(b"jpeg bytes"), save=False)
+    photo.save()
+    return photo
+
+
 @time_machine.travel(NOW, tick=False)
 def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, make_user):
     """The month and the quote read together give what availability_month and stay_quote give apart, for stays in,
-    across and far from the month shown, with blocks, prices, minimum stays and bookings that hold nights."""
+    across and far from the month shown, with blocks, prices, minimum stays and bookings that hold nights; the
+    property page's statement, which reads the photos and amenities with them, gives the same."""
     guest = make_user(email="guest@example.com")
-    listing = make_listing(host, min_nights=2, max_nights=60, weekly_discount_percent=10, cleaning_fee_kes=1_000)
+    listing = make_listing(
+        host,
+        min_nights=2,
+        max_nights=60,
+        weekly_discount_percent=10,
+        cleaning_fee_kes=1_000,
+        amenities=["sea_view", "wifi", "pool"],
+    )
+    # The photos in the host's order (then as added), whatever order they were added in; the amenities in the
+    # catalogue's order, whatever order the host chose them in: the same statement reads them.
+    for order, caption in ((2, "Pool"), (0, "Front"), (1, "Kitchen"), (1, "Bedroom")):
+        _gallery_photo(listing, order, caption)
+    captions = ["Front", "Kitchen", "Bedroom", "Pool"]
+    amenities = ["Wi-Fi", "Pool", "Sea view"]
     rng = random.Random(21)
     for day in range(2, 75, 3):
         set_night(
@@ -145,8 +167,15 @@ def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, m
                 )
                 assert month_view == availability_month(listing=listing, month=month, now=NOW, stay=stay)
                 assert quote == stay_quote(listing=listing, stay=stay, guests=2, now=NOW), (month, stay)
+                page = property_page(listing=listing, month=month, now=NOW, stay=stay, guests=2)
+                assert (page.month, page.quote) == (month_view, quote), (month, stay)
+                assert [photo.caption for photo in page.photos] == captions
+                assert page.amenities == amenities
                 checked += 1
                 bookable += quote.bookable
+        page = property_page(listing=listing, month=month, now=NOW, stay=None, guests=1)
+        assert page == (availability_month(listing=listing, month=month, now=NOW), None, page.photos, amenities)
+        assert [photo.caption for photo in page.photos] == captions
     assert checked == 270
     assert 20 < bookable < 250  # the grid exercises both outcomes
 
@@ -318,8 +347,8 @@ EXPECTED_QUERIES = {
     "search": 2,  # the matching ids, the page with its cover photos
     "search with dates": 2,  # the matching ids, the page with its cover photos and its calendar rows for the stay
     "search fragment": 2,
-    "property page": 3,  # listing, photos with amenities, month
-    "property page with a stay": 3,  # the month's calendar query also reads the stay's nights
+    "property page": 2,  # listing; month, photos and amenities
+    "property page with a stay": 2,  # the month's statement also reads the stay's nights
     "calendar fragment": 2,  # listing, month
     "quote fragment": 2,  # listing, the stay's calendar rows
 }
