@@ -2,7 +2,6 @@
 
 import calendar
 import datetime
-import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -357,45 +356,40 @@ def _listing_nights(
     return _nights_from_rows(rows, start=start, end=end)
 
 
-def _listing_nights_and_gallery(
-    *, listing_id: int, start: datetime.date, end: datetime.date, now: datetime.datetime, gallery: list
-) -> tuple[dict[datetime.date, NightSettings], dict[datetime.date, str]]:
-    """_listing_nights's answer, with the listing's gallery rows appended to `gallery`. One query."""
-    nights = []
-    width = len(_NIGHT_COLUMNS_EMPTY)
-    for row in _PROPERTY_PAGE.rows(listing_id=listing_id, start=start, end=end, now=now):
-        if row[width] == _NIGHT_ROW:
-            nights.append(row[:width])
-        else:
-            gallery.append(row[width:])
-    return _nights_from_rows(nights, start=start, end=end)
-
-
 # The widest range the property page reads in one query for its month and its stay (a stay in or next to the month
 # shown); a stay further away is read on its own. Bounded, so that a far ?month= never reads a year of rows.
 ONE_READ_MAX_DAYS = 93
+
+
+def _nights_to_read(
+    *, month: datetime.date, now: datetime.datetime, stay: Stay | None, quote: bool
+) -> tuple[datetime.date, datetime.date, datetime.date]:
+    """The month shown (its first day) and the nights [start, end) to read for it and, if `quote`, for the stay."""
+    month, end = _guest_month(month, now=now)
+    start = month
+    if quote and stay is not None and stay.check_out > stay.check_in:
+        joined_start, joined_end = min(start, stay.check_in), max(end, stay.check_out)
+        if (joined_end - joined_start).days <= ONE_READ_MAX_DAYS:
+            start, end = joined_start, joined_end
+    return month, start, end
 
 
 def _month_and_quote(
     *,
     listing: Listing,
     month: datetime.date,
+    start: datetime.date,
+    end: datetime.date,
     now: datetime.datetime,
     stay: Stay | None,
     guests: int,
     quote: bool,
-    read_nights,
+    rows: dict[datetime.date, NightSettings],
+    booked: dict[datetime.date, str],
 ) -> tuple[AvailabilityMonth, Quote | None]:
-    month, end = _guest_month(month, now=now)
-    start = month
-    priced = quote and stay is not None
-    if priced and stay.check_out > stay.check_in:
-        joined_start, joined_end = min(start, stay.check_in), max(end, stay.check_out)
-        if (joined_end - joined_start).days <= ONE_READ_MAX_DAYS:
-            start, end = joined_start, joined_end
-    rows, booked = read_nights(listing_id=listing.pk, start=start, end=end, now=now)
+    """The month, and (if `quote`) the stay's quote, from the nights read in [start, end)."""
     month_view = _availability_month(listing=listing, month=month, now=now, stay=stay, rows=rows, booked=booked)
-    if not priced:
+    if not quote or stay is None:
         return month_view, None
     if start <= stay.check_in and stay.check_out <= end:
         return month_view, stay_quote_from_nights(
@@ -409,9 +403,12 @@ def availability_month_and_quote(
 ) -> tuple[AvailabilityMonth, Quote | None]:
     """The property page's calendar month, with the stay marked, and (if `quote`) the stay's quote: as
     availability_month and stay_quote answer, in one calendar query when the stay lies in or near the month."""
+    month, start, end = _nights_to_read(month=month, now=now, stay=stay, quote=quote)
+    rows, booked = _listing_nights(listing_id=listing.pk, start=start, end=end, now=now)
     return _month_and_quote(
-        listing=listing, month=month, now=now, stay=stay, guests=guests, quote=quote, read_nights=_listing_nights
-    )
+        listing=listing, month=month, start=start, end=end, now=now, stay=stay, guests=guests, quote=quote,
+        rows=rows, booked=booked,
+    )  # fmt: skip
 
 
 class PropertyPage(NamedTuple):
@@ -428,15 +425,18 @@ def property_page(
 ) -> PropertyPage:
     """availability_month_and_quote's month and quote, with the listing's photos and amenities (as
     gallery_from_rows gives them), in one statement when the stay lies in or near the month."""
-    gallery: list = []
+    month, start, end = _nights_to_read(month=month, now=now, stay=stay, quote=True)
+    nights, gallery = [], []
+    width = len(_NIGHT_COLUMNS_EMPTY)
+    for row in _PROPERTY_PAGE.rows(listing_id=listing.pk, start=start, end=end, now=now):
+        if row[width] == _NIGHT_ROW:
+            nights.append(row[:width])
+        else:
+            gallery.append(row[width:])
+    rows, booked = _nights_from_rows(nights, start=start, end=end)
     month_view, quote = _month_and_quote(
-        listing=listing,
-        month=month,
-        now=now,
-        stay=stay,
-        guests=guests,
-        quote=True,
-        read_nights=functools.partial(_listing_nights_and_gallery, gallery=gallery),
-    )
+        listing=listing, month=month, start=start, end=end, now=now, stay=stay, guests=guests, quote=True,
+        rows=rows, booked=booked,
+    )  # fmt: skip
     photos, amenities = gallery_from_rows(gallery)
     return PropertyPage(month=month_view, quote=quote, photos=photos, amenities=amenities)

@@ -106,13 +106,6 @@ def _booking(listing, guest, check_in, check_out, status, blocks_until=None):
     return booking
 
 
-def _gallery_photo(listing, order: int, caption: str) -> ListingPhoto:
-    photo = ListingPhoto(listing=listing, caption=caption, order=order)
-    photo.image.save(f"p{listing.pk}-{caption}.jpg", ContentFile(b"jpeg bytes"), save=False)
-    photo.save()
-    return photo
-
-
 @time_machine.travel(NOW, tick=False)
 def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, make_user):
     """The month and the quote read together give what availability_month and stay_quote give apart, for stays in,
@@ -130,7 +123,7 @@ def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, m
     # The photos in the host's order (then as added), whatever order they were added in; the amenities in the
     # catalogue's order, whatever order the host chose them in: the same statement reads them.
     for order, caption in ((2, "Pool"), (0, "Front"), (1, "Kitchen"), (1, "Bedroom")):
-        _gallery_photo(listing, order, caption)
+        _photo(listing, order, caption)
     captions = ["Front", "Kitchen", "Bedroom", "Pool"]
     amenities = ["Wi-Fi", "Pool", "Sea view"]
     rng = random.Random(21)
@@ -286,8 +279,8 @@ def test_month_shows_nights_held_by_bookings_as_unavailable(host, monkeypatch):
 # --- the same number of queries whatever the size ---------------------------------------------------------------
 
 
-def _photo(listing, n):
-    photo = ListingPhoto(listing=listing, order=n)
+def _photo(listing, n, caption=""):
+    photo = ListingPhoto(listing=listing, order=n, caption=caption)
     photo.image.save(f"p{listing.pk}-{n}.jpg", ContentFile(b"x"), save=False)
     photo.thumbnail.save(f"t{listing.pk}-{n}.jpg", ContentFile(b"x"), save=False)
     photo.save()
