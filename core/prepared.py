@@ -20,11 +20,14 @@ import functools
 import operator
 import re
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
 
 _UNPREPARABLE = object()
 
@@ -64,30 +67,33 @@ class PreparedQuery:
             plan = self._local.plan = self._prepare(values)
         if plan is _UNPREPARABLE:
             return list(self._build(**values))
-        queryset, compiler, sql, constants, slots, columns, converters = plan
-        params = list(constants)
-        for position, name in slots:
+        params = list(plan.constants)
+        for position, name in plan.slots:
             params[position] = values[name]
-        run = copy.copy(compiler)
-        # The compiler keeps the connection of the thread (or async context) that compiled it: run on this one's.
-        run.connection = connections[queryset.db]
-        statement = prepared_statement(run.connection, sql)
+        connection = connections[plan.queryset.db]
+        sql = plan.sql
+        statement = prepared_statement(connection, sql)
         if statement is not None:
             sql = _execute_sql(statement, ["%s"] * len(params))
+        if plan.models is not None:
+            return plan.models.instances(connection, sql, params)
+        run = copy.copy(plan.compiler)
+        # The compiler keeps the connection of the thread (or async context) that compiled it: run on this one's.
+        run.connection = connection
         run.as_sql = lambda *args, **kwargs: (sql, tuple(params))
         # The columns' converters, found once: finding them again cost the listing's query (46 columns) 0.07 of its
         # 0.2 ms (bench/demo_pages.py, "property page").
         run.get_converters = lambda expressions: (
-            converters
-            if len(expressions) == len(columns) and all(map(operator.is_, expressions, columns))
-            else compiler.get_converters(expressions)
+            plan.converters
+            if len(expressions) == len(plan.columns) and all(map(operator.is_, expressions, plan.columns))
+            else plan.compiler.get_converters(expressions)
         )
         # The queryset's own iterable (its columns' order, flat or named rows), over the compiled SQL.
-        query = _shallow_copy(queryset.query)
+        query = _shallow_copy(plan.queryset.query)
         query.get_compiler = lambda *args, **kwargs: run
-        run_queryset = _shallow_copy(queryset)
+        run_queryset = _shallow_copy(plan.queryset)
         run_queryset.query = query
-        return list(queryset._iterable_class(run_queryset))
+        return list(plan.queryset._iterable_class(run_queryset))
 
     def _prepare(self, values: dict):
         names = sorted(values)
@@ -111,7 +117,109 @@ class PreparedQuery:
                 return _UNPREPARABLE
             slots.append((position, matches[0]))
         columns = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
-        return queryset, compiler, sql, tuple(params), tuple(slots), columns, compiler.get_converters(columns)
+        converters = compiler.get_converters(columns)
+        return _Plan(
+            queryset=queryset,
+            compiler=compiler,
+            sql=sql,
+            constants=tuple(params),
+            slots=tuple(slots),
+            columns=columns,
+            converters=converters,
+            models=_ModelRows.of(queryset, compiler, converters),
+        )
+
+
+class _Plan(NamedTuple):
+    queryset: QuerySet
+    compiler: object
+    sql: str
+    constants: tuple
+    slots: tuple[tuple[int, str], ...]
+    columns: list
+    converters: dict
+    models: "_ModelRows | None"
+
+
+class _ModelRows:
+    """Model instances (with their select_related objects) made from a prepared query's rows as the queryset's
+    ModelIterable makes them, without its compiler: for the reads on every signed-in request (the session, the
+    person) and the property page's listing with its host. The compiler's path (its cursor iteration, the iterable's
+    set-up) cost 0.04-0.05 ms of CPU a query: instructions a request in one process (callgrind, as
+    bench/instructions.py counts them), the payment-status poll 3.42 -> 3.16 M, the property page 10.50 -> 10.30 M;
+    bench/poll.py prints the poll's ratio to /healthz (0.32-0.37 against a target of 0.5)."""
+
+    def __init__(self, *, model, klass_info, select, model_columns: slice, width: int, converters: dict, fetch_mode):
+        self.model = model
+        self.fetch_mode = fetch_mode
+        self.klass_info = klass_info
+        self.select = select
+        self.model_columns = model_columns
+        self.field_names = [column[0].target.attname for column in select[model_columns]]
+        self.width = width
+        self.converters = list(converters.items())
+
+    @classmethod
+    def of(cls, queryset: QuerySet, compiler, converters: dict) -> "_ModelRows | None":
+        """The plain case only: model rows of fields (and select_related's), nothing annotated or known beforehand,
+        no model of the query's making its own instances (from_db overridden); None otherwise."""
+        klass_info = compiler.klass_info
+        if (
+            queryset._iterable_class is not ModelIterable
+            or klass_info is None
+            or compiler.annotation_col_map
+            or queryset._known_related_objects
+            or compiler.has_composite_fields([column[0] for column in compiler.select])
+            or any(_makes_own_instances(model) for model in _models(klass_info))
+        ):
+            return None
+        fields = klass_info["select_fields"]
+        return cls(
+            model=klass_info["model"],
+            klass_info=klass_info,
+            select=compiler.select,
+            model_columns=slice(fields[0], fields[-1] + 1),
+            width=compiler.col_count,
+            converters=converters,
+            fetch_mode=queryset._fetch_mode,
+        )
+
+    def instances(self, connection, sql: str, params: list) -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return []
+        db = connection.alias
+        fetch_mode = self.fetch_mode
+        related = get_related_populators(self.klass_info, self.select, db, fetch_mode)
+        peers = []
+        made = []
+        for fetched in rows:
+            row = list(fetched[: self.width])
+            for position, (functions, expression) in self.converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            instance = self.model.from_db(db, self.field_names, row[self.model_columns], fetch_mode=fetch_mode)
+            if fetch_mode.track_peers:
+                peers.append(weakref.ref(instance))
+                instance._state.peers = peers
+            for populator in related:
+                populator.populate(row, instance)
+            made.append(instance)
+        return made
+
+
+def _models(klass_info: dict):
+    yield klass_info["model"]
+    for related in klass_info.get("related_klass_infos", ()):
+        yield from _models(related)
+
+
+def _makes_own_instances(model) -> bool:
+    return model.from_db.__func__ is not Model.from_db.__func__
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
-from django.db.models import Q
+from django.db.models import FETCH_PEERS, Count, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -65,6 +65,78 @@ def test_model_rows_with_their_related_objects_come_back_as_the_queryset_gives_t
         (found,) = prepared.rows(slug=listing.slug, host_id=0)
         assert (found.pk, found.title, found.host.email) == (listing.pk, listing.title, "host@example.com")
     assert prepared.rows(slug="no-such-place", host_id=0) == []
+
+
+def _made(instance) -> tuple:
+    """What a model instance holds as the queryset made it: its class, its values, its state and, the same way, the
+    related objects cached on it."""
+    if instance is None:
+        return (None,)
+    state = instance._state
+    return (
+        type(instance),
+        {name: value for name, value in instance.__dict__.items() if name != "_state"},
+        (state.adding, state.db, state.fetch_mode),
+        {name: _made(related) for name, related in state.fields_cache.items()},
+    )
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda *, price: Listing.objects.filter(nightly_price_kes__gte=price).order_by("pk"), id="plain"),
+        pytest.param(
+            lambda *, price: (
+                Listing.objects.select_related("host")
+                .filter(nightly_price_kes__gte=price)
+                .order_by("-nightly_price_kes")
+            ),
+            id="select_related",
+        ),
+        pytest.param(
+            lambda *, price: (
+                Listing.objects.only("title", "host__email")
+                .select_related("host")
+                .filter(nightly_price_kes__gte=price)
+                .order_by("title")
+            ),
+            id="deferred",
+        ),
+    ],
+)
+def test_model_rows_are_the_instances_the_queryset_makes(listings, build, django_assert_num_queries):
+    prepared = PreparedQuery(build)
+    for price in (0, 5_001, 5_003, 9_999):
+        expected = list(build(price=price))
+        with django_assert_num_queries(1):  # the related objects come with the row, as select_related brings them
+            made = prepared.rows(price=price)
+            assert [_made(instance) for instance in made] == [_made(instance) for instance in expected]
+    if connection.vendor == "postgresql":  # made from the rows without the queryset's compiler
+        assert prepared._local.plan.models is not None
+
+
+def test_model_rows_fetched_as_peers_know_their_peers(listings):
+    prepared = PreparedQuery(
+        lambda *, price: Listing.objects.fetch_mode(FETCH_PEERS).filter(nightly_price_kes__gte=price)
+    )
+    for _ in range(2):
+        made = prepared.rows(price=0)
+        assert len(made) == len(listings)
+        assert all(instance._state.fetch_mode is FETCH_PEERS for instance in made)
+        assert all([peer() for peer in instance._state.peers] == made for instance in made)
+
+
+def test_annotated_model_rows_come_back_as_the_queryset_gives_them(listings):
+    def counted(*, price: int):
+        return Listing.objects.filter(nightly_price_kes__gte=price).annotate(photo_count=Count("photos")).order_by("pk")
+
+    prepared = PreparedQuery(counted)
+    for price in (0, 5_002):
+        assert [(found.pk, found.photo_count) for found in prepared.rows(price=price)] == [
+            (listing.pk, 0) for listing in listings if listing.nightly_price_kes >= price
+        ]
+    if connection.vendor == "postgresql":  # an annotation's column is the queryset's iterable's to place
+        assert prepared._local.plan.models is None
 
 
 def test_columns_come_back_converted_as_the_queryset_converts_them_on_every_run(make_user):
