@@ -1,6 +1,6 @@
-import gzip
-import io
 import secrets
+import struct
+import zlib
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
 from allauth.core.exceptions import RateLimited
@@ -91,14 +91,23 @@ class RateLimitedMiddleware:
         return None
 
 
+# A gzip member's header (RFC 1952) before its file name: deflate, a file name follows (FNAME), no time, XFL 4 (the
+# fastest algorithm), OS unknown; as gzip.GzipFile writes it at level 1.
+_GZIP_HEADER = b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x04\xff"
+
+
 def _gzip_fastest(content: bytes) -> bytes:
     """`content` gzipped at zlib's fastest level, its header naming a file of random characters and random length
-    (1 to 100), so that the compressed length of a page says nothing about a secret on it (BREACH), as Django does."""
-    name = secrets.token_hex(50)[: 1 + secrets.randbelow(100)]
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename=name, mode="wb", compresslevel=1, fileobj=buffer, mtime=0) as compressed:
-        compressed.write(content)
-    return buffer.getvalue()
+    (1 to 100), so that the compressed length of a page says nothing about a secret on it (BREACH), as Django does.
+
+    The member is written around zlib's raw deflate stream rather than through gzip.GzipFile, whose Python layers
+    cost as much as compressing itself on a small response: 27 -> 15 microseconds for the payment-status poll's
+    1.6 KB fragment (every paying guest's browser, every 2 s; bench/poll.py prints its ratio to /healthz)."""
+    name = secrets.token_hex(50)[: 1 + secrets.randbelow(100)].encode("ascii")
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = deflate.compress(content) + deflate.flush()
+    trailer = struct.pack("<II", zlib.crc32(content), len(content) & 0xFFFFFFFF)  # CRC-32 and size, mod 2^32
+    return b"".join((_GZIP_HEADER, name, b"\x00", body, trailer))
 
 
 class GZipMiddleware(DjangoGZipMiddleware):

@@ -2,13 +2,14 @@
 file name of random length in each response's gzip header (BREACH), Vary on Accept-Encoding, weak ETags."""
 
 import gzip
+import io
 import random
 
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from core.middleware import GZipMiddleware
+from core.middleware import GZipMiddleware, _gzip_fastest
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,15 @@ def test_what_gzip_cannot_shrink_is_sent_as_it_is():
     middleware = GZipMiddleware(lambda request: HttpResponse(noise, content_type="image/jpeg"))
     response = middleware(RequestFactory().get("/", headers=ACCEPTS_GZIP))
     assert response.content == noise and "Content-Encoding" not in response
+
+
+@pytest.mark.parametrize("size", [200, 1_600, 48_000, 300_000])
+def test_a_response_is_gzipped_byte_for_byte_as_pythons_gzip_writes_it_with_that_file_name(size):
+    page = (b"<li>Nyali apartment, sleeps 4, KES 7,500 a night</li>" * (size // 50 + 1))[:size]
+    body = _gzip_fastest(page)
+    written = io.BytesIO()
+    name = gzip_file_name(body).decode("ascii")
+    with gzip.GzipFile(filename=name, mode="wb", compresslevel=1, fileobj=written, mtime=0) as member:
+        member.write(page)
+    assert body == written.getvalue()
+    assert gzip.decompress(body) == page
