@@ -8,7 +8,9 @@ data fills (as bench/demo_pages.py seeds it); each URL is requested --requests t
 those requests are counted (callgrind's instrumentation is switched on around them).
 
 Prints the instructions a request costs for /healthz and for each page: the dated search and the property page
-with dates that change from request to request, as bench/demo_pages.py sends them, and any --path given.
+with dates that change from request to request, as bench/demo_pages.py sends them, the payment-status poll of a
+guest signed in whose payment is pending (made as bench/poll.py makes it, with its session cookie and HX-Request,
+the one request that is not anonymous), and any --path given.
 
 Needs valgrind (Debian's package). Not part of the test suite. Run it against a scratch database:
 
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import configure, require_postgres  # noqa: E402
 from bench.demo_pages import demo_listing_slug, seed, stays  # noqa: E402
+from bench.poll import POLL, pending_payment_session  # noqa: E402
 
 COUNTED = "NEXUS_INSTRUCTIONS_COUNTED"  # set in the process that valgrind runs
 
@@ -56,24 +59,33 @@ def pages(paths: list[str]) -> dict[str, list[str]]:
         "/healthz": ["/healthz"],
         "search, dated": [f"/listings/?{query}" for query in dated],
         "property page": [f"/listings/{slug}/?{query}" for query in dated],
+        POLL: [],  # made in the process that counts it (poll_and_headers): a guest, a booking, payments
     }
     chosen.update({path: [path] for path in paths})
     return chosen
+
+
+def poll_and_headers() -> tuple[list[str], dict[str, str]]:
+    """The poll's URL, and its session cookie and HX-Request as the browser sends them."""
+    from django.conf import settings
+
+    path, session_key = pending_payment_session()
+    return [path], {"HX-Request": "true", "cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}"}
 
 
 def callgrind(switch: str) -> None:
     subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True, capture_output=True)
 
 
-def count_one_page(urls: list[str], *, requests: int, warm: int, accept_gzip: bool) -> None:
-    """In the process valgrind runs: the page's requests, counted."""
+def count_one_page(urls: list[str], *, requests: int, warm: int, accept_gzip: bool, sent: dict[str, str]) -> None:
+    """In the process valgrind runs: the page's requests (with the `sent` headers), counted."""
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
 
     handler, factory = WSGIHandler(), RequestFactory()
 
     def request(path: str) -> None:
-        headers = {"accept-encoding": "gzip"} if accept_gzip else {}
+        headers = {**sent, "accept-encoding": "gzip"} if accept_gzip else sent
         environ = dict(factory.generic("GET", path, headers=headers).environ, **{"wsgi.input": io.BytesIO(b"")})
         statuses = []
         response = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
@@ -114,9 +126,8 @@ def main() -> None:
     configure(options.database_url, ALLOWED_HOSTS="127.0.0.1,localhost,testserver", MEDIA_ROOT=str(media))
     counted = os.environ.get(COUNTED)
     if counted:
-        count_one_page(
-            pages(options.path)[counted], requests=options.requests, warm=options.warm, accept_gzip=options.accept_gzip
-        )
+        urls, sent = poll_and_headers() if counted == POLL else (pages(options.path)[counted], {})
+        count_one_page(urls, requests=options.requests, warm=options.warm, accept_gzip=options.accept_gzip, sent=sent)
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
