@@ -38,9 +38,9 @@ def s3_server():
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(f"{endpoint}/moto-api/", timeout=1)
+                requests.get(f"{endpoint}/moto-api/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or accepted while the server still starts: asked again
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("moto_server did not start") from None
                 time.sleep(0.1)
