@@ -1,6 +1,7 @@
 """The stay quote: the one place the stay rules and the price are computed."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -28,8 +29,9 @@ class Stay:
     check_in: datetime.date
     check_out: datetime.date
 
-    @property
+    @functools.cached_property
     def nights(self) -> int:
+        """Worked out once a stay: a dated search page asks its stay about 100 times (twelve quotes)."""
         return (self.check_out - self.check_in).days
 
     @property
