@@ -69,7 +69,12 @@ def poll_and_headers() -> tuple[list[str], dict[str, str]]:
     """The poll's URL, and its session cookie and HX-Request as the browser sends them."""
     from django.conf import settings
 
+    from listings.models import Listing
+
     path, session_key = pending_payment_session()
+    # The poll's listing is the bench's own: unpublished (the poll does not read it), so that the demo pages counted
+    # in later runs show what `make run` seeds and nothing more.
+    Listing.objects.filter(slug__startswith="bench-poll-").update(is_published=False)
     return [path], {"HX-Request": "true", "cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}"}
 
 
