@@ -149,15 +149,16 @@ class _ModelRows:
     bench/instructions.py counts them), the payment-status poll 3.42 -> 3.16 M, the property page 10.50 -> 10.30 M;
     bench/poll.py prints the poll's ratio to /healthz (0.32-0.37 against a target of 0.5)."""
 
-    def __init__(self, *, model, klass_info, select, model_columns: slice, width: int, converters: dict, fetch_mode):
-        self.model = model
-        self.fetch_mode = fetch_mode
+    def __init__(self, *, klass_info: dict, select: list, width: int, converters: dict, fetch_mode):
+        fields = klass_info["select_fields"]
+        self.model = klass_info["model"]
+        self.model_columns = slice(fields[0], fields[-1] + 1)
+        self.field_names = [column[0].target.attname for column in select[self.model_columns]]
         self.klass_info = klass_info
         self.select = select
-        self.model_columns = model_columns
-        self.field_names = [column[0].target.attname for column in select[model_columns]]
         self.width = width
         self.converters = list(converters.items())
+        self.fetch_mode = fetch_mode
 
     @classmethod
     def of(cls, queryset: QuerySet, compiler, converters: dict) -> "_ModelRows | None":
@@ -173,12 +174,9 @@ class _ModelRows:
             or any(_makes_own_instances(model) for model in _models(klass_info))
         ):
             return None
-        fields = klass_info["select_fields"]
         return cls(
-            model=klass_info["model"],
             klass_info=klass_info,
             select=compiler.select,
-            model_columns=slice(fields[0], fields[-1] + 1),
             width=compiler.col_count,
             converters=converters,
             fetch_mode=queryset._fetch_mode,
