@@ -228,6 +228,20 @@ def test_todays_figures(agent_client, shop):
     assert (today.unknown, today.collected_kes, today.refunded_kes) == (0, 0, 0)
 
 
+@pytest.mark.postgres
+def test_todays_figures_are_planned_once_not_on_every_console_page(agent_client, shop):
+    """The figures' statement carries no parameter: PostgreSQL plans it once and keeps the plan, where a parameter
+    made it plan the statement anew on every page (support/selectors/search.py)."""
+    for _ in range(7):
+        assert agent_client.get("/support/").context["today"].started == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        figures = [(generic, custom) for statement, generic, custom in cursor.fetchall() if "COUNT(*)" in statement]
+    assert len(figures) == 1
+    generic, custom = figures[0]
+    assert generic >= 7 and custom == 0  # the connection may have run it before this test too
+
+
 def test_todays_money_counts_todays_successes_and_refunds_settled_today(agent_client, agent, shop):
     now = timezone.now()
     Payment.objects.filter(pk=shop["third"].pk).update(status=Payment.Status.SUCCEEDED, receipt="UKK4H7TQ3N")
