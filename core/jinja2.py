@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.html import linebreaks as linebreaks_html
 from django_htmx.jinja import htmx_script as django_htmx_script
 from jinja2 import Environment, nodes
-from jinja2.compiler import CodeGenerator
+from jinja2.compiler import CodeGenerator, optimizeconst
 from markupsafe import Markup, _escape_inner  # the C escaping escape() calls (its pure-Python one where not built)
 
 from core.money import format_kes
@@ -114,6 +114,19 @@ class _CodeGenerator(CodeGenerator):
                 self.write(finalize.src)
             return
         super()._output_child_pre(node, frame, finalize)
+
+    @optimizeconst
+    def visit_Getattr(self, node, frame) -> None:
+        """`a.b` as Python's getattr(a, "b") where `a` has such an attribute, in the template's own code; Jinja2's
+        environment.getattr (then a["b"], then undefined) only where it has not: a page reads 450-500 attributes, and
+        a call of environment.getattr for each cost 0.9% of the dated search's and the property page's instructions
+        (bench/instructions.py: 11.48 -> 11.38 M and 9.98 -> 9.89 M)."""
+        if self.environment.is_async:
+            super().visit_Getattr(node, frame)
+            return
+        self.write("(_attr if (_attr := getattr((_owner := ")
+        self.visit(node.node, frame)
+        self.write(f"), {node.attr!r}, missing)) is not missing else environment.getattr(_owner, {node.attr!r}))")
 
     def visit_Output(self, node, frame) -> None:
         """A run of output between two statements as one `yield` of its pieces joined, where Jinja2 yields each

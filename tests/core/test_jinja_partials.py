@@ -115,9 +115,10 @@ def test_blocks_that_collect_output_still_escape_once():
 
 
 def test_partials_print_what_jinja2_itself_prints_and_a_page_comes_out_of_few_pieces():
-    """Each run of output between two statements comes out in one piece (core/jinja2.py), with the same text as
-    Jinja2's own code makes: values escaped once, autoescape switched off where a template says so, loops,
-    conditions, blocks that collect their output and an `{% extends %}`'s blocks."""
+    """Each run of output between two statements comes out in one piece and an attribute is read where it is used
+    (core/jinja2.py), with the same text as Jinja2's own code makes: values escaped once, autoescape switched off
+    where a template says so, loops (filtered too), conditions, blocks that collect their output, macros and calls,
+    an `{% extends %}`'s blocks, a dict's keys read as attributes and what is missing printed as nothing."""
     from jinja2 import DictLoader, Environment
     from markupsafe import Markup
 
@@ -128,17 +129,26 @@ def test_partials_print_what_jinja2_itself_prints_and_a_page_comes_out_of_few_pi
             "{% block body %}<ul>{% for item in items %}<li class='{{ loop.index }}'>{{ item }} · {{ item|length }}"
             "</li>{% else %}<li>none</li>{% endfor %}</ul>{% if flag %}<p>{{ flag }}</p>{% endif %}"
             "{% autoescape false %}<pre>{{ raw }}{{ raw }}</pre>{% endautoescape %}"
-            "{% set kept %}<b>{{ title }}</b>{{ raw }}{% endset %}{{ kept }}{{ kept }}{{ markup }}x{% endblock %}"
+            "{% set kept %}<b>{{ title }}</b>{{ raw }}{% endset %}{{ kept }}{{ kept }}{{ markup }}x"
+            "{% macro row(cell) %}<td>{{ cell.name }}|{{ caller() if caller }}</td>{% endmacro %}"
+            "{% for cell in cells if cell.shown %}{% call row(cell) %}{{ cell.lookup.key }}{% endcall %}{% endfor %}"
+            "{{ cells[0].lookup.missing }}|{{ nothing }}{{ cells[1].nope is undefined }}|"
+            "{{ cells|map(attribute='name')|join }}"
+            "{% with first = cells|first %}{{ first.name.upper() }}{% endwith %}{% endblock %}"
         ),
     }
+    cell = type("Cell", (), {"__init__": lambda self, name, shown: self.__dict__.update(name=name, shown=shown)})
     values = {
         "title": "<Tom>", "items": ["a&b", Markup("<i>c</i>"), "3"], "flag": "\"q\"", "raw": "<raw>",
         "markup": Markup("<em>m</em>"), "note": "n'",
+        "cells": [cell("<a>", True), cell("b", False), {"name": "c", "shown": True, "lookup": {"key": "<k>"}}],
     }  # fmt: skip
+    values["cells"][0].lookup = {"key": "k0"}
     ours = engines["jinja2"].env.overlay(loader=DictLoader(sources))
     theirs = Environment(loader=DictLoader(sources), autoescape=True)
     expected = theirs.get_template("page.html").render(values)
     assert "&lt;Tom&gt; & co" in expected and "<pre><raw><raw></pre>" in expected
+    assert "<td>&lt;a&gt;|k0</td><td>c|&lt;k&gt;</td>|True|&lt;a&gt;bc&lt;A&gt;" in expected
     template = ours.get_template("page.html")
     assert template.render(values) == expected
     assert template.render({**values, "items": [], "flag": ""}) == theirs.get_template("page.html").render(
