@@ -3,6 +3,7 @@ whether a stay can be booked is the quote's decision (listings.selectors.stay_qu
 
 import datetime
 import functools
+import re
 
 from django import forms
 from django.utils import timezone
@@ -24,8 +25,26 @@ DATE_ERRORS = {"invalid": _("Enter a date as YYYY-MM-DD.")}
 WHOLE_NUMBER = _("Enter a whole number.")
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class IsoDateField(forms.DateField):
+    """A date typed as YYYY-MM-DD, read by date.fromisoformat where it has exactly that shape; any other text is
+    left to DateField, which accepts or refuses it as before. strptime, which the field's input format runs, took
+    6 us a date, two on every dated search and property page (bench/instructions.py: search 11.38 -> 11.30 M,
+    property page 9.89 -> 9.82 M)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and _ISO_DATE.fullmatch(text := value.strip()):
+            try:
+                return datetime.date.fromisoformat(text)
+            except ValueError:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return super().to_python(value)
+
+
 def _date_field(label: str) -> forms.DateField:
-    return forms.DateField(
+    return IsoDateField(
         label=label,
         required=False,
         input_formats=["%Y-%m-%d"],

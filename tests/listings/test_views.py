@@ -471,3 +471,29 @@ def test_property_page_loads_the_day_picker_script_without_inline_scripts(client
     assert re.search(r'<script src="/static/js/stay-picker\.js" defer></script>', html)
     assert "hx-on" not in html
     assert "onclick" not in html
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2026-12-20", " 2026-12-20 ", "2026-1-5", "2026-02-29", "2028-02-29", "2026-13-01", "2026-12-32", "0000-01-01",
+        "9999-12-31", "20261220", "2026-W51-1", "2026-12-20T10:00", "٢٠٢٦-١٢-٢٠", "2026-12-2O", "", "   ", "tomorrow",
+    ],
+)  # fmt: skip
+def test_a_typed_date_is_read_or_refused_as_djangos_date_field_reads_it(typed):
+    """The search and stay forms read YYYY-MM-DD quickly (listings/guest_forms.py's IsoDateField) and every text
+    the same way as Django's DateField with that one input format."""
+    from django import forms
+
+    from listings.guest_forms import IsoDateField
+
+    djangos = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    ours = IsoDateField(required=False, input_formats=["%Y-%m-%d"])
+
+    def read(field):
+        try:
+            return field.clean(typed)
+        except forms.ValidationError as error:
+            return error.code
+
+    assert read(ours) == read(djangos)
