@@ -18,7 +18,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from core.prepared import execute
+from core.prepared import execute, instance_from_db
 from listings.models import COUNTY_NAMES, RATED_FROM_REVIEWS, Amenity, CalendarDay, Listing, ListingPhoto
 from listings.photos import ImageSet, image_set
 from listings.selectors.covers import cover_image_set, cover_thumbnail_url, cover_url, with_cover
@@ -252,7 +252,7 @@ def _page_listings(
     for row in rows:
         pk = row[_CARD_ID]
         if pk not in by_id:
-            by_id[pk] = Listing.from_db(connection.alias, _CARD_FIELD_SET, row[:count])
+            by_id[pk] = instance_from_db(Listing, connection.alias, _CARD_FIELDS, row[:count])
             if row[count] is not None:
                 covers[pk] = row[count:covered]
         if nights and row[covered] is not None:

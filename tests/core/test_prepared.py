@@ -6,12 +6,14 @@ import threading
 import pytest
 from django.db import connection, connections
 from django.db.models import FETCH_PEERS, Count, Q
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core import prepared as prepared_module
-from core.prepared import _UNPREPARABLE, PreparedQuery, execute
-from listings.models import CalendarDay, Listing
+from core.models import User
+from core.prepared import _UNPREPARABLE, PreparedQuery, execute, instance_from_db
+from listings.models import CalendarDay, Listing, ListingPhoto
 from notifications.models import NotificationPreference
 from tests.listings.builders import make_listing, set_night
 
@@ -113,6 +115,57 @@ def test_model_rows_are_the_instances_the_queryset_makes(listings, build, django
             assert [_made(instance) for instance in made] == [_made(instance) for instance in expected]
     if connection.vendor == "postgresql":  # made from the rows without the queryset's compiler
         assert prepared._local.plan.models is not None
+
+
+def _row(instance, attnames) -> list:
+    return [getattr(instance, name) for name in attnames]
+
+
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        pytest.param(Listing, ("id", "slug", "title", "host_id", "nightly_price_kes"), id="some fields"),
+        pytest.param(Listing, None, id="every field"),
+        pytest.param(User, None, id="person"),
+        pytest.param(ListingPhoto, None, id="photo: its image fields set their own way"),
+    ],
+)
+def test_an_instance_made_from_a_row_is_the_one_from_db_makes(listings, model, fields, django_assert_num_queries):
+    """core.prepared.instance_from_db skips Model.__init__ where nothing could tell: what it makes holds the same
+    values and state, loads a deferred field the same way and remembers a related object it loads."""
+    listing = listings[0]
+    ListingPhoto.objects.create(listing=listing, image="listings/a.jpg", width=800, height=600, caption="Front")
+    stored = model.objects.order_by("pk").first()
+    every = [field.attname for field in model._meta.concrete_fields]
+    attnames = [name for name in every if fields is None or name in fields]  # a row's columns in the model's order
+    row = _row(stored, attnames)
+    for fetch_mode in (None, FETCH_PEERS):
+        made = instance_from_db(model, "default", attnames, row, fetch_mode)
+        assert _made(made) == _made(model.from_db("default", attnames, row, fetch_mode=fetch_mode))
+        assert made.get_deferred_fields() == set(every) - set(attnames)
+    if model is Listing:
+        with django_assert_num_queries(2 if fields else 1):  # each loaded once (the description if deferred)
+            assert (made.description, made.host.email) == (listing.description, "host@example.com")
+            assert (made.description, made.host.email) == (listing.description, "host@example.com")
+
+
+def test_an_instance_is_made_by_from_db_while_a_receiver_listens_to_its_making(listings):
+    heard = []
+
+    def hear(sender, instance, **kwargs):
+        heard.append(instance.pk)
+
+    attnames = [field.attname for field in Listing._meta.concrete_fields]
+    row = _row(listings[1], attnames)
+    post_init.connect(hear, sender=Listing)
+    try:
+        made = instance_from_db(Listing, "default", attnames, row)
+    finally:
+        post_init.disconnect(hear, sender=Listing)
+    assert heard == [listings[1].pk]
+    assert _made(made) == _made(Listing.from_db("default", attnames, row))
+    instance_from_db(Listing, "default", attnames, row)
+    assert heard == [listings[1].pk]
 
 
 def test_model_rows_fetched_as_peers_know_their_peers(listings):
