@@ -156,3 +156,39 @@ def test_partials_print_what_jinja2_itself_prints_and_a_page_comes_out_of_few_pi
     )
     pieces = list(template.generate(values))
     assert len(pieces) < len(list(theirs.get_template("page.html").generate(values))) / 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "page=3", "where=Kwale&check_in=2026-12-20&guests=2", "amenities=wifi&amenities=pool&page=1",
+     "where=Nyeri%20%26%20Meru&q=caf%C3%A9+%2B1", "where=&page="],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "changes",
+    [{"page": 2}, {"page": None}, {"page": "2", "where": "Lamu"}, {"amenities": ["wifi", None, "pool"]},
+     {"amenities": [None]}, {}],
+)  # fmt: skip
+def test_querystring_is_the_text_djangos_tag_writes(rf, query, changes):
+    """core.jinja2.querystring, which the search results' page links use, writes what {% querystring %} writes."""
+    from types import SimpleNamespace
+
+    from django.template.defaulttags import querystring as django_querystring
+
+    from core.jinja2 import querystring
+
+    request = rf.get(f"/listings/?{query}")
+    assert querystring(request, **changes) == django_querystring(SimpleNamespace(request=request), **changes)
+
+
+@pytest.mark.parametrize(
+    "text", ["One line", "Two\nlines", "First <b>para</b>\n\nSecond & last\r\n\r\nThird", "", None, 12, "  spaced  \n\n\n"]
+)
+def test_linebreaks_prints_what_djangos_filter_prints_every_time(text):
+    from django.template.defaultfilters import linebreaks_filter
+
+    from core.jinja2 import linebreaks
+
+    expected = linebreaks_filter(text if text is not None else "", autoescape=True)
+    assert linebreaks(text) == expected
+    assert linebreaks(text) == expected  # again, from what the first call worked out
+    assert str(linebreaks(f"{text} and more")) != expected
