@@ -181,7 +181,8 @@ def test_querystring_is_the_text_djangos_tag_writes(rf, query, changes):
 
 
 @pytest.mark.parametrize(
-    "text", ["One line", "Two\nlines", "First <b>para</b>\n\nSecond & last\r\n\r\nThird", "", None, 12, "  spaced  \n\n\n"]
+    "text",
+    ["One line", "Two\nlines", "First <b>para</b>\n\nSecond & last\r\n\r\nThird", "", None, 12, "  spaced  \n\n\n"],
 )
 def test_linebreaks_prints_what_djangos_filter_prints_every_time(text):
     from django.template.defaultfilters import linebreaks_filter
