@@ -247,12 +247,13 @@ def _page_listings(
         execute(cursor, sql, params)
         rows = cursor.fetchall()
     count, covered = len(_CARD_FIELDS), len(_CARD_FIELDS) + len(_COVER_FIELDS)
+    alias = connection.alias  # once: each read of the connection looks it up for this thread
     by_id, covers = {}, {}
     days: dict[int, dict[datetime.date, NightSettings]] = defaultdict(dict)
     for row in rows:
         pk = row[_CARD_ID]
         if pk not in by_id:
-            by_id[pk] = instance_from_db(Listing, connection.alias, _CARD_FIELDS, row[:count])
+            by_id[pk] = instance_from_db(Listing, alias, _CARD_FIELDS, row[:count])
             if row[count] is not None:
                 covers[pk] = row[count:covered]
         if nights and row[covered] is not None:
