@@ -249,6 +249,25 @@ def test_month_marks_blocked_past_and_priced_nights(host):
     assert month.next_month == datetime.date(2027, 1, 1)
 
 
+@pytest.mark.parametrize("language", ["en", "fr", "sw"])
+def test_month_names_each_day_as_djangos_date_filter_in_the_language_shown(host, language):
+    """A cell's name and weekday are worked out once per month and language (listings/selectors/calendars.py): each
+    language still gets its own, as Django's `date` filter writes them."""
+    from django.utils import translation
+    from django.utils.dateformat import format as date_format
+
+    listing = make_listing(host)
+    now = datetime.datetime(2026, 12, 3, 9, 0, tzinfo=NAIROBI)
+    for month_start in (d(1), datetime.date(2027, 2, 1)):
+        with translation.override(language):
+            for _ in range(2):
+                month = availability_month(listing=listing, month=month_start, now=now)
+                for night in (n for week in month.weeks for n in week if n.in_month):
+                    assert night.iso == night.date.isoformat()
+                    assert night.name == date_format(night.date, "j F, l")
+                    assert night.weekday_short == date_format(night.date, "D")
+
+
 def test_month_shows_nights_held_by_bookings_as_unavailable(host, monkeypatch):
     from django.db.models import CharField, DateField, Value
 
