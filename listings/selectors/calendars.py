@@ -251,23 +251,16 @@ def _availability_month(
             elif stay.check_in < day < stay.check_out:
                 state = "stay"
         price = row.price_override_kes if row and row.price_override_kes else nightly_price
-        printed = {}
+        taken = row and row.blocked or in_month and day in booked
+        available = open_for_bookings and not too_soon and not taken
+        min_nights = row.min_nights_override if row else None
+        # Positional, in GuestNight's order (date, in_month, available, too_soon, price_kes, min_nights, state, then
+        # iso, name and weekday_short as _day_labels gives them, and price_short), without a dict of keywords for
+        # each of a page's 42 cells (bench/instructions.py, property page: 9.11 -> 8.86 M instructions).
         if in_month:
-            iso, name, weekday_short = labels[day]
-            printed = {"iso": iso, "name": name, "weekday_short": weekday_short, "price_short": short_price(price)}
-        return GuestNight(
-            date=day,
-            in_month=in_month,
-            available=open_for_bookings
-            and not too_soon
-            and not (row and row.blocked)
-            and not (in_month and day in booked),
-            too_soon=too_soon,
-            price_kes=price,
-            min_nights=row.min_nights_override if row else None,
-            state=state,
-            **printed,
-        )
+            price_short = short_price(price)
+            return GuestNight(day, True, available, too_soon, price, min_nights, state, *labels[day], price_short)
+        return GuestNight(day, False, available, too_soon, price, min_nights, state)
 
     previous_month, next_month = _months_around(month, first=earliest, last=latest)
     return AvailabilityMonth(
