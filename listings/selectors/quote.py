@@ -42,11 +42,8 @@ class Stay:
     def check_out_label(self) -> str:
         return short_date(self.check_out)
 
-    def night_dates(self) -> tuple[datetime.date, ...]:
-        return self._night_dates
-
     @functools.cached_property
-    def _night_dates(self) -> tuple[datetime.date, ...]:
+    def night_dates(self) -> tuple[datetime.date, ...]:
         """Worked out once a stay, as its nights are: each of a search page's twelve quotes reads them twice
         (bench/instructions.py, dated search: 10.63 -> 10.36 M instructions)."""
         return tuple(self.check_in + i * DAY for i in range(self.nights))
@@ -237,7 +234,7 @@ def _calendar_refusal(
 ) -> Refusal | None:
     """The rules that need the calendar: every night free and open, and the minimum stay from the check-in night.
     None when the stay passes them."""
-    unavailable = [d for d in stay.night_dates() if d in taken or (d in days and days[d].blocked)]
+    unavailable = [d for d in stay.night_dates if d in taken or (d in days and days[d].blocked)]
     if unavailable:
         return Refusal("dates_taken", _unavailable_reason(unavailable))
     first = days.get(stay.check_in)
@@ -273,7 +270,7 @@ def _unavailable_reason(unavailable: list[datetime.date]) -> str:
 def _nights_priced(*, listing: Listing, stay: Stay, days: dict[datetime.date, NightSettings]) -> list[Night]:
     """Each night at the host's price for that date, or the listing's nightly price."""
     nights = []
-    for d in stay.night_dates():
+    for d in stay.night_dates:
         override = days[d].price_override_kes if d in days else None
         nights.append(Night(date=d, price_kes=override or listing.nightly_price_kes, special_price=bool(override)))
     return nights
