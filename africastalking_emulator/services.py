@@ -237,7 +237,11 @@ def _claim_due(now: datetime.datetime) -> list[DeliveryReport]:
 
 def report_send(*, report: DeliveryReport) -> DeliveryReport:
     """POST one report once and record what happened; the receiver's answer changes nothing and nothing is retried.
-    The message now carries the report's status, as Africa's Talking's outbox would."""
+    The message carries the report's status before the report leaves, as Africa's Talking's outbox does: a receiver
+    that lists its messages on hearing the report sees what the report said."""
+    Message.objects.filter(pk=report.message_id).update(
+        status=report.report_status, failure_reason=report.failure_reason
+    )
     session = requests.Session()
     session.trust_env = False  # reports go straight to the merchant, never through a proxy from the environment
     try:
@@ -255,9 +259,6 @@ def report_send(*, report: DeliveryReport) -> DeliveryReport:
         session.close()
     DeliveryReport.objects.filter(pk=report.pk).update(
         status=report.status, response_status=report.response_status, error=report.error
-    )
-    Message.objects.filter(pk=report.message_id).update(
-        status=report.report_status, failure_reason=report.failure_reason
     )
     return report
 

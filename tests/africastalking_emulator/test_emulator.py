@@ -2,14 +2,18 @@
 loopback-only, and its virtual inbox shows each visitor only what they may read."""
 
 import json
+import threading
 import xml.etree.ElementTree as ElementTree
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 
-from africastalking_emulator.models import Message
+from africastalking_emulator import dispatcher
+from africastalking_emulator.models import DeliveryReport, Message
+from africastalking_emulator.services import report_send
 from core.africastalking_wire import AUDIENCE_HEADER, EMULATOR_API_KEY, audience_sign, session_tag
 from notifications.models import Notification, NotificationEvent
 from notifications.outbox import notification_queue
@@ -250,6 +254,36 @@ def test_each_taken_message_gets_a_documented_delivery_report(sms_emulator, numb
         **({"failureReason": reason} if reason else {}),
     }
     wait_for(lambda: sms_emulator.messages(to=number)[0]["status"] == status, message="status not kept")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_outbox_shows_a_reports_status_by_the_time_the_merchant_hears_it(settings):
+    """A merchant that lists its messages when a delivery report arrives sees the report's status in the list."""
+    listed_on_arrival = []
+
+    class Merchant(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            listed_on_arrival.append(Client().get(f"{HOOKS}/").json()[0]["status"])
+            connection.close()
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    merchant = HTTPServer(("127.0.0.1", 0), Merchant)
+    threading.Thread(target=merchant.serve_forever, daemon=True).start()
+    settings.SITE_URL = f"http://127.0.0.1:{merchant.server_port}"
+    settings.AT_EMULATOR_REPORT_DELAY_SECONDS = 3600  # posted below, not by the background sender
+    try:
+        _send()
+        report_send(report=DeliveryReport.objects.get())
+    finally:
+        dispatcher.stop()
+        merchant.shutdown()
+        merchant.server_close()
+    assert listed_on_arrival == ["Success"]
 
 
 @pytest.mark.django_db(transaction=True)
