@@ -110,8 +110,13 @@ def test_a_success_callback_arrives_over_http_in_daraja_shape(live_server, recei
         json=query_request(answer["CheckoutRequestID"]),
     ).json()
     assert query["ResultCode"] == "0"
-    log = requests.get(base + "/__emulator/", timeout=5).json()
-    assert [(d["status"], d["response_status"]) for d in log["deliveries"]] == [("sent", 200)]
+
+    def deliveries_on_record():
+        log = requests.get(base + "/__emulator/", timeout=5).json()
+        return [(d["status"], d["response_status"]) for d in log["deliveries"]]
+
+    # the receiver's answer is on record once the emulator has read it, a moment after the receiver has the callback
+    wait_for(lambda: deliveries_on_record() == [("sent", 200)], message="the receiver's answer is not on record")
 
 
 @pytest.mark.parametrize(
