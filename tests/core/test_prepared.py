@@ -344,3 +344,120 @@ def test_a_query_runs_on_the_connection_current_where_it_runs_not_where_it_was_c
     finally:
         connections["default"] = first
         second.close()
+
+
+# -- rows of values made from the cursor's rows, and the constants written in once per connection --------------
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(
+            lambda *, price: Listing.objects.filter(nightly_price_kes__gte=price).order_by("pk").values("pk", "title"),
+            id="dicts",
+        ),
+        pytest.param(
+            lambda *, price: (
+                Listing.objects.filter(nightly_price_kes__gte=price)
+                .order_by("pk")
+                .annotate(guests=Count("pk"))
+                .values("title", "guests", "host__email")
+            ),
+            id="dicts with an annotation",
+        ),
+        pytest.param(
+            lambda *, price: (
+                Listing.objects.filter(nightly_price_kes__gte=price).order_by("-pk").values_list("title", "pk")
+            ),
+            id="tuples",
+        ),
+        pytest.param(
+            lambda *, price: (
+                Listing.objects.filter(nightly_price_kes__gte=price).order_by("pk").values_list("pk", flat=True)
+            ),
+            id="flat",
+        ),
+        pytest.param(
+            lambda *, price: (
+                CalendarDay.objects.filter(price_override_kes__gte=price)
+                .order_by("listing__title", "date")
+                .distinct()
+                .values_list("date", "blocked")
+            ),
+            id="ordered by a column not selected",
+        ),
+    ],
+)
+def test_value_rows_are_the_querysets_rows_for_every_value(listings, build):
+    prepared = PreparedQuery(build)
+    for price in (0, 5_002, 9_001, 50_000, 5_001):
+        assert prepared.rows(price=price) == list(build(price=price))
+    if connection.vendor == "postgresql":
+        assert prepared._local.plan.values is not None
+
+
+def test_named_value_rows_come_back_as_the_queryset_gives_them(listings):
+    def build(*, price):
+        return (
+            Listing.objects.filter(nightly_price_kes__gte=price).order_by("pk").values_list("pk", "title", named=True)
+        )
+
+    prepared = PreparedQuery(build)
+    for price in (0, 5_002):
+        rows = prepared.rows(price=price)
+        assert rows == list(build(price=price)) and [row.title for row in rows] == [
+            row.title for row in build(price=price)
+        ]
+
+
+@pytest.mark.postgres
+def test_a_prepared_statement_is_sent_the_text_its_parameters_make_with_the_constants_written_in_once(listings):
+    """The EXECUTE sent is, byte for byte, what the driver makes of the statement with all its parameters; the
+    constants are written in once per connection, and each value once wherever it appears."""
+
+    def nights(*, listing_id: int, start: datetime.date):
+        return (
+            CalendarDay.objects.filter(Q(listing_id=listing_id) | Q(listing__host_id=listing_id), date__gte=start)
+            .exclude(price_override_kes=12_345)
+            .filter(Q(blocked=True) | Q(price_override_kes__gte=9_000))
+            .order_by("date", "pk")
+            .values_list("date", "blocked", "price_override_kes")
+        )
+
+    prepared = PreparedQuery(nights)
+    for listing in listings:
+        with CaptureQueriesContext(connection) as queries:
+            assert prepared.rows(listing_id=listing.pk, start=DAY) == list(nights(listing_id=listing.pk, start=DAY))
+        plan = prepared._local.plan
+        every = list(plan.constants)
+        for position, name in plan.slots:
+            every[position] = {"listing_id": listing.pk, "start": DAY}[name]
+        statement = connection.connection.prepared_statements[plan.sql]
+        with connection.connection.cursor() as cursor:
+            sent_before = cursor.mogrify(prepared_module._execute_sql(statement, ["%s"] * len(every)), every).decode()
+        assert queries.captured_queries[0]["sql"] == sent_before
+    assert sorted(name for _, name in plan.slots) == ["listing_id", "listing_id", "start"]
+    (call,) = [call for key, call in connection.connection.prepared_calls.items() if key[0] == statement]
+    assert "12345" in call and call.count("%(listing_id)s") == 2
+
+
+@pytest.mark.postgres
+def test_queries_of_one_text_with_other_constants_each_get_their_own_rows(listings):
+    """Two queries compiled to the same SQL, with other constants (here a title, with a percent sign in it), share
+    the prepared statement, and each its own constants."""
+    titled = {}
+    for title in ("Place 1", "Place 2", "50% off"):
+        titled[title] = PreparedQuery(
+            lambda *, price, title=title: Listing.objects.filter(title=title, nightly_price_kes__gte=price).values_list(
+                "pk", flat=True
+            )
+        )
+    Listing.objects.filter(pk=listings[3].pk).update(title="50% off")
+    for _ in range(2):
+        assert titled["Place 1"].rows(price=0) == [listings[1].pk]
+        assert titled["Place 2"].rows(price=0) == [listings[2].pk]
+        assert titled["50% off"].rows(price=0) == [listings[3].pk]
+        assert titled["Place 2"].rows(price=6_000) == []
+    (sql,) = {query._local.plan.sql for query in titled.values()}
+    statement = connection.connection.prepared_statements[sql]
+    assert len([key for key in connection.connection.prepared_calls if key[0] == statement]) == 3

@@ -36,6 +36,8 @@ class PreparingConnection(psycopg2.extensions.connection):
         super().__init__(*args, **kwargs)
         self.prepared_statements: dict[str, str | None] = {}
         self.prepared_count = 0
+        # EXECUTE texts with their constants written in (core.prepared._prepared_call), by statement and constants.
+        self.prepared_calls: dict[tuple, str] = {}
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
