@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from core.dates import date_names
+from core.money import format_kes
 from core.prepared import PreparedQuery
 from listings.models import CalendarDay, Listing
 from listings.selectors.listing import GalleryPhoto, gallery_from_rows, gallery_rows
@@ -191,6 +192,7 @@ class GuestNight(NamedTuple):
     name: str = ""  # '2 December, Wednesday', as Django's 'j F, l': how the cell's button is named
     weekday_short: str = ""  # 'Wed', as Django's 'D'
     price_short: str = ""  # short_price(price_kes)
+    price_text: str = ""  # 'KES 4,500', as the kes filter writes price_kes
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,8 @@ def _availability_month(
     nightly_price = listing.nightly_price_kes
     marks_stay = stay is not None and stay.check_out > stay.check_in
     labels = _day_labels(month, get_language())
+    # Most of a month's nights cost the same: each price's two printed forms are worked out once a month shown.
+    price_labels: dict[int | None, tuple[str, str]] = {}
 
     def night(day: datetime.date, in_month: bool) -> GuestNight:
         # Only the month's own nights are read as the host set them, and only they are printed: the days around it
@@ -255,11 +259,13 @@ def _availability_month(
         available = open_for_bookings and not too_soon and not taken
         min_nights = row.min_nights_override if row else None
         # Positional, in GuestNight's order (date, in_month, available, too_soon, price_kes, min_nights, state, then
-        # iso, name and weekday_short as _day_labels gives them, and price_short), without a dict of keywords for
-        # each of a page's 42 cells (bench/instructions.py, property page: 9.11 -> 8.86 M instructions).
+        # iso, name and weekday_short as _day_labels gives them, price_short and price_text), without a dict of
+        # keywords for each of a page's 42 cells (bench/instructions.py, property page: 9.11 -> 8.86 M instructions).
         if in_month:
-            price_short = short_price(price)
-            return GuestNight(day, True, available, too_soon, price, min_nights, state, *labels[day], price_short)
+            prices = price_labels.get(price)
+            if prices is None:
+                prices = price_labels[price] = (short_price(price), format_kes(price) if price is not None else "")
+            return GuestNight(day, True, available, too_soon, price, min_nights, state, *labels[day], *prices)
         return GuestNight(day, False, available, too_soon, price, min_nights, state)
 
     previous_month, next_month = _months_around(month, first=earliest, last=latest)

@@ -243,8 +243,9 @@ def test_month_marks_blocked_past_and_priced_nights(host):
     assert not nights[d(3)].available  # after the 18:00 same-day cut-off
     assert nights[d(4)].available
     assert not nights[d(5)].available and not nights[d(5)].too_soon
-    assert (nights[d(6)].price_kes, nights[d(6)].price_short) == (15_000, "15k")
-    assert (nights[d(7)].price_kes, nights[d(7)].price_short) == (9_000, "9k")
+    assert (nights[d(6)].price_kes, nights[d(6)].price_short, nights[d(6)].price_text) == (15_000, "15k", "KES 15,000")
+    assert (nights[d(7)].price_kes, nights[d(7)].price_short, nights[d(7)].price_text) == (9_000, "9k", "KES 9,000")
+    assert {(n.price_short, n.price_text) for n in nights.values() if n.date != d(6)} == {("9k", "KES 9,000")}
     assert month.previous_month is None
     assert month.next_month == datetime.date(2027, 1, 1)
 
