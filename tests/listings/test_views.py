@@ -416,6 +416,9 @@ def test_calendar_shows_this_month_with_unavailable_nights_and_prices(client, ho
     assert "December 2026" in html
     assert "12.5k" in html
     assert "20k" in html
+    assert 'aria-label="23 December, Wednesday: available, KES 12,500 a night"' in html
+    assert 'aria-label="31 December, Thursday: available, KES 20,000 a night"' in html
+    assert 'aria-label="24 December, Thursday: not available"' in html
 
 
 def test_calendar_fragment_moves_a_month_at_a_time(client, host):
