@@ -16,6 +16,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.htmx import is_htmx_request
+
 
 def _page_url(request) -> str:
     """The page the visitor is on: htmx's current URL when it is ours, else the requested path."""
@@ -34,7 +36,7 @@ class HtmxAuthRedirectMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not request.htmx or response.status_code not in (301, 302, 303, 307, 308):
+        if response.status_code not in (301, 302, 303, 307, 308) or not is_htmx_request(request):
             return response
         login_path = resolve_url(settings.LOGIN_URL)
         if urlsplit(response.get("Location", "")).path != login_path:

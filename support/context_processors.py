@@ -8,7 +8,9 @@ def account_menu(request) -> dict:
     it already, with the agent's second factor: support.views.support_access)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        # None rather than absent: the layout passes it on, and a name missing from a Django template's context is
+        # looked up through an exception (6 us on every page a visitor reads; bench/instructions.py).
+        return {"account_menu": None}
     menu = getattr(request, "account_menu", None)
     if menu is not None:
         return {"account_menu": menu}
