@@ -100,20 +100,21 @@ def _calendar_context(request: HtmxHttpRequest, month_view: selectors.Availabili
 @require_GET
 @vary_on_headers("HX-Request")
 def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    listing = selectors.listing_get_for_viewer(slug=slug, user=request.user)
     now = timezone.now()
-    fragment = is_fragment_request(request)
     form, stay, guests = _stay_form(request)
     month = selectors.month_from_query(request.GET.get("month")) or (stay.check_in if stay else timezone.localdate(now))
-    context = {"listing": listing, "listing_url": listing.get_absolute_url()}
-    if fragment:  # the calendar month alone (it shows no quote)
+    if is_fragment_request(request):  # the calendar month alone (it shows no quote)
+        listing = selectors.listing_get_for_viewer(slug=slug, user=request.user)
         month_view, _ = selectors.availability_month_and_quote(
             listing=listing, month=month, now=now, stay=stay, guests=guests, quote=False
         )
+        context = {"listing": listing, "listing_url": listing.get_absolute_url()}
         context.update(_calendar_context(request, month_view))
         return render(request, "listings/listing_detail.html#availability-calendar", context)
-    # The month, the stay's quote, the photos and the amenities in one statement.
-    page = selectors.property_page(listing=listing, month=month, now=now, stay=stay, guests=guests)
+    # The listing, the month, the stay's quote, the photos and the amenities in one statement.
+    page = selectors.property_page(slug=slug, user=request.user, month=month, now=now, stay=stay, guests=guests)
+    listing = page.listing
+    context = {"listing": listing, "listing_url": listing.get_absolute_url()}
     context.update(
         **_calendar_context(request, page.month),
         **_stay_context(listing, form, stay, guests, page.quote),

@@ -6,8 +6,10 @@ import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import BooleanField, CharField, DateField, IntegerField, Value
+from django.db import connection
+from django.db.models import BooleanField, CharField, DateField, IntegerField, Subquery, Value
 from django.db.models.functions import Cast
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -15,10 +17,18 @@ from core.dates import date_names
 from core.money import format_kes
 from core.prepared import PreparedQuery
 from listings.models import CalendarDay, Listing
-from listings.selectors.listing import GalleryPhoto, gallery_from_rows, gallery_rows
+from listings.selectors.listing import (
+    LISTING_ROW_COLUMNS,
+    GalleryPhoto,
+    gallery_from_rows,
+    gallery_rows,
+    listing_from_row,
+    visible_listings,
+)
 from listings.selectors.nights import (
     DAY,
     NightSettings,
+    calendar_and_booking_parts,
     calendar_and_booking_rows,
     listing_booked_nights,
     nights_settings_and_bookings,
@@ -330,25 +340,49 @@ _GALLERY_COLUMNS_EMPTY = {
 }
 
 
-def _property_page_query(*, listing_id: int, start: datetime.date, end: datetime.date, now: datetime.datetime):
-    """The listing's nights in [start, end) (as _listing_nights_query reads them) and its gallery rows, one UNION
-    ALL: a night's row is (its six columns, then the gallery's columns empty, kind _NIGHT_ROW), a gallery row (six
-    empty columns, then its own)."""
-    nights = calendar_and_booking_rows(
+_LISTING_ROW = -2  # the listing's own row in the gallery's kind column
+# The listing's columns in the nights' and the gallery's rows: empty. The listing's row comes first in the union, so
+# PostgreSQL takes each column's type from it.
+_LISTING_COLUMNS_EMPTY = {f"u_l{n}": Value(None, output_field=IntegerField()) for n in range(len(LISTING_ROW_COLUMNS))}
+
+
+def _property_page_query(*, slug: str, user_id: int, start: datetime.date, end: datetime.date, now: datetime.datetime):
+    """The listing at `slug` with its host if the viewer (user_id; 0 for a visitor, whom only published listings
+    are shown) may see its page, its nights in [start, end) (as _listing_nights_query reads them) and its gallery
+    rows, one UNION ALL. A row: the listing's columns (LISTING_ROW_COLUMNS), the nights' six, then the gallery's;
+    each row fills its own and leaves the others empty, the kind column telling them apart (_LISTING_ROW,
+    _NIGHT_ROW, or a gallery row's kind)."""
+    visible = visible_listings(slug=slug, user_id=user_id or None)
+    listing_id = Subquery(visible.order_by().values("id")[:1])
+    listing_row = (
+        visible.order_by()
+        .annotate(**_NIGHT_COLUMNS_EMPTY, **_GALLERY_COLUMNS_EMPTY | {"u_kind": Value(_LISTING_ROW)})
+        .values_list(*LISTING_ROW_COLUMNS, *_NIGHT_COLUMNS_EMPTY, *_GALLERY_COLUMNS_EMPTY)
+    )
+    nights = calendar_and_booking_parts(
         listing_filter={"listing_id": listing_id},
         start=start,
         end=end,
         now=now,
         with_listing=False,
+        leading=_LISTING_COLUMNS_EMPTY,
         trailing=_GALLERY_COLUMNS_EMPTY,
     )
-    return nights.union(*gallery_rows(listing_id=listing_id, leading=_NIGHT_COLUMNS_EMPTY), all=True).order_by()
+    gallery = gallery_rows(listing_id=listing_id, leading=_LISTING_COLUMNS_EMPTY | _NIGHT_COLUMNS_EMPTY)
+    return listing_row.union(*nights, *gallery, all=True).order_by()
 
 
-# Compiled once per thread, one statement for the month, the stay's nights and the gallery: read apart, the nights
-# and the gallery cost 0.24 ms of the process's CPU and 0.18 ms of PostgreSQL's, together 0.17-0.20 and 0.12-0.15
-# (5,000 reads of the demo listing's; a round trip less is system and PostgreSQL time, which bench/instructions.py
-# does not count). bench/demo_pages.py prints the property page's ratio to /healthz.
+def _property_page_for_visitor(*, slug: str, start: datetime.date, end: datetime.date, now: datetime.datetime):
+    return _property_page_query(slug=slug, user_id=0, start=start, end=end, now=now)
+
+
+# Compiled once per thread, one statement for the listing, its month, the stay's nights and its gallery. Read apart,
+# the nights and the gallery cost 0.24 ms of the process's CPU and 0.18 ms of PostgreSQL's, together 0.17-0.20 and
+# 0.12-0.15 (5,000 reads of the demo listing's); the listing read on its own was a round trip more (see
+# docs/benchmarks.md, seventh round: system and PostgreSQL time, which bench/instructions.py does not count).
+# bench/demo_pages.py prints the property page's ratio to /healthz. A visitor's and a signed-in viewer's are two
+# statements: a visitor sees published listings only.
+_PROPERTY_PAGE_FOR_VISITOR = PreparedQuery(_property_page_for_visitor)
 _PROPERTY_PAGE = PreparedQuery(_property_page_query)
 
 
@@ -434,8 +468,10 @@ def availability_month_and_quote(
 
 
 class PropertyPage(NamedTuple):
-    """What the property page reads besides the listing: its month, the stay's quote, its photos and amenities."""
+    """What the property page reads: the listing with its host, its month, the stay's quote, its photos and
+    amenities."""
 
+    listing: Listing
     month: AvailabilityMonth
     quote: Quote | None
     photos: list[GalleryPhoto]
@@ -443,22 +479,32 @@ class PropertyPage(NamedTuple):
 
 
 def property_page(
-    *, listing: Listing, month: datetime.date, now: datetime.datetime, stay: Stay | None, guests: int
+    *, slug: str, user, month: datetime.date, now: datetime.datetime, stay: Stay | None, guests: int
 ) -> PropertyPage:
-    """availability_month_and_quote's month and quote, with the listing's photos and amenities (as
-    gallery_from_rows gives them), in one statement when the stay lies in or near the month."""
+    """The listing at `slug` as listing_get_for_viewer gives it to `user` (404 where it would), with
+    availability_month_and_quote's month and quote and its photos and amenities (as gallery_from_rows gives them):
+    one statement when the stay lies in or near the month."""
     month, start, end = _nights_to_read(month=month, now=now, stay=stay, quote=True)
-    nights, gallery = [], []
-    width = len(_NIGHT_COLUMNS_EMPTY)
-    for row in _PROPERTY_PAGE.rows(listing_id=listing.pk, start=start, end=end, now=now):
-        if row[width] == _NIGHT_ROW:
-            nights.append(row[:width])
+    if user is not None and user.is_authenticated:
+        rows = _PROPERTY_PAGE.rows(slug=slug, user_id=user.pk, start=start, end=end, now=now)
+    else:
+        rows = _PROPERTY_PAGE_FOR_VISITOR.rows(slug=slug, start=start, end=end, now=now)
+    first_night, first_gallery = len(LISTING_ROW_COLUMNS), len(LISTING_ROW_COLUMNS) + len(_NIGHT_COLUMNS_EMPTY)
+    listing, nights, gallery = None, [], []
+    for row in rows:
+        kind = row[first_gallery]
+        if kind == _NIGHT_ROW:
+            nights.append(row[first_night:first_gallery])
+        elif kind == _LISTING_ROW:
+            listing = listing_from_row(row[:first_night], db=connection.alias)
         else:
-            gallery.append(row[width:])
+            gallery.append(row[first_gallery:])
+    if listing is None:
+        raise Http404("No listing matches the given query.")
     rows, booked = _nights_from_rows(nights, start=start, end=end)
     month_view, quote = _month_and_quote(
         listing=listing, month=month, start=start, end=end, now=now, stay=stay, guests=guests, quote=True,
         rows=rows, booked=booked,
     )  # fmt: skip
     photos, amenities = gallery_from_rows(gallery)
-    return PropertyPage(month=month_view, quote=quote, photos=photos, amenities=amenities)
+    return PropertyPage(listing=listing, month=month_view, quote=quote, photos=photos, amenities=amenities)

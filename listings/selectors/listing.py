@@ -4,23 +4,47 @@ import functools
 from dataclasses import dataclass
 
 from django.db.models import F, IntegerField, Q, QuerySet, Value
+from django.db.models.fetch_modes import FETCH_ONE
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.models import User
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, instance_from_db
 from listings.models import Amenity, Listing, ListingPhoto
 from listings.photos import ImageSet, image_set, photo_url
 
 
+def visible_listings(*, slug: str, user_id: int | None) -> QuerySet:
+    """The listing at `slug` if its public page may be shown: published, or its host's own (the signed-in user_id;
+    None for a visitor)."""
+    shown = Q(is_published=True) if user_id is None else Q(is_published=True) | Q(host_id=user_id)
+    return Listing.objects.filter(shown, slug=slug)
+
+
 def _published_query(*, slug: str):
-    return Listing.objects.select_related("host").filter(is_published=True, slug=slug)
+    return visible_listings(slug=slug, user_id=None).select_related("host")
 
 
 def _published_or_hosted_query(*, slug: str, user_id: int):
-    return Listing.objects.select_related("host").filter(Q(is_published=True) | Q(host_id=user_id), slug=slug)
+    return visible_listings(slug=slug, user_id=user_id).select_related("host")
+
+
+# A listing with its host as one row of values (the property page's statement reads it beside its nights and its
+# gallery): the model's columns, then the host's, as listing_from_row takes them.
+LISTING_ROW_FIELDS = tuple(field.attname for field in Listing._meta.concrete_fields)
+HOST_ROW_FIELDS = tuple(field.attname for field in User._meta.concrete_fields)
+LISTING_ROW_COLUMNS = (*LISTING_ROW_FIELDS, *(f"host__{name}" for name in HOST_ROW_FIELDS))
+
+
+def listing_from_row(values, *, db: str) -> Listing:
+    """The listing, with its host, that select_related("host") would make of the LISTING_ROW_COLUMNS `values`."""
+    count = len(LISTING_ROW_FIELDS)
+    listing = instance_from_db(Listing, db, LISTING_ROW_FIELDS, values[:count], FETCH_ONE)
+    host = instance_from_db(User, db, HOST_ROW_FIELDS, values[count:], FETCH_ONE)
+    Listing.host.field.set_cached_value(listing, host)
+    return listing
 
 
 # Compiled once per thread (core/prepared.py): the listing with its host was the property page's costliest query to

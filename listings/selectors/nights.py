@@ -40,14 +40,33 @@ def calendar_and_booking_rows(
     when `with_listing`), start, end, blocked, price override, minimum-nights override, booking ref ('' for a
     calendar row, whose start and end are its date), then the `trailing` expressions (for a union with other
     rows)."""
+    calendar_rows, booking_rows = calendar_and_booking_parts(
+        listing_filter=listing_filter, start=start, end=end, now=now, with_listing=with_listing, trailing=trailing
+    )
+    return calendar_rows.union(booking_rows, all=True).order_by()
+
+
+def calendar_and_booking_parts(
+    *,
+    listing_filter: dict,
+    start: datetime.date,
+    end: datetime.date,
+    now: datetime.datetime,
+    with_listing: bool,
+    leading: dict | None = None,
+    trailing: dict | None = None,
+) -> tuple[QuerySet, QuerySet]:
+    """calendar_and_booking_rows's two querysets, for a union of its own, each row after the `leading` expressions."""
+    leading = leading or {}
     listing_column = {"u_listing": F("listing_id")} if with_listing else {}
     trailing = trailing or {}
-    columns = (*listing_column, "u_start", "u_end", "u_blocked", "u_price", "u_min", "u_ref", *trailing)
+    columns = (*leading, *listing_column, "u_start", "u_end", "u_blocked", "u_price", "u_min", "u_ref", *trailing)
     calendar_rows = (
         CalendarDay.objects.filter(**listing_filter, date__gte=start, date__lt=end)
         .exclude(blocked=False, price_override_kes__isnull=True, min_nights_override__isnull=True)
         .order_by()
         .annotate(
+            **leading,
             **listing_column,
             u_start=F("date"),
             u_end=F("date"),
@@ -64,6 +83,7 @@ def calendar_and_booking_rows(
         .filter(**listing_filter)
         .order_by()
         .annotate(
+            **leading,
             **listing_column,
             u_start=F("check_in"),
             u_end=F("check_out"),
@@ -75,7 +95,7 @@ def calendar_and_booking_rows(
         )
         .values_list(*columns)
     )
-    return calendar_rows.union(booking_rows, all=True).order_by()
+    return calendar_rows, booking_rows
 
 
 def taken_nights_by_listing(rows, *, start: datetime.date, end: datetime.date) -> dict[int, dict[datetime.date, str]]:

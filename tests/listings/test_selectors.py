@@ -1,10 +1,13 @@
 import datetime
+import itertools
 import random
 
 import pytest
 import time_machine
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -14,6 +17,7 @@ from listings.selectors import (
     Stay,
     availability_month,
     availability_month_and_quote,
+    listing_get_for_viewer,
     listing_ids_matching,
     listing_search,
     property_page,
@@ -160,17 +164,64 @@ def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, m
                 )
                 assert month_view == availability_month(listing=listing, month=month, now=NOW, stay=stay)
                 assert quote == stay_quote(listing=listing, stay=stay, guests=2, now=NOW), (month, stay)
-                page = property_page(listing=listing, month=month, now=NOW, stay=stay, guests=2)
+                page = property_page(slug=listing.slug, user=None, month=month, now=NOW, stay=stay, guests=2)
                 assert (page.month, page.quote) == (month_view, quote), (month, stay)
+                assert page.listing == listing
                 assert [photo.caption for photo in page.photos] == captions
                 assert page.amenities == amenities
                 checked += 1
                 bookable += quote.bookable
-        page = property_page(listing=listing, month=month, now=NOW, stay=None, guests=1)
-        assert page == (availability_month(listing=listing, month=month, now=NOW), None, page.photos, amenities)
+        page = property_page(slug=listing.slug, user=None, month=month, now=NOW, stay=None, guests=1)
+        assert page[1:] == (availability_month(listing=listing, month=month, now=NOW), None, page.photos, amenities)
         assert [photo.caption for photo in page.photos] == captions
     assert checked == 270
     assert 20 < bookable < 250  # the grid exercises both outcomes
+
+
+def _as_made(instance) -> tuple:
+    """A model instance as it was made: its class, values and state, and its cached related objects the same way."""
+    state = instance._state
+    return (
+        type(instance),
+        {name: value for name, value in instance.__dict__.items() if name != "_state"},
+        (state.adding, state.db, state.fetch_mode),
+        {name: _as_made(related) for name, related in state.fields_cache.items()},
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_property_pages_statement_shows_the_listing_to_whom_listing_get_for_viewer_shows_it(host, make_user):
+    """The property page's one statement reads the listing with its host as listing_get_for_viewer does, to the same
+    people: a published listing to everyone, an unpublished one to its host only (a 404 for anyone else)."""
+    stranger = make_user(email="stranger@example.com")
+    published = make_listing(host, title="Published")
+    draft = make_listing(host, title="Draft", is_published=False)
+    _photo(published, 0, "Front")
+    for listing, viewer in itertools.product((published, draft), (None, AnonymousUser(), stranger, host)):
+        try:
+            expected = listing_get_for_viewer(slug=listing.slug, user=viewer)
+        except Http404:
+            expected = None
+        try:
+            page = property_page(slug=listing.slug, user=viewer, month=d(1), now=NOW, stay=None, guests=1)
+        except Http404:
+            page = None
+        if expected is None:
+            assert page is None, (listing.title, viewer)
+            continue
+        assert _as_made(page.listing) == _as_made(expected), (listing.title, viewer)
+        assert page.listing.host.full_name == host.full_name
+        assert len(page.photos) == (listing == published)
+    shown_the_draft = []
+    for viewer in (None, AnonymousUser(), stranger, host):
+        try:
+            property_page(slug=draft.slug, user=viewer, month=d(1), now=NOW, stay=None, guests=1)
+            shown_the_draft.append(viewer)
+        except Http404:
+            pass
+    assert shown_the_draft == [host]
+    with pytest.raises(Http404):
+        property_page(slug="no-such-place", user=host, month=d(1), now=NOW, stay=None, guests=1)
 
 
 @pytest.mark.parametrize("nights", [3, 10], ids=["short stay", "long stay"])
@@ -360,8 +411,8 @@ EXPECTED_QUERIES = {
     "search": 2,  # the matching ids, the page with its cover photos
     "search with dates": 2,  # the matching ids, the page with its cover photos and its calendar rows for the stay
     "search fragment": 2,
-    "property page": 2,  # listing; month, photos and amenities
-    "property page with a stay": 2,  # the month's statement also reads the stay's nights
+    "property page": 1,  # the listing with its host, its month, photos and amenities
+    "property page with a stay": 1,  # the same statement also reads the stay's nights
     "calendar fragment": 2,  # listing, month
     "quote fragment": 2,  # listing, the stay's calendar rows
 }
