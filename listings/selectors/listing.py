@@ -47,8 +47,8 @@ def listing_from_row(values, *, db: str) -> Listing:
     return listing
 
 
-# Compiled once per thread (core/prepared.py): the listing with its host was the property page's costliest query to
-# build, 0.75 ms of CPU, for 0.03 ms to send (bench/demo_pages.py, "property page").
+# Compiled once per thread (core/prepared.py): the listing with its host (the calendar and quote fragments, the booking
+# page) cost 0.75 ms of CPU to build for 0.03 ms to send, when it was the property page's read (bench/demo_pages.py).
 _PUBLISHED = PreparedQuery(_published_query)
 _PUBLISHED_OR_HOSTED = PreparedQuery(_published_or_hosted_query)
 
