@@ -193,3 +193,31 @@ def test_linebreaks_prints_what_djangos_filter_prints_every_time(text):
     assert linebreaks(text) == expected
     assert linebreaks(text) == expected  # again, from what the first call worked out
     assert str(linebreaks(f"{text} and more")) != expected
+
+
+@pytest.mark.django_db
+def test_the_layout_shows_each_message_escaped_in_its_levels_colours(rf):
+    """The layout's messages come with its header, from a Jinja2 partial: each message once, its text escaped, its
+    colours by level, as the Django layout showed them."""
+    from django.contrib import messages
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    request = rf.get("/")
+    request.user, request.session = AnonymousUser(), SessionStore()
+    request._messages = FallbackStorage(request)
+    messages.error(request, "Payment <b>failed</b>")
+    messages.warning(request, "Check your phone")
+    messages.success(request, "Booked & paid")
+    page = engines["django"].from_string('{% extends "_base.html" %}{% block content %}Hello{% endblock %}')
+    html = page.render({}, request)
+    shown = re.findall(r'<p role="status" class="mb-2 rounded-md border px-4 py-3 text-sm ([^"]+)">(.*?)</p>', html)
+    assert shown == [
+        ("border-red-200 bg-red-50 text-red-800", "Payment &lt;b&gt;failed&lt;/b&gt;"),
+        ("border-amber-200 bg-amber-50 text-amber-900", "Check your phone"),
+        ("border-emerald-200 bg-emerald-50 text-emerald-900", "Booked &amp; paid"),
+    ]
+    assert html.count('id="messages"') == 1 and html.index('id="messages"') < html.index('<main id="main"')
+    without = engines["django"].from_string('{% extends "_base.html" %}').render({}, rf.get("/"))
+    assert 'id="messages"' not in without
