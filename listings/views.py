@@ -85,10 +85,13 @@ def _stay_context(
 
 
 def _calendar_context(request: HtmxHttpRequest, month_view: selectors.AvailabilityMonth) -> dict:
-    keep = {key: request.GET[key] for key in ("check_in", "check_out", "guests") if request.GET.get(key)}
+    # The stay's part of both month links encoded once: urlencode({**kept, "month": ...}) writes the same text.
+    kept = urlencode({key: request.GET[key] for key in ("check_in", "check_out", "guests") if request.GET.get(key)})
 
     def month_query(target: datetime.date | None) -> str:
-        return urlencode({**keep, "month": f"{target:%Y-%m}"}) if target else ""
+        if target is None:
+            return ""
+        return f"{kept}&month={target:%Y-%m}" if kept else f"month={target:%Y-%m}"
 
     return {
         "calendar": month_view,

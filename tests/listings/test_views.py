@@ -1,6 +1,8 @@
 import datetime
+import html as html_module
 import re
 from html import unescape
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -459,6 +461,22 @@ def test_calendar_keeps_the_chosen_stay_in_its_links_and_marks_it(client, host):
     assert 'data-day="2027-01-10" data-state="check-in"' in html
     assert 'data-day="2027-01-11" data-state="stay"' in html
     assert 'data-day="2027-01-13" data-state="check-out"' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"guests": "2"},
+        {"check_in": "2027-01-10", "check_out": "2027-01-13"},
+        {"check_in": "10 Jan 2027 & more", "check_out": "", "guests": "ü/?#"},
+    ],
+)
+def test_calendar_month_links_keep_the_query_as_urlencode_writes_it(client, host, query):
+    listing = make_listing(host)
+    page = html_module.unescape(client.get(listing.get_absolute_url(), {**query, "month": "2026-12"}).content.decode())
+    kept = {key: value for key, value in query.items() if value}
+    assert f'href="{listing.get_absolute_url()}?{urlencode({**kept, "month": "2027-01"})}"' in page
 
 
 def test_days_before_the_advance_notice_are_not_available(client, host):
