@@ -15,6 +15,7 @@ from core.models import User
 from core.prepared import _UNPREPARABLE, PreparedQuery, execute, instance_from_db
 from listings.models import CalendarDay, Listing, ListingPhoto
 from notifications.models import NotificationPreference
+from tests.helpers.models import as_made
 from tests.listings.builders import make_listing, set_night
 
 pytestmark = pytest.mark.django_db
@@ -69,20 +70,6 @@ def test_model_rows_with_their_related_objects_come_back_as_the_queryset_gives_t
     assert prepared.rows(slug="no-such-place", host_id=0) == []
 
 
-def _made(instance) -> tuple:
-    """What a model instance holds as the queryset made it: its class, its values, its state and, the same way, the
-    related objects cached on it."""
-    if instance is None:
-        return (None,)
-    state = instance._state
-    return (
-        type(instance),
-        {name: value for name, value in instance.__dict__.items() if name != "_state"},
-        (state.adding, state.db, state.fetch_mode),
-        {name: _made(related) for name, related in state.fields_cache.items()},
-    )
-
-
 @pytest.mark.parametrize(
     "build",
     [
@@ -112,7 +99,7 @@ def test_model_rows_are_the_instances_the_queryset_makes(listings, build, django
         expected = list(build(price=price))
         with django_assert_num_queries(1):  # the related objects come with the row, as select_related brings them
             made = prepared.rows(price=price)
-            assert [_made(instance) for instance in made] == [_made(instance) for instance in expected]
+            assert [as_made(instance) for instance in made] == [as_made(instance) for instance in expected]
     if connection.vendor == "postgresql":  # made from the rows without the queryset's compiler
         assert prepared._local.plan.models is not None
 
@@ -141,7 +128,7 @@ def test_an_instance_made_from_a_row_is_the_one_from_db_makes(listings, model, f
     row = _row(stored, attnames)
     for fetch_mode in (None, FETCH_PEERS):
         made = instance_from_db(model, "default", attnames, row, fetch_mode)
-        assert _made(made) == _made(model.from_db("default", attnames, row, fetch_mode=fetch_mode))
+        assert as_made(made) == as_made(model.from_db("default", attnames, row, fetch_mode=fetch_mode))
         assert made.get_deferred_fields() == set(every) - set(attnames)
     if model is Listing:
         with django_assert_num_queries(2 if fields else 1):  # each loaded once (the description if deferred)
@@ -163,7 +150,7 @@ def test_an_instance_is_made_by_from_db_while_a_receiver_listens_to_its_making(l
     finally:
         post_init.disconnect(hear, sender=Listing)
     assert heard == [listings[1].pk]
-    assert _made(made) == _made(Listing.from_db("default", attnames, row))
+    assert as_made(made) == as_made(Listing.from_db("default", attnames, row))
     instance_from_db(Listing, "default", attnames, row)
     assert heard == [listings[1].pk]
 

@@ -24,6 +24,7 @@ from listings.selectors import (
     stay_quote,
 )
 from listings.selectors.listing import LISTING_ROW_COLUMNS
+from tests.helpers.models import as_made
 from tests.listings.builders import make_listing, set_night
 
 pytestmark = pytest.mark.django_db
@@ -179,17 +180,6 @@ def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, m
     assert 20 < bookable < 250  # the grid exercises both outcomes
 
 
-def _as_made(instance) -> tuple:
-    """A model instance as it was made: its class, values and state, and its cached related objects the same way."""
-    state = instance._state
-    return (
-        type(instance),
-        {name: value for name, value in instance.__dict__.items() if name != "_state"},
-        (state.adding, state.db, state.fetch_mode),
-        {name: _as_made(related) for name, related in state.fields_cache.items()},
-    )
-
-
 @time_machine.travel(NOW, tick=False)
 def test_the_property_pages_statement_shows_the_listing_to_whom_listing_get_for_viewer_shows_it(host, make_user):
     """The property page's one statement reads the listing with its host as listing_get_for_viewer does, to the same
@@ -212,7 +202,7 @@ def test_the_property_pages_statement_shows_the_listing_to_whom_listing_get_for_
             continue
         # As select_related("host") makes it, with what the public page does not show left to be read on use.
         public = Listing.objects.select_related("host").only(*LISTING_ROW_COLUMNS).get(pk=expected.pk)
-        assert _as_made(page.listing) == _as_made(public), (listing.title, viewer)
+        assert as_made(page.listing) == as_made(public), (listing.title, viewer)
         assert page.listing.get_deferred_fields() == {
             "created_at",
             "updated_at",
