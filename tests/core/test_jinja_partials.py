@@ -221,3 +221,48 @@ def test_the_layout_shows_each_message_escaped_in_its_levels_colours(rf):
     assert html.count('id="messages"') == 1 and html.index('id="messages"') < html.index('<main id="main"')
     without = engines["django"].from_string('{% extends "_base.html" %}').render({}, rf.get("/"))
     assert 'id="messages"' not in without
+
+
+def test_the_partials_values_are_what_djangos_own_lookup_gives(monkeypatch):
+    """The {% jinja %} tag reads a plain name from the context directly; every value it hands the partial is what
+    Django's variable lookup gives for the same text: missing names, callables, lazy objects, dotted names, filters,
+    literals, and a name that is also an attribute of the context."""
+    from django.template.base import FilterExpression, Parser
+    from django.utils.functional import SimpleLazyObject
+
+    from core.templatetags import jinja as jinja_tags
+
+    handed = {}
+    monkeypatch.setattr(jinja_tags, "render_partial", lambda name, values, request: handed.update(values) or "")
+    expressions = {
+        "plain": "person",
+        "missing": "nobody",
+        "called": "greet",
+        "lazy": "later",
+        "none": "nothing",
+        "dotted": "person.upper",
+        "filtered": "person|upper",
+        "literal": '"text"',
+        "number": "3",
+        "attribute": "autoescape",
+        "shadowed": "template",
+        "listed": "names",
+    }
+    values = {"person": "amina", "greet": lambda: "hello", "later": SimpleLazyObject(lambda: "later"), "nothing": None}
+    values["names"] = ["a", "b"]
+    source = '{% jinja "x.html" ' + " ".join(f"{key}={text}" for key, text in expressions.items()) + " %}"
+    context, page = Context(values), Template(source)
+    page.render(context)
+    parser = Parser("", builtins=engines["django"].engine.template_builtins)
+    with context.bind_template(page):  # as while rendering: a missing name reads as the engine's string_if_invalid
+        expected = {key: FilterExpression(text, parser).resolve(context) for key, text in expressions.items()}
+    assert handed == expected
+    assert handed["called"] == "hello" and handed["missing"] == "" and handed["filtered"] == "AMINA"
+
+
+@pytest.mark.parametrize("source", ["{% jinja %}", '{% jinja "x.html" person %}', '{% jinja "x.html" a=b c %}'])
+def test_a_jinja_tag_with_anything_but_name_value_pairs_is_a_template_error(source):
+    from django.template import TemplateSyntaxError
+
+    with pytest.raises(TemplateSyntaxError):
+        Template(source)
