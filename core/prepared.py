@@ -157,6 +157,17 @@ class _Plan(NamedTuple):
     values: "_ValueRows | None"
 
 
+def _converted(row, width: int, converters: list, connection) -> list:
+    """The row's first `width` columns, each through its converters as the compiler's apply_converters runs them."""
+    row = list(row[:width])
+    for position, (functions, expression) in converters:
+        value = row[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+    return row
+
+
 class _ValueRows:
     """The rows of a values() or values_list() query (dicts, tuples or single values) as the queryset's iterable
     makes them, from the cursor's rows, without copying the compiler, the query and the queryset for every run as the
@@ -194,16 +205,7 @@ class _ValueRows:
             fetched = cursor.fetchall()
         width = self.width
         if self.converters:
-            converted = []
-            for row in fetched:
-                row = list(row[:width])
-                for position, (functions, expression) in self.converters:
-                    value = row[position]
-                    for function in functions:
-                        value = function(value, expression, connection)
-                    row[position] = value
-                converted.append(row)
-            fetched = converted
+            fetched = [_converted(row, width, self.converters, connection) for row in fetched]
         elif self.trim:
             fetched = [row[:width] for row in fetched]
         if self.shape is FlatValuesListIterable:
@@ -267,12 +269,7 @@ class _ModelRows:
         peers = []
         made = []
         for fetched in rows:
-            row = list(fetched[: self.width])
-            for position, (functions, expression) in self.converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
+            row = _converted(fetched, self.width, self.converters, connection)
             instance = instance_from_db(self.model, db, self.field_names, row[self.model_columns], fetch_mode)
             if fetch_mode.track_peers:
                 peers.append(weakref.ref(instance))

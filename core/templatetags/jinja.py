@@ -7,6 +7,8 @@ from core.jinja2 import render_partial
 
 register = template.Library()
 
+_MISSING = object()
+
 
 class JinjaNode(template.Node):
     """{% jinja "partial.html" name=value ... %}: the Jinja2 partial rendered with the values and the request.
@@ -25,17 +27,8 @@ class JinjaNode(template.Node):
         values = {}
         for key, expression in self.values.items():
             name = self.plain_names[key]
-            if name is None:
-                values[key] = expression.resolve(context)
-                continue
-            try:
-                value = context[name]
-            except KeyError:
-                value = expression.resolve(context)
-            else:
-                if callable(value):
-                    value = expression.resolve(context)
-            values[key] = value
+            value = _MISSING if name is None else context.get(name, _MISSING)
+            values[key] = expression.resolve(context) if value is _MISSING or callable(value) else value
         # None where a page is rendered without a request: the partial sees None, not undefined.
         request = context.get("request")
         # The partial's output is already escaped by Jinja2's autoescaping.

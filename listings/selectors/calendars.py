@@ -346,13 +346,15 @@ _LISTING_ROW = -2  # the listing's own row in the gallery's kind column
 _LISTING_COLUMNS_EMPTY = {f"u_l{n}": Value(None, output_field=IntegerField()) for n in range(len(LISTING_ROW_COLUMNS))}
 
 
-def _property_page_query(*, slug: str, user_id: int, start: datetime.date, end: datetime.date, now: datetime.datetime):
-    """The listing at `slug` with its host if the viewer (user_id; 0 for a visitor, whom only published listings
+def _property_page_query(
+    *, slug: str, user_id: int | None, start: datetime.date, end: datetime.date, now: datetime.datetime
+):
+    """The listing at `slug` with its host if the viewer (user_id; None for a visitor, whom only published listings
     are shown) may see its page, its nights in [start, end) (as _listing_nights_query reads them) and its gallery
     rows, one UNION ALL. A row: the listing's columns (LISTING_ROW_COLUMNS), the nights' six, then the gallery's;
     each row fills its own and leaves the others empty, the kind column telling them apart (_LISTING_ROW,
     _NIGHT_ROW, or a gallery row's kind)."""
-    visible = visible_listings(slug=slug, user_id=user_id or None)
+    visible = visible_listings(slug=slug, user_id=user_id)
     listing_id = Subquery(visible.order_by().values("id")[:1])
     listing_row = (
         visible.order_by()
@@ -373,7 +375,7 @@ def _property_page_query(*, slug: str, user_id: int, start: datetime.date, end: 
 
 
 def _property_page_for_visitor(*, slug: str, start: datetime.date, end: datetime.date, now: datetime.datetime):
-    return _property_page_query(slug=slug, user_id=0, start=start, end=end, now=now)
+    return _property_page_query(slug=slug, user_id=None, start=start, end=end, now=now)
 
 
 # Compiled once per thread, one statement for the listing, its month, the stay's nights and its gallery. Read apart,
@@ -486,12 +488,12 @@ def property_page(
     one statement when the stay lies in or near the month."""
     month, start, end = _nights_to_read(month=month, now=now, stay=stay, quote=True)
     if user is not None and user.is_authenticated:
-        rows = _PROPERTY_PAGE.rows(slug=slug, user_id=user.pk, start=start, end=end, now=now)
+        read = _PROPERTY_PAGE.rows(slug=slug, user_id=user.pk, start=start, end=end, now=now)
     else:
-        rows = _PROPERTY_PAGE_FOR_VISITOR.rows(slug=slug, start=start, end=end, now=now)
+        read = _PROPERTY_PAGE_FOR_VISITOR.rows(slug=slug, start=start, end=end, now=now)
     first_night, first_gallery = len(LISTING_ROW_COLUMNS), len(LISTING_ROW_COLUMNS) + len(_NIGHT_COLUMNS_EMPTY)
     listing, nights, gallery = None, [], []
-    for row in rows:
+    for row in read:
         kind = row[first_gallery]
         if kind == _NIGHT_ROW:
             nights.append(row[first_night:first_gallery])
