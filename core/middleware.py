@@ -7,12 +7,18 @@ from allauth.core.exceptions import RateLimited
 from allauth.core.ratelimit import respond_429
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.exceptions import BadRequest
 from django.http import Http404
+from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoContentSecurityPolicyMiddleware
+from django.middleware.csp import get_nonce
 from django.middleware.gzip import GZipMiddleware as DjangoGZipMiddleware
 from django.middleware.gzip import re_accepts_gzip
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_vary_headers
+from django.utils.csp import CSP, build_policy
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -106,7 +112,12 @@ def _gzip_fastest(content: bytes) -> bytes:
     cost as much as compressing itself on a small response: 27 -> 15 microseconds for the payment-status poll's
     1.6 KB fragment (every paying guest's browser, every 2 s; bench/poll.py prints its ratio to /healthz)."""
     name = secrets.token_hex(50)[: 1 + secrets.randbelow(100)].encode("ascii")
-    deflate = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    # The smallest window that holds the whole content (a larger one finds no further match in it), its hash table
+    # scaled with it: zlib sets up 256 KB of tables for the default window, most of the cost of compressing the
+    # payment-status poll's 1.6 KB fragment: 61 -> 11 us of CPU for 3 bytes more, alone; 44 of the poll's 2,740
+    # thousand instructions a request in one process (bench/poll.py, bench/instructions.py --accept-gzip).
+    window_bits = min(zlib.MAX_WBITS, max(9, (len(content) - 1).bit_length()))
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -window_bits, window_bits - 7)
     body = deflate.compress(content) + deflate.flush()
     trailer = struct.pack("<II", zlib.crc32(content), len(content) & 0xFFFFFFFF)  # CRC-32 and size, mod 2^32
     return b"".join((_GZIP_HEADER, name, b"\x00", body, trailer))
@@ -137,3 +148,57 @@ class GZipMiddleware(DjangoGZipMiddleware):
             response.headers["ETag"] = "W/" + etag
         response.headers["Content-Encoding"] = "gzip"
         return response
+
+
+# Stands for the nonce in a policy built once: random, so no configured source can contain it.
+_NONCE_MARK = secrets.token_hex(16)
+
+
+class ContentSecurityPolicyMiddleware(DjangoContentSecurityPolicyMiddleware):
+    """Django's CSP middleware, with each configuration's policy built once and the response's nonce written into it,
+    where Django builds the policy from the configuration on every response.
+
+    Why: building SECURE_CSP's policy cost 30 of the payment-status poll's 2,470 thousand instructions a request in
+    one process (bench/instructions.py); the poll is below its target of half /healthz's rate (bench/poll.py).
+    A configuration is remembered by identity: settings and `csp_override` hand the same dictionary to every
+    response, and a changed setting is a new one."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self._built: dict[str, tuple[dict, str, str]] = {}  # header: (configuration, policy, policy with the mark)
+
+    def _policy(self, header: str, config: dict, nonce) -> str:
+        built = self._built.get(header)
+        if built is None or built[0] is not config:
+            built = (config, build_policy(config), build_policy(config, _NONCE_MARK))
+            self._built[header] = built
+        return built[2].replace(_NONCE_MARK, str(nonce)) if nonce else built[1]
+
+    def process_response(self, request, response):
+        nonce = get_nonce(request)
+        for header, config in (
+            (CSP.HEADER_ENFORCE, getattr(response, "_csp_config", settings.SECURE_CSP)),
+            (CSP.HEADER_REPORT_ONLY, getattr(response, "_csp_ro_config", settings.SECURE_CSP_REPORT_ONLY)),
+        ):
+            # As Django's: a header the view set stays; an empty configuration sends none.
+            if config and header not in response:
+                response.headers[str(header)] = self._policy(str(header), config, nonce)
+        return response
+
+
+class MessageMiddleware(DjangoMessageMiddleware):
+    """Django's messages, with a request's storage made when something first reads or adds a message rather than for
+    every request: a fragment (the payment-status poll, a calendar month) shows none and adds none.
+
+    Why: making the storage (its cookie signer's key is an HMAC worked out each time) cost 73 of the poll's 2,470
+    thousand instructions a request (bench/instructions.py); the poll is below its target (bench/poll.py). A storage
+    never made has nothing to save: the messages of an earlier request stay where they were stored."""
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

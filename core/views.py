@@ -6,10 +6,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from core.cache_control import never_cache
 from core.forms import ProfileForm
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.selectors import user_email_verified

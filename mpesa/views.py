@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from core.cache_control import never_cache
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from core.http import client_ip, received_body
 from core.jinja2 import render_partial

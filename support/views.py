@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from core.cache_control import never_cache
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from mpesa.models import Payment, SupportAction
 from mpesa.refunds import refund_approval_refusal

@@ -5,9 +5,9 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.cache_control import never_cache
 from core.htmx import HtmxHttpRequest
 from reviews.forms import ModerationForm, RestoreForm
 from reviews.selectors import report_get_open, reports_open, review_get_hidden, reviews_hidden
