@@ -187,15 +187,19 @@ class ContentSecurityPolicyMiddleware(DjangoContentSecurityPolicyMiddleware):
 
 
 class MessageMiddleware(DjangoMessageMiddleware):
-    """Django's messages, with a request's storage made when something first reads or adds a message rather than for
-    every request: a fragment (the payment-status poll, a calendar month) shows none and adds none.
+    """Django's messages, with an htmx request's storage made when something first reads or adds a message: a
+    fragment (the payment-status poll, a calendar month) rarely shows or adds one, while every whole page shows them.
 
-    Why: making the storage (its cookie signer's key is an HMAC worked out each time) cost 73 of the poll's 2,470
-    thousand instructions a request (bench/instructions.py); the poll is below its target (bench/poll.py). A storage
-    never made has nothing to save: the messages of an earlier request stay where they were stored."""
+    Why: making the storage cost 56 of the poll's 2,430 thousand instructions a request (bench/instructions.py),
+    and the poll is below its target (bench/poll.py); a whole page reads its messages anyway, where going through the
+    lazy object cost the property page 53 thousand more. A storage never made has nothing to save: the messages of an
+    earlier request stay where they were stored."""
 
     def process_request(self, request):
-        request._messages = SimpleLazyObject(lambda: default_storage(request))
+        if is_htmx_request(request):
+            request._messages = SimpleLazyObject(lambda: default_storage(request))
+        else:
+            super().process_request(request)
 
     def process_response(self, request, response):
         messages = getattr(request, "_messages", None)

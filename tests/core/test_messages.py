@@ -31,3 +31,27 @@ def test_a_message_added_in_a_request_that_read_none_is_stored(client, user):
     client.post("/accounts/profile/", {"full_name": "Achieng Otieno", "mpesa_phone": "0712345678"})
     client.post("/accounts/profile/", {"full_name": "Achieng Otieno", "mpesa_phone": "0712345678"})
     assert client.get("/accounts/profile/").text.count(SAVED) == 2
+
+
+def test_a_fragment_that_adds_a_message_stores_it_as_djangos_middleware_does(rf):
+    from django.contrib import messages
+    from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.http import HttpResponse
+
+    from core.middleware import MessageMiddleware
+
+    def adds_one(request):
+        messages.success(request, "Dates saved.")
+        return HttpResponse("<td>saved</td>")
+
+    def stored(middleware_class, headers) -> list[str]:
+        request = rf.post("/", headers=headers)
+        SessionMiddleware(lambda request: None).process_request(request)
+        response = middleware_class(adds_one)(request)
+        storage = CookieStorage(rf.get("/"))
+        return [str(message) for message in storage._decode(response.cookies["messages"].value)]
+
+    for headers in ({"HX-Request": "true"}, {}):
+        assert stored(MessageMiddleware, headers) == stored(DjangoMessageMiddleware, headers) == ["Dates saved."]
