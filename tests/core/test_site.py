@@ -170,10 +170,13 @@ def test_a_superuser_finds_the_support_console_and_the_menu_costs_one_query(
 
 def test_a_worker_freezes_what_it_loaded_before_its_first_request():
     """config.wsgi loads every view through the URLconf and freezes it: the collector stops scanning the objects a
-    worker keeps for its whole life (bench/instructions.py's figures are in the module)."""
+    worker keeps for its whole life, and looks at a request's garbage less often than Python's default of every 700
+    allocations (bench/instructions.py's figures are in the module)."""
     lines = _settings_in_fresh_process(
         "import gc, sys\nimport config.wsgi\n"
-        "print(gc.get_freeze_count()); print('listings.views' in sys.modules and 'support.views' in sys.modules)",
+        "print(gc.get_freeze_count()); print('listings.views' in sys.modules and 'support.views' in sys.modules)\n"
+        "print(gc.get_threshold()[0])",
         DJANGO_SETTINGS_MODULE="config.settings.dev",
     )
     assert int(lines[0]) > 50_000 and lines[1] == "True"
+    assert int(lines[2]) == 10_000
