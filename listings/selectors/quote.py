@@ -34,11 +34,11 @@ class Stay:
         """Worked out once a stay: a dated search page asks its stay about 100 times (twelve quotes)."""
         return (self.check_out - self.check_in).days
 
-    @property
+    @functools.cached_property
     def check_in_label(self) -> str:
         return short_date(self.check_in)
 
-    @property
+    @functools.cached_property
     def check_out_label(self) -> str:
         return short_date(self.check_out)
 
@@ -60,8 +60,9 @@ class Night(NamedTuple):
 
     @property
     def label(self) -> str:
-        """'Tue 1 Dec', as Django's 'D j M'."""
-        return f"{date_names().weekdays_short[self.date.weekday()]} {short_date(self.date)}"
+        """'Tue 1 Dec', as Django's 'D j M': the names read once (reading the active language costs 2 us)."""
+        names, day = date_names(), self.date
+        return f"{names.weekdays_short[day.weekday()]} {day.day} {names.months_short[day.month]}"
 
 
 # What each refusal is called where a machine reads it (the API's error codes); the sentence stays for people.
