@@ -13,7 +13,10 @@ an anonymous visitor, each page for --seconds from --clients keep-alive clients 
   parameter on every request, so that every request misses the cache, is computed and stored).
 
 Prints each page's requests/s and server CPU per request as a ratio to /healthz, beside its target. With
---profile, also profiles the property page in this process (cProfile) and prints where its time goes.
+--profile, also profiles the property page in this process (cProfile) and prints where its time goes. With
+--accept-gzip every request asks for gzip; with --gzip-too each page is measured twice in the same turns, plain and
+gzipped (", gzip"), so that compression's cost is read beside the same /healthz rather than from two runs minutes
+apart.
 
 Not part of the test suite. Run it against a scratch database:
 
@@ -148,6 +151,11 @@ def main() -> None:
         action="store_true",
         help="send Accept-Encoding: gzip with every request, as browsers and many load generators do",
     )
+    parser.add_argument(
+        "--gzip-too",
+        action="store_true",
+        help="measure each page a second time with Accept-Encoding: gzip, in the same turns and gunicorn",
+    )
     options = parser.parse_args()
     require_postgres(options.database_url)
     # The demo photos go to a directory of this database's, outside the checkout, kept for the next run's pages.
@@ -167,28 +175,32 @@ def main() -> None:
     if options.profile:
         profile(property_page)
     connection.close()
+    # Each page and the headers it is asked with: a gzipped twin of each page is measured beside the same /healthz.
+    headers = {"Accept-Encoding": "gzip"} if options.accept_gzip else {}
+    asked = {name: (urls, headers) for name, urls in paths.items()}
+    if options.gzip_too:
+        asked.update({f"{name}, gzip": (urls, {"Accept-Encoding": "gzip"}) for name, urls in paths.items()})
+        queries.update({f"{name}, gzip": queries[name] for name in paths})
 
     load_before = os.getloadavg()[0]
     port = free_port()
-    headers = {"Accept-Encoding": "gzip"} if options.accept_gzip else {}
     with gunicorn(port):
         if options.turns > 1:
-            plan = {"/healthz": (["/healthz"], headers), **{name: (urls, headers) for name, urls in paths.items()}}
+            plan = {"/healthz": (["/healthz"], headers), **asked}
             figures = load_in_turns(port, plan, clients=options.clients, seconds=options.seconds, turns=options.turns)
         else:
             figures = {
                 "/healthz": load(port, "/healthz", clients=options.clients, seconds=options.seconds, headers=headers)
             }
-            for name, urls in paths.items():
-                figures[name] = load_cycle(
-                    port, urls, clients=options.clients, seconds=options.seconds, headers=headers
-                )
+            for name, (urls, sent) in asked.items():
+                figures[name] = load_cycle(port, urls, clients=options.clients, seconds=options.seconds, headers=sent)
     for name, f in figures.items():
         f["queries"] = queries[name]
     print(
         f"demo data as `make run` seeds it; gunicorn 2 workers x 4 threads, DEBUG off, anonymous; "
         f"{options.clients} clients, {options.seconds:.0f} s a page"
-        f"{', Accept-Encoding: gzip' if options.accept_gzip else ', no Accept-Encoding'}; {os.cpu_count()} CPUs, "
+        f"{', Accept-Encoding: gzip' if options.accept_gzip else ', no Accept-Encoding'}"
+        f"{' (each page again with it, named so)' if options.gzip_too else ''}; {os.cpu_count()} CPUs, "
         f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after"
     )
     for name, urls in paths.items():
@@ -198,7 +210,8 @@ def main() -> None:
         "up to a minute); cold: a different ignored parameter on every request, so each one is computed and stored; "
         "queries: one request in this process (a warm page's from the cache)."
     )
-    print("\n".join(ratio_lines(figures, targets=TARGETS)))
+    targets = {**TARGETS, **{f"{name}, gzip": target for name, target in TARGETS.items()}}
+    print("\n".join(ratio_lines(figures, targets=targets)))
     for name, f in figures.items():
         print(f"{name:<24} p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, errors {f['errors']}; {cpu_line(f)}")
     if options.json:
