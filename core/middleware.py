@@ -112,12 +112,7 @@ def _gzip_fastest(content: bytes) -> bytes:
     cost as much as compressing itself on a small response: 27 -> 15 microseconds for the payment-status poll's
     1.6 KB fragment (every paying guest's browser, every 2 s; bench/poll.py prints its ratio to /healthz)."""
     name = secrets.token_hex(50)[: 1 + secrets.randbelow(100)].encode("ascii")
-    # The smallest window that holds the whole content (a larger one finds no further match in it), and a hash
-    # table of 4,096 entries (memory level 5) rather than 32,768: zlib sets up and clears less for every response.
-    # Alone, in CPU: the poll's 1.6 KB fragment 61 -> 11 us for 3 bytes more; the property page (32 KB) 100 -> 64 us
-    # and a search page (26 KB) 90 -> 57 us, for as many bytes (bench/demo_pages.py --accept-gzip).
-    window_bits = min(zlib.MAX_WBITS, max(9, (len(content) - 1).bit_length()))
-    deflate = zlib.compressobj(1, zlib.DEFLATED, -window_bits, 5)
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
     body = deflate.compress(content) + deflate.flush()
     trailer = struct.pack("<II", zlib.crc32(content), len(content) & 0xFFFFFFFF)  # CRC-32 and size, mod 2^32
     return b"".join((_GZIP_HEADER, name, b"\x00", body, trailer))
