@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
-from django.views.decorators import cache
+from django.views.decorators.cache import never_cache as django_never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -18,7 +18,7 @@ from core.services import user_update_profile
 
 # Django's own never_cache, not core.cache_control's: /healthz is the yardstick the read path's benches divide by
 # (bench/common.py), and making it cheaper would move every page's ratio without the page changing.
-@cache.never_cache
+@django_never_cache
 @require_GET
 def healthz(request: HtmxHttpRequest) -> HttpResponse:
     """200 when the database answers, 503 when it does not. No session, no template."""

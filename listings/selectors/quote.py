@@ -9,17 +9,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.dates import date_names
+from core.dates import DateNames, date_names
 from core.money import MPESA_MAX_PAYMENT_KES, percent_of
 from listings.models import Listing
 from listings.selectors.nights import DAY, NightSettings, nights_settings_and_bookings
 
 
-def short_date(day: datetime.date) -> str:
+def short_date(day: datetime.date, names: DateNames | None = None) -> str:
     """'1 Dec', as Django's 'j M' gives it, for a quote's lines and reasons: a tenth of the date filter's time (a
     quote prints a line a night, and the property page's template time counts: bench/demo_pages.py, "property
-    page")."""
-    return f"{day.day} {date_names().months_short[day.month]}"
+    page"). `names`, when the caller has read them already (reading the active language costs 2 us)."""
+    return f"{day.day} {(names or date_names()).months_short[day.month]}"
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ class Night(NamedTuple):
 
     @property
     def label(self) -> str:
-        """'Tue 1 Dec', as Django's 'D j M': the names read once (reading the active language costs 2 us)."""
-        names, day = date_names(), self.date
-        return f"{names.weekdays_short[day.weekday()]} {day.day} {names.months_short[day.month]}"
+        """'Tue 1 Dec', as Django's 'D j M'."""
+        names = date_names()
+        return f"{names.weekdays_short[self.date.weekday()]} {short_date(self.date, names)}"
 
 
 # What each refusal is called where a machine reads it (the API's error codes); the sentence stays for people.

@@ -50,10 +50,10 @@ VIEWS = {
 def csp_headers(middleware_class, view) -> dict[str, str | None]:
     response = middleware_class(view)(RequestFactory().get("/"))
     nonce = response.content.decode().partition("nonce='")[2].partition("'")[0]
+    policies = {str(header): response.get(str(header)) for header in (CSP.HEADER_ENFORCE, CSP.HEADER_REPORT_ONLY)}
     # Each response has its own nonce: compare the policies with it named.
     return {
-        str(header): response.get(str(header), "").replace(nonce, "<nonce>") if nonce else response.get(str(header))
-        for header in (CSP.HEADER_ENFORCE, CSP.HEADER_REPORT_ONLY)
+        header: policy.replace(nonce, "<nonce>") if policy and nonce else policy for header, policy in policies.items()
     }
 
 
