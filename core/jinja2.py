@@ -63,7 +63,7 @@ def linebreaks(text) -> Markup:
 # (8 us each on every view; bench/instructions.py, property page: 9.77 -> 9.61 M instructions).
 @functools.lru_cache(maxsize=512)
 def _paragraphs(text: str) -> Markup:
-    return Markup(linebreaks_html(text, autoescape=True))  # noqa: S704
+    return Markup(ascii_html(linebreaks_html(text, autoescape=True)))  # noqa: S704
 
 
 def url(name: str, *args, **kwargs) -> str:
@@ -111,21 +111,41 @@ def csp_nonce(request) -> str:
     return "" if nonce is None else str(nonce)
 
 
+def ascii_html(text: str) -> str:
+    """HTML text in ASCII: each character beyond ASCII as a character reference, which a browser reads as the same
+    character in text and in attribute values (not inside <script> or <style>, which no partial prints into)."""
+    return text if text.isascii() else text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
 def escaped_output(value) -> str:
     """A value as an autoescaped template prints it: the text of markupsafe's escape(value), without making it a
-    Markup first (a piece of a template's output is joined with the rest and never escaped again)."""
+    Markup first (a piece of a template's output is joined with the rest and never escaped again), in ASCII
+    (ascii_html; _CodeGenerator says why)."""
     if type(value) is str:
-        return _escape_inner(value)
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return _escape_inner(str(value))
+        text = _escape_inner(value)
+    elif hasattr(value, "__html__"):
+        text = value.__html__()
+    else:
+        text = _escape_inner(str(value))
+    # ascii_html written out: a page prints 250-350 values, and most are ASCII already.
+    return text if text.isascii() else text.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
 class _CodeGenerator(CodeGenerator):
     """Jinja2's code generator, but a printed value is escaped by escaped_output rather than by escape(), which builds
     a Markup of each in two Python calls (0.4 of a microsecond) only for the page to join them: a page prints 250-350
     values. Instructions a request (bench/instructions.py): dated search 13.39 -> 12.36 M, property page 11.83 ->
-    10.47 M; bench/demo_pages.py prints the pages' ratios to /healthz."""
+    10.47 M; bench/demo_pages.py prints the pages' ratios to /healthz.
+
+    And what a partial prints is ASCII, its text and its values alike (ascii_html): one character beyond ASCII (a
+    "·", a "★") makes Python hold the whole page at two bytes a character, so that every join widens its ASCII
+    pieces and the response is encoded to UTF-8 character by character rather than copied (51 us for the property
+    page's 33 KB against 1). Instructions a request (bench/instructions.py): property page 7.60 -> 7.00 M, dated search
+    9.59 -> 9.07 M; bench/demo_pages.py prints their ratios to /healthz."""
+
+    def _output_child_to_const(self, node, frame, finalize) -> str:
+        const = super()._output_child_to_const(node, frame, finalize)
+        return ascii_html(const) if frame.eval_ctx.autoescape else const
 
     def _output_child_pre(self, node, frame, finalize) -> None:
         if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile:

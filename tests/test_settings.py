@@ -5,6 +5,7 @@ import re
 import secrets
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -157,7 +158,7 @@ def test_the_demo_banner_shows_on_every_page_when_demo_payments_are_on(client, d
     settings.DEBUG = False
     settings.MPESA_ENV = "emulator"
     for url in ("/", "/accounts/login/", "/no-such-page/"):
-        assert "Demo payments — no real money moves" in client.get(url).content.decode()
+        assert "Demo payments — no real money moves" in unescape(client.get(url).content.decode())
     settings.MPESA_ENV = "sandbox"
     assert "Demo payments" not in client.get("/").content.decode()
 

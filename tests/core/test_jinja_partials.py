@@ -1,10 +1,12 @@
 """Jinja2 partials included from Django templates: same filters, escaping and CSP nonce as the page around them."""
 
+import html
 import re
 
 import pytest
 from django.template import Context, Template, engines
 from django.test import RequestFactory
+from markupsafe import Markup
 
 
 @pytest.fixture
@@ -104,6 +106,23 @@ def test_markup_and_django_safe_strings_are_printed_as_they_are_and_undefined_va
     assert html == "<i>a</i>|<b>b</b>|Tom &amp; Jerry||&lt;k&gt;"
 
 
+@pytest.mark.parametrize("value", ["Diani · 20–23 Dec", Markup("<i>★ 4.7</i>"), "Ngũgĩ <wa> Thiong'o", "🏖", "plain"])
+def test_a_partial_prints_ascii_that_reads_as_the_same_text(value):
+    """Text and values beyond ASCII come out as character references (core/jinja2.py says why): the page is ASCII
+    and a browser reads the very characters Jinja2 itself prints."""
+    from jinja2 import Environment
+
+    source = (
+        "<p title='{{ value }} ✓'>© {{ value }} · {{ label }}</p>{% autoescape false %}{{ value }}{% endautoescape %}"
+    )
+    theirs = Environment(autoescape=True).from_string(source).render(value=value, label="★")
+    ours = engines["jinja2"].env.from_string(source).render(value=value, label="★")
+    printed, unescaped_part = ours.rsplit("</p>", 1)
+    assert printed.isascii() and "&#169;" in printed and "&#9733;" in printed
+    assert html.unescape(printed) == html.unescape(theirs.rsplit("</p>", 1)[0])
+    assert unescaped_part == str(value)  # where a template switches escaping off, it prints the value as it is
+
+
 def test_blocks_that_collect_output_still_escape_once():
     """{% set %} blocks and macros collect their output and hand it on as Markup: printed again, it is not escaped a
     second time, and what went into it was escaped once."""
@@ -150,7 +169,8 @@ def test_partials_print_what_jinja2_itself_prints_and_a_page_comes_out_of_few_pi
     assert "&lt;Tom&gt; & co" in expected and "<pre><raw><raw></pre>" in expected
     assert "<td>&lt;a&gt;|k0</td><td>c|&lt;k&gt;</td>|True|&lt;a&gt;bc&lt;A&gt;" in expected
     template = ours.get_template("page.html")
-    assert template.render(values) == expected
+    # The same text, in ASCII: the "·" as a character reference.
+    assert template.render(values) == expected.replace("·", "&#183;")
     assert template.render({**values, "items": [], "flag": ""}) == theirs.get_template("page.html").render(
         {**values, "items": [], "flag": ""}
     )
