@@ -7,7 +7,7 @@ its CSP nonce, and autoescapes as Django does.
 """
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.template import engines
 from django.templatetags.static import static as static_url
 from django.utils.html import format_html
 from django.utils.html import linebreaks as linebreaks_html
+from django.utils.translation import get_language
 from django_htmx.jinja import htmx_script as django_htmx_script
 from jinja2 import Environment, nodes
 from jinja2.compiler import CodeGenerator, optimizeconst
@@ -75,6 +76,8 @@ def _forget_urls(*, setting: str, **kwargs) -> None:
     """Tests that change where static files live get fresh URLs (core/reverse.py forgets the others)."""
     if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "DEBUG"}:
         static.cache_clear()
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "DEBUG", "MEDIA_URL", "MEDIA_ROOT", "LANGUAGES"}:
+        forget_remembered()
 
 
 def querystring(request, **changes) -> str:
@@ -206,8 +209,46 @@ class _Environment(Environment):
 def environment(**options) -> Environment:
     env = _Environment(**options)
     env.filters.update(kes=kes, phone=phone, pluralize=pluralize, linebreaks=linebreaks)
-    env.globals.update(url=url, static=static, querystring=querystring, csp_nonce=csp_nonce, htmx_script=htmx_script)
+    env.globals.update(
+        url=url,
+        static=static,
+        querystring=querystring,
+        csp_nonce=csp_nonce,
+        htmx_script=htmx_script,
+        remembered_blocks=remembered_blocks,
+    )
     return env
+
+
+# The texts remembered_blocks keeps, by (template, key, language). A process keeps at most _REMEMBERED_MOST and
+# forgets them all when it would keep more: a remembered text is a few kilobytes, and a new key costs one rendering.
+_remembered: dict[tuple, dict[str, Markup]] = {}
+_REMEMBERED_MOST = 512
+
+
+def remembered_blocks(template_name: str, key: Hashable, **values) -> dict[str, Markup]:
+    """The partial's blocks, each rendered with `values` alone, by name; kept in this process, so that a later call
+    with the same partial, key and active language gives the same texts without rendering them again.
+
+    `key` must be the data everything the blocks print comes from, as read on this request (the rows themselves, not
+    an id): a row that changed is another key, so that no text outlives its data. It is a memory of a rendering, not
+    a cache of a page. The blocks see only `values` (no request, no nonce, no token). A template that changed (Jinja2
+    reloads it with DEBUG on) is another template, and another key."""
+    template = engines["jinja2"].env.get_template(template_name)
+    entry = (template, key, get_language())
+    texts = _remembered.get(entry)
+    if texts is None:
+        if len(_remembered) >= _REMEMBERED_MOST:
+            _remembered.clear()
+        context = template.new_context(values)
+        texts = {name: Markup("".join(block(context))) for name, block in template.blocks.items()}  # noqa: S704
+        _remembered[entry] = texts
+    return texts
+
+
+def forget_remembered() -> None:
+    """Forget every text remembered_blocks keeps (as a change of settings does)."""
+    _remembered.clear()
 
 
 def render_partial(template_name: str, values: dict, request) -> str:

@@ -123,6 +123,7 @@ def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         **_stay_context(listing, form, stay, guests, page.quote),
         photos=page.photos,
         amenities=page.amenities,
+        listing_content=page.listing_content,
         policy_terms=policy_terms(listing.cancellation_policy),
     )
     status = 422 if form.errors else 200

@@ -471,13 +471,15 @@ def availability_month_and_quote(
 
 class PropertyPage(NamedTuple):
     """What the property page reads: the listing with its host, its month, the stay's quote, its photos and
-    amenities."""
+    amenities, and `listing_content`: the listing's and its host's columns and the gallery's rows exactly as read,
+    which the page's parts that show only those (core.jinja2.remembered_partial) are remembered by."""
 
     listing: Listing
     month: AvailabilityMonth
     quote: Quote | None
     photos: list[GalleryPhoto]
     amenities: list[str]
+    listing_content: tuple
 
 
 def property_page(
@@ -492,15 +494,16 @@ def property_page(
     else:
         read = _PROPERTY_PAGE_FOR_VISITOR.rows(slug=slug, start=start, end=end, now=now)
     first_night, first_gallery = len(LISTING_ROW_COLUMNS), len(LISTING_ROW_COLUMNS) + len(_NIGHT_COLUMNS_EMPTY)
-    listing, nights, gallery = None, [], []
+    listing_row, nights, gallery = None, [], []
     for row in read:
         kind = row[first_gallery]
         if kind == _NIGHT_ROW:
             nights.append(row[first_night:first_gallery])
         elif kind == _LISTING_ROW:
-            listing = listing_from_row(row[:first_night], db=connection.alias)
+            listing_row = row[:first_night]
         else:
             gallery.append(row[first_gallery:])
+    listing = None if listing_row is None else listing_from_row(listing_row, db=connection.alias)
     if listing is None:
         raise Http404("No listing matches the given query.")
     rows, booked = _nights_from_rows(nights, start=start, end=end)
@@ -509,4 +512,9 @@ def property_page(
         rows=rows, booked=booked,
     )  # fmt: skip
     photos, amenities = gallery_from_rows(gallery)
-    return PropertyPage(listing=listing, month=month_view, quote=quote, photos=photos, amenities=amenities)
+    # The gallery's rows come in no order: sorted, the same photos and amenities are the same content.
+    listing_content = (tuple(listing_row), tuple(sorted(gallery)))
+    return PropertyPage(
+        listing=listing, month=month_view, quote=quote, photos=photos, amenities=amenities,
+        listing_content=listing_content,
+    )  # fmt: skip

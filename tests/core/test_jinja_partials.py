@@ -286,3 +286,29 @@ def test_a_jinja_tag_with_anything_but_name_value_pairs_is_a_template_error(sour
 
     with pytest.raises(TemplateSyntaxError):
         Template(source)
+
+
+def test_remembered_blocks_render_a_partials_blocks_once_for_a_key_a_language_and_the_settings(monkeypatch, settings):
+    """core.jinja2.remembered_blocks: each block rendered with the values alone; the same key (and language, and
+    settings) gives the texts rendered first, whatever the values; any other key renders them again."""
+    from django.utils import translation
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from core.jinja2 import forget_remembered, remembered_blocks
+
+    env = engines["jinja2"].env
+    source = (
+        "ignored{% block one %}<b>{{ name }}</b>{% endblock %}"
+        "{% block two %}{{ name|upper }} · {{ request }}{% endblock %}"
+    )
+    monkeypatch.setattr(env, "loader", ChoiceLoader([DictLoader({"test/_sheet.html": source}), env.loader]))
+    forget_remembered()
+    first = remembered_blocks("test/_sheet.html", ("row", 1), name="<a>")
+    assert first == {"one": "<b>&lt;a&gt;</b>", "two": "&lt;A&gt; &#183; "}
+    assert remembered_blocks("test/_sheet.html", ("row", 1), name="other") == first
+    assert remembered_blocks("test/_sheet.html", ("row", 2), name="other")["one"] == "<b>other</b>"
+    with translation.override("sw"):
+        assert remembered_blocks("test/_sheet.html", ("row", 1), name="Swahili")["one"] == "<b>Swahili</b>"
+    assert remembered_blocks("test/_sheet.html", ("row", 1), name="again") == first
+    settings.MEDIA_URL = "/elsewhere/"
+    assert remembered_blocks("test/_sheet.html", ("row", 1), name="again")["one"] == "<b>again</b>"

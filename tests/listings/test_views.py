@@ -326,6 +326,44 @@ def test_property_page_shows_details_but_not_the_private_ones(client, host):
         assert secret not in html
 
 
+def test_the_property_page_shows_each_change_to_the_listing_its_host_photos_and_amenities_at_once(client, host):
+    """The parts of the page that show only the listing are remembered by the rows they are printed from
+    (core.jinja2.remembered_blocks): a change to any of them is on the very next view."""
+    from core.jinja2 import forget_remembered
+    from core.models import User
+    from listings.models import Amenity, Listing
+
+    listing = make_listing(host, title="Baobab House", amenities=["wifi"], cancellation_policy="flexible")
+    photo = add_photo(listing, 0)
+    url = listing.get_absolute_url()
+    changes = [
+        (lambda: Listing.objects.filter(pk=listing.pk).update(title="Mango House"), "Mango House"),
+        (lambda: Listing.objects.filter(pk=listing.pk).update(description="Calm mornings."), "Calm mornings."),
+        (lambda: Listing.objects.filter(pk=listing.pk).update(house_rules="Shoes off indoors."), "Shoes off indoors."),
+        (lambda: Listing.objects.filter(pk=listing.pk).update(bedrooms=3), "3 bedrooms"),
+        (
+            lambda: Listing.objects.filter(pk=listing.pk).update(cancellation_policy="strict"),
+            "Otherwise half the nights refunded if you cancel at least 7 days before check-in.",
+        ),
+        (lambda: ListingPhoto.objects.filter(pk=photo.pk).update(caption="Sunset deck"), "Sunset deck"),
+        (lambda: add_photo(listing, 1), 'aria-label="Photo 2 of 2: View 1'),
+        (lambda: listing.amenities.add(Amenity.objects.get(code="pool")), "✓ Pool"),
+        (lambda: User.objects.filter(pk=host.pk).update(full_name="Achieng Otieno"), "hosted by Achieng"),
+        (lambda: Listing.objects.filter(pk=listing.pk).update(review_count=3, rating_sum=14), "★ 4.7 (3)"),
+    ]
+    assert "Baobab House" in client.get(url).content.decode()
+    for change, shown in changes:
+        change()
+        page = unescape(client.get(url).content.decode())
+        assert shown in page
+        forget_remembered()
+        assert page == re.sub(r'nonce="[^"]*"', f'nonce="{nonce(page)}"', unescape(client.get(url).content.decode()))
+
+
+def nonce(page: str) -> str:
+    return re.search(r'nonce="([^"]*)"', page).group(1)
+
+
 def test_unpublished_listing_is_a_404_except_for_its_host(client, host, make_user):
     listing = make_listing(host, is_published=False)
     assert client.get(listing.get_absolute_url()).status_code == 404
