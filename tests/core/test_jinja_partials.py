@@ -6,6 +6,7 @@ import re
 import pytest
 from django.template import Context, Template, engines
 from django.test import RequestFactory
+from jinja2 import UndefinedError
 from markupsafe import Markup
 
 
@@ -312,3 +313,24 @@ def test_remembered_blocks_render_a_partials_blocks_once_for_a_key_a_language_an
     assert remembered_blocks("test/_sheet.html", ("row", 1), name="again") == first
     settings.MEDIA_URL = "/elsewhere/"
     assert remembered_blocks("test/_sheet.html", ("row", 1), name="again")["one"] == "<b>again</b>"
+
+
+def test_calls_in_a_partial_reach_what_jinja2_would_call_with_what_it_would_pass():
+    """The environment's own functions are called directly (core/jinja2.py, _CodeGenerator.visit_Call); a callable
+    that asks for the context still gets it, in loops too, and a value of the same name as a function is what a
+    template calls."""
+    from jinja2 import pass_context
+
+    @pass_context
+    def greeting(context, suffix):
+        return f"{context['name']}{suffix}"
+
+    env = engines["jinja2"].env
+    source = (
+        "{{ url('home') }}|{{ greeting('!') }}|{% for i in range(2) %}{{ greeting(i|string) }}{% endfor %}"
+        "|{{ dict(a=1)['a'] }}"
+    )
+    assert env.from_string(source).render(greeting=greeting, name="Amina") == "/|Amina!|Amina0Amina1|1"
+    assert env.from_string("{{ url('home') }}").render(url=lambda name: f"mine:{name}") == "mine:home"
+    with pytest.raises(UndefinedError):
+        env.from_string("{{ nothing('x') }}").render()
