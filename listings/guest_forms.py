@@ -156,15 +156,26 @@ class SearchForm(StayDatesMixin, forms.Form):
 
     @cached_property
     def options(self) -> dict[str, list[tuple[str, str, bool]]]:
-        """The sort, type and amenity choices as (value, label, chosen): rendering the 30 choices straight from the
+        """The sort, type and amenity choices as (value, label, chosen), by field (choice_options)."""
+        return {name: self.choice_options(name) for name in _translated_choices(get_language())}
+
+    def choice_options(self, name: str) -> list[tuple[str, str, bool]]:
+        """The sort, type or amenity choices as (value, label, chosen): rendering the 30 choices straight from the
         fields translated each label and read each field's value per choice; the labels are translated once per
         language (a third of a millisecond a search page in bench/search.py)."""
-        lists = {}
-        for name, choices in _translated_choices(get_language()).items():
-            value = self[name].value()
-            chosen = {str(v) for v in value} if isinstance(value, list | tuple) else {str(value or "")}
-            lists[name] = [(v, label, v in chosen) for v, label in choices]
-        return lists
+        value = self[name].value()
+        chosen = {str(v) for v in value} if isinstance(value, list | tuple) else {str(value or "")}
+        return [(v, label, v in chosen) for v, label in _translated_choices(get_language())[name]]
+
+    FILTERS = ("property_type", "min_price", "max_price", "amenities")
+
+    def filters_data(self) -> tuple:
+        """What the form was sent for its filters (type, price and amenities), every value of each: all that the
+        filters' markup prints follows from it (listings/_search_filters.html is remembered by it)."""
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is None:
+            return (self.is_bound, *(repr(self.data.get(name)) for name in self.FILTERS))
+        return (self.is_bound, *(tuple(getlist(name)) for name in self.FILTERS))
 
     def search_query(self) -> SearchQuery:
         data = self.cleaned_data

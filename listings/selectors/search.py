@@ -35,6 +35,9 @@ class ListingCard(NamedTuple):
     cover_url: str  # the cover's thumbnail
     cover: ImageSet | None = None  # every size of the cover, for <img srcset>
     quote: Quote | None = None
+    # The listing's card columns and its cover's as read: what the card's cover and details are remembered by
+    # (listings/_card_body.html).
+    content: tuple = ()
 
 
 def _detail_url_parts() -> tuple[str, str]:
@@ -48,16 +51,20 @@ def _cards(listings: list[Listing], quotes: dict[int, Quote] | None = None) -> l
     """Listings annotated by with_cover as cards."""
     head, tail = _detail_url_parts()
     quotes = quotes or {}
-    return [
-        ListingCard(
-            listing=listing,
-            url=f"{head}{listing.slug}{tail}",
-            cover_url=cover_thumbnail_url(listing.cover_sizes),
-            cover=cover_image_set(listing.cover_sizes),
-            quote=quotes.get(listing.pk),
+    cards = []
+    for listing in listings:
+        cover = cover_image_set(listing.cover_sizes)
+        cards.append(
+            ListingCard(
+                listing=listing,
+                url=f"{head}{listing.slug}{tail}",
+                cover_url=cover_thumbnail_url(listing.cover_sizes),
+                cover=cover,
+                quote=quotes.get(listing.pk),
+                content=(*(getattr(listing, name) for name in _CARD_FIELDS), cover),
+            )
         )
-        for listing in listings
-    ]
+    return cards
 
 
 def listings_featured(*, limit: int = 8) -> list[ListingCard]:
@@ -225,9 +232,10 @@ _NIGHT_SET = "(c.blocked OR c.price_override_kes IS NOT NULL OR c.min_nights_ove
 
 def _page_listings(
     ids: list[int], stay: Stay | None
-) -> tuple[list[Listing], dict[int, tuple], dict[int, dict[datetime.date, NightSettings]]]:
+) -> tuple[list[Listing], dict[int, tuple], dict[int, tuple], dict[int, dict[datetime.date, NightSettings]]]:
     """The listings of a page in the order of `ids`, with the fields cards and quotes read (the others deferred),
-    each one's cover sizes (a photo's file names, width, height; absent without photos) and, with a stay, what the
+    each one's cover sizes (a photo's file names, width, height; absent without photos), each one's card and cover
+    columns as read (ListingCard.content) and, with a stay, what the
     host set for each of its nights ({listing_id: {night: NightSettings}}). One statement: a listing comes once per
     night set in the stay, or once with none (the nights were a statement of their own, a round trip a dated
     search page)."""
@@ -248,12 +256,13 @@ def _page_listings(
         rows = cursor.fetchall()
     count, covered = len(_CARD_FIELDS), len(_CARD_FIELDS) + len(_COVER_FIELDS)
     alias = connection.alias  # once: each read of the connection looks it up for this thread
-    by_id, covers = {}, {}
+    by_id, covers, contents = {}, {}, {}
     days: dict[int, dict[datetime.date, NightSettings]] = defaultdict(dict)
     for row in rows:
         pk = row[_CARD_ID]
         if pk not in by_id:
             by_id[pk] = instance_from_db(Listing, alias, _CARD_FIELDS, row[:count])
+            contents[pk] = row[:covered]
             if row[count] is not None:
                 covers[pk] = row[count:covered]
         if nights and row[covered] is not None:
@@ -261,7 +270,7 @@ def _page_listings(
             days[pk][date] = NightSettings(
                 blocked=bool(blocked), price_override_kes=price, min_nights_override=min_nights
             )
-    return [by_id[pk] for pk in ids if pk in by_id], covers, days
+    return [by_id[pk] for pk in ids if pk in by_id], covers, contents, days
 
 
 @dataclass(frozen=True)
@@ -287,7 +296,7 @@ def listing_search(
     ids = listing_ids_matching(query=query, now=now)
     page = Paginator(ids, per_page).get_page(page_number)
     page_ids = list(page.object_list)
-    listings, covers, days = _page_listings(page_ids, query.stay) if page_ids else ([], {}, {})
+    listings, covers, contents, days = _page_listings(page_ids, query.stay) if page_ids else ([], {}, {}, {})
     page.object_list = listings
     quotes = {}
     if query.stay is not None and listings:
@@ -316,6 +325,7 @@ def listing_search(
                 cover_url=cover_url(cover[2] or cover[0]) if cover is not None else "",
                 cover=cover_set,
                 quote=quotes.get(listing.pk),
+                content=contents[listing.pk],
             )
         )
     return SearchResults(page=page, cards=cards, query=query)

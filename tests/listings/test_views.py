@@ -149,6 +149,71 @@ def test_the_form_keeps_the_chosen_sort_type_and_amenities_also_when_the_search_
         assert html.count('name="amenities"') == 18  # every amenity is offered
 
 
+def search_form(html: str) -> str:
+    return re.search(r'<form id="search-form".*?</form>', html, re.S).group(0)
+
+
+def test_the_search_forms_filters_show_what_each_search_sent_and_its_errors(client, host):
+    """The filters' markup is remembered by what a search sent for them (SearchForm.filters_data): from one search to
+    the next, each shows its own choices, values and errors, as if rendered afresh."""
+    from core.jinja2 import forget_remembered
+
+    make_listing(host, title="Pool villa", property_type="villa", amenities=["pool"])
+    searches = [
+        {},
+        {"property_type": "villa"},
+        {"property_type": "villa", "amenities": ["pool"]},
+        {"amenities": ["pool", "wifi"]},
+        {"min_price": "9000", "max_price": "1000"},  # refused: the highest below the lowest
+        {"min_price": "9000", "max_price": "20000"},
+        {"min_price": "lots"},  # refused: not a number
+        {"property_type": "castle"},  # refused: no such type
+        {"sort": "-price", "check_in": "2026-12-20", "check_out": "2026-12-23"},
+        {},
+    ]
+    for params in searches:
+        shown = search_form(client.get(SEARCH, params).content.decode())
+        forget_remembered()
+        assert search_form(client.get(SEARCH, params).content.decode()) == shown, params
+    refused = search_form(client.get(SEARCH, {"min_price": "9000", "max_price": "1000"}).content.decode())
+    assert re.search(r'name="max_price"[^>]*value="1000"\s+class="[^"]*border-red-500', refused)
+    assert re.search(r'<details class="mt-3" open>', refused)
+    assert not re.search(r'<details class="mt-3" open>', search_form(client.get(SEARCH).content.decode()))
+
+
+def test_search_cards_show_each_change_to_a_listing_and_its_cover_at_once(client, host):
+    """A card's cover and details are remembered by the listing's and its cover's columns as the search read them
+    (ListingCard.content): each change is on the next search, and the page is the one rendered afresh."""
+    from core.jinja2 import forget_remembered
+    from listings.models import Listing
+
+    listing = make_listing(host, title="Baobab House", nightly_price_kes=8_000)
+    other = make_listing(host, title="Acacia Lodge", nightly_price_kes=9_000)
+    add_photo(listing, 0)
+    stay = {"check_in": "2026-12-20", "check_out": "2026-12-23", "guests": 2}
+    update = Listing.objects.filter(pk=listing.pk).update
+    changes = [
+        (lambda: update(title="Mango House"), "Mango House"),
+        (lambda: update(nightly_price_kes=8_500), "KES 8,500</span> a night"),
+        (lambda: update(town="Tiwi"), "Tiwi, Kwale"),
+        (lambda: update(property_type="villa"), "Villa"),
+        (lambda: update(max_guests=6), "sleeps 6"),
+        (lambda: update(review_count=3, rating_sum=14), "★ 4.7 (3)"),
+        (lambda: ListingPhoto.objects.filter(listing=listing).delete(), "No photo yet"),
+        (lambda: add_photo(listing, 1), f"t{listing.pk}-1"),
+        (lambda: Listing.objects.filter(pk=other.pk).update(nightly_price_kes=1_000), "Acacia Lodge"),  # now first
+    ]
+    assert "Baobab House" in client.get(SEARCH, stay).content.decode()
+    for change, shown in changes:
+        change()
+        page = client.get(SEARCH, stay).content.decode()
+        assert shown in unescape(page)
+        forget_remembered()
+        again = client.get(SEARCH, stay).content.decode()
+        assert re.sub(r'nonce="[^"]*"', "", again) == re.sub(r'nonce="[^"]*"', "", page)
+    assert titles(client.get(SEARCH, stay)) == ["Acacia Lodge", "Mango House"]
+
+
 def test_sort_by_price_and_newest(client, host):
     make_listing(host, title="Middle", nightly_price_kes=5_000)
     make_listing(host, title="Cheap", nightly_price_kes=2_000)
