@@ -75,7 +75,8 @@ def url(name: str, *args, **kwargs) -> str:
 
 @receiver(setting_changed)
 def _forget_urls(*, setting: str, **kwargs) -> None:
-    """Tests that change where static files live get fresh URLs (core/reverse.py forgets the others)."""
+    """Tests that change where static files live get fresh URLs (core/reverse.py forgets the others), and fresh
+    remembered texts (their URLs, or their language's names, may have changed)."""
     if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "DEBUG"}:
         static.cache_clear()
     if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "DEBUG", "MEDIA_URL", "MEDIA_ROOT", "LANGUAGES"}:

@@ -472,7 +472,7 @@ def availability_month_and_quote(
 class PropertyPage(NamedTuple):
     """What the property page reads: the listing with its host, its month, the stay's quote, its photos and
     amenities, and `listing_content`: the listing's and its host's columns and the gallery's rows exactly as read,
-    which the page's parts that show only those (core.jinja2.remembered_partial) are remembered by."""
+    which the page's parts that show only those (core.jinja2.remembered_blocks) are remembered by."""
 
     listing: Listing
     month: AvailabilityMonth

@@ -33,11 +33,11 @@ class ListingCard(NamedTuple):
     listing: Listing
     url: str  # the property page
     cover_url: str  # the cover's thumbnail
+    # The listing's card columns and its cover's as read: what the card's cover and details are remembered by
+    # (listings/_card_body.html), so every card has its own.
+    content: tuple
     cover: ImageSet | None = None  # every size of the cover, for <img srcset>
     quote: Quote | None = None
-    # The listing's card columns and its cover's as read: what the card's cover and details are remembered by
-    # (listings/_card_body.html).
-    content: tuple = ()
 
 
 def _detail_url_parts() -> tuple[str, str]:
