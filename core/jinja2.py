@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.html import linebreaks as linebreaks_html
 from django.utils.translation import get_language
 from django_htmx.jinja import htmx_script as django_htmx_script
-from jinja2 import Environment, nodes
+from jinja2 import Environment, Template, nodes
 from jinja2.compiler import CodeGenerator, optimizeconst
 from jinja2.utils import _PassArg
 from markupsafe import Markup, _escape_inner  # the C escaping escape() calls (its pure-Python one where not built)
@@ -241,6 +241,7 @@ def environment(**options) -> Environment:
         csp_nonce=csp_nonce,
         htmx_script=htmx_script,
         remembered_blocks=remembered_blocks,
+        remembered_each=remembered_each,
     )
     env.plain_call_ids = frozenset(id(function) for function in env.globals.values() if _called_as_it_is(function))
     return env
@@ -252,6 +253,26 @@ def _called_as_it_is(function) -> bool:
     if not callable(function) or _PassArg.from_obj(function) is not None:
         return False
     return _PassArg.from_obj(type(function).__call__) is None
+
+
+# The partials by loader and name, where Jinja2 does not reload them (DEBUG off): its own get_template makes a weak
+# reference and takes a lock and its LRU queue on every call, 6.5 k instructions, and a search page asks for a partial
+# 18 times (bench/instructions.py, dated search: 8.27 -> 8.16 M instructions; property page 5.91 -> 5.88 M).
+_templates: dict[tuple, Template] = {}
+_TEMPLATES_MOST = 256
+
+
+def _template(name: str) -> Template:
+    env = engines["jinja2"].env
+    if env.auto_reload:
+        return env.get_template(name)
+    key = (env.loader, name)
+    template = _templates.get(key)
+    if template is None:
+        if len(_templates) >= _TEMPLATES_MOST:
+            _templates.clear()
+        template = _templates[key] = env.get_template(name)
+    return template
 
 
 # The texts remembered_blocks keeps, by (template, key, language). A process keeps at most _REMEMBERED_MOST and
@@ -268,7 +289,7 @@ def remembered_blocks(template_name: str, key: Hashable, **values) -> dict[str, 
     an id): a row that changed is another key, so that no text outlives its data. It is a memory of a rendering, not
     a cache of a page. The blocks see only `values` (no request, no nonce, no token). A template that changed (Jinja2
     reloads it with DEBUG on) is another template, and another key."""
-    template = engines["jinja2"].env.get_template(template_name)
+    template = _template(template_name)
     entry = (template, key, get_language())
     texts = _remembered.get(entry)
     if texts is None:
@@ -280,13 +301,45 @@ def remembered_blocks(template_name: str, key: Hashable, **values) -> dict[str, 
     return texts
 
 
+# The texts remembered_each keeps: by (template, language), each item's text by the item. A process keeps at most
+# _REMEMBERED_EACH_MOST texts of a partial in a language and forgets them all when it would keep more: a calendar
+# day's text is about 450 bytes.
+_remembered_each: dict[tuple, dict[Hashable, str]] = {}
+_REMEMBERED_EACH_MOST = 4096
+
+
+def remembered_each(template_name: str, name: str, items: Iterable[Hashable]) -> Markup:
+    """The partial rendered for each of `items` (as `name`, and with nothing else), the texts joined; each text kept
+    in this process, so that an equal item later (same partial, same active language) gives it without rendering.
+
+    An item must be everything its text is printed from, and two items equal only where they print the same (a
+    named tuple of what the partial prints, say): as remembered_blocks' key, the item is the data, never an id."""
+    template = _template(template_name)
+    entry = (template, get_language())
+    texts = _remembered_each.get(entry)
+    if texts is None:
+        if len(_remembered_each) >= _REMEMBERED_MOST:
+            _remembered_each.clear()
+        texts = _remembered_each[entry] = {}
+    printed = []
+    for item in items:
+        text = texts.get(item)
+        if text is None:
+            if len(texts) >= _REMEMBERED_EACH_MOST:
+                texts.clear()
+            text = texts[item] = "".join(template.root_render_func(template.new_context({name: item})))
+        printed.append(text)
+    return Markup("".join(printed))  # noqa: S704 (the partial escaped what it printed)
+
+
 def forget_remembered() -> None:
-    """Forget every text remembered_blocks keeps (as a change of settings does)."""
+    """Forget every text remembered_blocks and remembered_each keep (as a change of settings does)."""
     _remembered.clear()
+    _remembered_each.clear()
 
 
 def render_partial(template_name: str, values: dict, request) -> str:
     """The Jinja2 partial `template_name` rendered with `values` and the request, by Jinja2 itself rather than
     through Django's Jinja2 template: no partial reads the CSRF token that one adds to every render (a partial that
     needs it is given it), and a page renders four or five partials (bench/demo_pages.py)."""
-    return engines["jinja2"].env.get_template(template_name).render({**values, "request": request})
+    return _template(template_name).render({**values, "request": request})

@@ -189,7 +189,10 @@ class GuestNight(NamedTuple):
     escape). The month's 42 cells are a fifth of the property page's instructions; this took 0.2 M of its 15.8 M
     (bench/instructions.py). A named tuple rather than a frozen dataclass, equally immutable: a frozen dataclass
     sets each of its eleven fields through object.__setattr__, and building the month's 42 days cost as much CPU as
-    rendering them (5 of a day's 7 us)."""
+    rendering them (5 of a day's 7 us).
+
+    A day is also what its cell's text is remembered by (listings/_calendar_day.html, core.jinja2 remembered_each):
+    whatever a cell prints must be a field here, and the cell prints nothing else."""
 
     date: datetime.date
     in_month: bool

@@ -1,5 +1,6 @@
 """Jinja2 partials included from Django templates: same filters, escaping and CSP nonce as the page around them."""
 
+import collections
 import html
 import re
 
@@ -313,6 +314,42 @@ def test_remembered_blocks_render_a_partials_blocks_once_for_a_key_a_language_an
     assert remembered_blocks("test/_sheet.html", ("row", 1), name="again") == first
     settings.MEDIA_URL = "/elsewhere/"
     assert remembered_blocks("test/_sheet.html", ("row", 1), name="again")["one"] == "<b>again</b>"
+
+
+def test_remembered_each_renders_a_partial_once_for_an_item_a_language_and_the_settings(monkeypatch, settings):
+    """core.jinja2.remembered_each: the partial rendered for each item with the item alone, the texts joined; an
+    equal item (in the same language, under the same settings) gives the text rendered first, any other renders."""
+    from django.utils import translation
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from core.jinja2 import forget_remembered, remembered_each
+
+    rendered = []
+
+    def seen(item):
+        rendered.append(item)
+        return ""
+
+    env = engines["jinja2"].env
+    source = "<td>{{ day.name }}{{ seen(day) }}{{ request }}</td>"
+    monkeypatch.setitem(env.globals, "seen", seen)
+    monkeypatch.setattr(env, "loader", ChoiceLoader([DictLoader({"test/_day.html": source}), env.loader]))
+    forget_remembered()
+    Day = collections.namedtuple("Day", "name price")
+    week = [Day("<Mon>", 1), Day("Tue", 1), Day("<Mon>", 1)]
+    assert remembered_each("test/_day.html", "day", week) == "<td>&lt;Mon&gt;</td><td>Tue</td><td>&lt;Mon&gt;</td>"
+    assert rendered == week[:2]
+    assert remembered_each("test/_day.html", "day", [Day("Tue", 1), Day("Tue", 2)]) == "<td>Tue</td><td>Tue</td>"
+    assert rendered == [*week[:2], Day("Tue", 2)]
+    with translation.override("sw"):
+        remembered_each("test/_day.html", "day", week[:1])
+    assert rendered[-1] == week[0] and len(rendered) == 4
+    settings.MEDIA_URL = "/elsewhere/"
+    remembered_each("test/_day.html", "day", week[:1])
+    assert len(rendered) == 5
+    # Another partial by the same name (another loader) is that partial.
+    monkeypatch.setattr(env, "loader", DictLoader({"test/_day.html": "<th>{{ day.price }}</th>"}))
+    assert remembered_each("test/_day.html", "day", week[:2]) == "<th>1</th><th>1</th>"
 
 
 def test_calls_in_a_partial_reach_what_jinja2_would_call_with_what_it_would_pass():
