@@ -453,14 +453,46 @@ def _execute_sql(statement: str, placeholders: Sequence[str]) -> str:
     return f"EXECUTE {statement}({', '.join(placeholders)})" if placeholders else f"EXECUTE {statement}"
 
 
+def _literal(value) -> str | None:
+    """The text psycopg writes for `value` where it is an int, a bool, None, a date or a datetime, which it writes
+    the same way whatever the connection (a negative number after a space, so that a minus before it cannot make a
+    comment); None for any other value (text, say, which it escapes as the connection needs), left to psycopg.
+
+    Why: psycopg adapts each parameter through Python calls (an adapter, a failed look-up of its `prepare`, a call
+    of its `getquoted`), 13 k instructions each, and a dated search sends 34 of them, nearly all numbers and dates
+    (bench/instructions.py, dated search: 8.16 -> 7.88 M instructions)."""
+    kind = type(value)
+    if kind is int:
+        return str(value) if value >= 0 else f" {value}"
+    if kind is datetime.date:
+        return f"'{value.isoformat()}'::date"
+    if kind is datetime.datetime:
+        return f"'{value.isoformat()}'::{'timestamp' if value.tzinfo is None else 'timestamptz'}"
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "NULL"
+    return None
+
+
 def execute(cursor, sql: str, params: Sequence | Mapping = ()) -> None:
-    """cursor.execute(sql, params), through the statement prepared on the cursor's connection where there is one."""
+    """cursor.execute(sql, params), through the statement prepared on the cursor's connection where there is one:
+    EXECUTE with the numbers, dates, booleans and NULLs written in as psycopg writes them (_literal) and the other
+    values as parameters."""
     statement = prepared_statement(cursor.db, sql)
     if statement is None:
         cursor.execute(sql, params)
         return
     if isinstance(params, Mapping):
-        placeholders = [f"%({name})s" for name in _numbered(sql)[1]]
+        values = [params[name] for name in _numbered(sql)[1]]
     else:
-        placeholders = ["%s"] * len(params)
-    cursor.execute(_execute_sql(statement, placeholders), params if placeholders else None)
+        values = list(params)
+    placeholders, passed = [], []
+    for value in values:
+        text = _literal(value)
+        if text is None:
+            placeholders.append("%s")
+            passed.append(value)
+        else:
+            placeholders.append(text)
+    cursor.execute(_execute_sql(statement, placeholders), passed or None)

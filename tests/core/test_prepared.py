@@ -286,6 +286,34 @@ def test_named_parameters_and_a_literal_percent_sign():
 
 
 @pytest.mark.postgres
+def test_numbers_dates_booleans_and_nulls_are_written_into_the_execute_as_the_driver_writes_them():
+    """A prepared statement's numbers (negative ones after a minus too), dates, datetimes, booleans and NULLs are
+    written into its EXECUTE as text (core.prepared._literal); text values stay the driver's parameters. Every
+    combination gives the rows the driver's own parameters give."""
+    sql = (
+        "SELECT 1 - %s, %s::bigint * 2, %s::date + 1, %s::timestamptz, %s::timestamp, %s::bool, %s::int IS NULL,"
+        " %s::text || '%%', %s::text"
+    )
+    nairobi = datetime.timezone(datetime.timedelta(hours=3))
+    cases = [
+        [-1, 2**40, datetime.date(2026, 12, 31), datetime.datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=nairobi),
+         datetime.datetime(2026, 12, 7, 9, 30), True, None, "it's 50", "--"],
+        [0, -7, datetime.date(1, 1, 1), datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC),
+         datetime.datetime(2027, 1, 1, 0, 0, 0, 1), False, 5, "%s", "\\"],
+    ]  # fmt: skip
+    for params in cases:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            expected = cursor.fetchall()
+        with CaptureQueriesContext(connection) as queries:
+            assert _run(sql, params) == expected
+        sent = queries.captured_queries[0]["sql"]
+        assert sent.startswith(f"EXECUTE {connection.connection.prepared_statements[sql]}(")
+        assert f"'{params[2].isoformat()}'::date" in sent and ("true" in sent) == params[5]
+    assert _run(sql, cases[0])[0][:3] == (2, 2**41, datetime.date(2027, 1, 1))
+
+
+@pytest.mark.postgres
 def test_a_statement_postgresql_cannot_prepare_runs_as_it_is_and_leaves_the_transaction_usable():
     sql = "SELECT %s + %s"  # two parameters of unknown type: PostgreSQL cannot tell which + is meant
     assert _run(sql, [2, 3]) == [(5,)]
