@@ -1,6 +1,5 @@
 """The host's pages: dashboard, listing form, photos and publishing."""
 
-import datetime
 import html
 import json
 import re
@@ -15,9 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
-from core.models import User
 from listings.models import Listing, ListingPhoto
-from tests.listings.builders import make_listing
+from tests.listings.builders import hold_stay, make_listing
 
 pytestmark = pytest.mark.django_db
 
@@ -140,28 +138,6 @@ def test_dashboard_queries_do_not_grow_with_listings(host_client, host, count, d
         response = host_client.get("/host/")
     assert response.content.decode().count("data-listing=") == count
     assert response.content.decode().count("data-booking=") == min(count, 5)
-
-
-def hold_stay(listing: Listing, days_ahead: int, nights: int = 2):
-    """A guest of their own holds the stay: one person may hold only a couple of unpaid stays at once."""
-    from listings.selectors import Stay, stay_quote
-    from reservations.services import GuestData, booking_hold
-
-    guest = User.objects.create_user(email=f"guest-{listing.pk}-{days_ahead}@example.com", full_name="Grace Wanjiku")
-    now = timezone.now()
-    check_in = timezone.localdate() + datetime.timedelta(days=days_ahead)
-    stay = Stay(check_in=check_in, check_out=check_in + datetime.timedelta(days=nights))
-    quote = stay_quote(listing=listing, stay=stay, guests=1, now=now)
-    assert quote.bookable, quote.reason
-    return booking_hold(
-        booker=guest,
-        listing_id=listing.pk,
-        stay=stay,
-        guests=[GuestData(full_name=guest.full_name, email=guest.email)],
-        shown_total_kes=quote.total_kes,
-        idempotency_key=f"{listing.pk}-{days_ahead}",
-        now=now,
-    )
 
 
 def test_dashboard_shows_upcoming_bookings_on_the_hosts_listings_only(host_client, host, other):

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from listings.models import ListingPhoto
-from tests.listings.builders import make_listing, set_night
+from tests.listings.builders import hold_stay, make_listing, set_night
 
 pytestmark = pytest.mark.django_db
 
@@ -530,32 +530,16 @@ def calendar_table(html: str) -> str:
     return re.search(r"<table .*?</table>", html, re.S).group(0)
 
 
-def test_calendar_days_show_each_change_to_a_night_at_once(client, host, make_user):
+def test_calendar_days_show_each_change_to_a_night_at_once(client, host):
     """Each day's cell is remembered by the night it shows (core.jinja2 remembered_each): a change to the night, the
     listing's price or notice, a booking or the chosen stay is on the very next view, and each calendar is the one
     rendered afresh."""
     from core.jinja2 import forget_remembered
     from listings.models import Listing
-    from listings.selectors.quote import Stay, stay_quote
-    from reservations.services.holds import GuestData, booking_hold
 
     listing = make_listing(host, nightly_price_kes=12_500)
     other = make_listing(host, nightly_price_kes=9_000)
     url = listing.get_absolute_url()
-    guest = make_user(email="amina@example.com", full_name="Amina Otieno")
-
-    def hold(check_in: datetime.date, check_out: datetime.date) -> None:
-        stay = Stay(check_in=check_in, check_out=check_out)
-        listing.refresh_from_db()
-        quote = stay_quote(listing=listing, stay=stay, guests=1, now=NOW)
-        booking_hold(
-            booker=guest,
-            listing_id=listing.pk,
-            stay=stay,
-            guests=[GuestData(full_name=guest.full_name, email=guest.email)],
-            shown_total_kes=quote.total_kes,
-            idempotency_key=f"hold-{check_in}",
-        )
 
     def day(html: str, iso: str) -> str:
         return re.search(rf'data-day="{iso}".*?</button>', html, re.S).group(0)
@@ -572,7 +556,7 @@ def test_calendar_days_show_each_change_to_a_night_at_once(client, host, make_us
             "KES 20,000 a night",
         ),
         (lambda: update(nightly_price_kes=11_000), {}, "2026-12-12", "KES 11,000 a night"),
-        (lambda: hold(december.replace(day=14), december.replace(day=16)), {}, "2026-12-15", "not available"),
+        (lambda: hold_stay(Listing.objects.get(pk=listing.pk), days_ahead=13), {}, "2026-12-15", "not available"),
         (lambda: update(advance_notice_days=3), {}, "2026-12-03", "disabled"),
         (lambda: None, {"check_in": "2026-12-20", "check_out": "2026-12-23"}, "2026-12-20", 'data-state="check-in"'),
         (lambda: None, {"check_in": "2026-12-21", "check_out": "2026-12-23"}, "2026-12-20", 'data-state=""'),
