@@ -220,9 +220,38 @@ class _CodeGenerator(CodeGenerator):
         self.writeline("))")
 
 
+# The most templates an environment keeps by name (a page's partials and the templates they include are a few dozen).
+_TEMPLATES_MOST = 256
+
+
 class _Environment(Environment):
     code_generator_class = _CodeGenerator
     escaped_output = staticmethod(escaped_output)
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._templates_by_name: dict[tuple, Template] = {}
+
+    def template(self, name: str) -> Template:
+        """get_template(name), but where templates are not reloaded (DEBUG off) each is kept by loader and name in a
+        dict: Jinja2's own cache makes a weak reference and takes a lock and its LRU queue on every look-up (6.5 k
+        instructions), and a search page looks up a partial or an included template about 20 times
+        (bench/instructions.py, dated search: 7.997 -> 7.877 M instructions with the partials kept by name)."""
+        if self.auto_reload:
+            return self.get_template(name)
+        key = (self.loader, name)
+        template = self._templates_by_name.get(key)
+        if template is None:
+            if len(self._templates_by_name) >= _TEMPLATES_MOST:
+                self._templates_by_name.clear()
+            template = self._templates_by_name[key] = super()._load_template(name, None)
+        return template
+
+    def _load_template(self, name, globals):
+        """The templates a partial includes, kept as template() keeps them."""
+        if self.auto_reload or globals:
+            return super()._load_template(name, globals)
+        return self.template(name)
 
     def make_globals(self, d):
         """A template's globals as one dict, not Jinja2's ChainMap over the environment's: every render copies them
@@ -255,26 +284,6 @@ def _called_as_it_is(function) -> bool:
     return _PassArg.from_obj(type(function).__call__) is None
 
 
-# The partials by loader and name, where Jinja2 does not reload them (DEBUG off): its own get_template makes a weak
-# reference and takes a lock and its LRU queue on every call, 6.5 k instructions, and a search page asks for a partial
-# 18 times (bench/instructions.py, dated search: 8.27 -> 8.16 M instructions; property page 5.91 -> 5.88 M).
-_templates: dict[tuple, Template] = {}
-_TEMPLATES_MOST = 256
-
-
-def _template(name: str) -> Template:
-    env = engines["jinja2"].env
-    if env.auto_reload:
-        return env.get_template(name)
-    key = (env.loader, name)
-    template = _templates.get(key)
-    if template is None:
-        if len(_templates) >= _TEMPLATES_MOST:
-            _templates.clear()
-        template = _templates[key] = env.get_template(name)
-    return template
-
-
 # The texts remembered_blocks keeps, by (template, key, language). A process keeps at most _REMEMBERED_MOST and
 # forgets them all when it would keep more: a remembered text is a few kilobytes, and a new key costs one rendering.
 _remembered: dict[tuple, dict[str, Markup]] = {}
@@ -289,7 +298,7 @@ def remembered_blocks(template_name: str, key: Hashable, **values) -> dict[str, 
     an id): a row that changed is another key, so that no text outlives its data. It is a memory of a rendering, not
     a cache of a page. The blocks see only `values` (no request, no nonce, no token). A template that changed (Jinja2
     reloads it with DEBUG on) is another template, and another key."""
-    template = _template(template_name)
+    template = engines["jinja2"].env.template(template_name)
     entry = (template, key, get_language())
     texts = _remembered.get(entry)
     if texts is None:
@@ -314,7 +323,7 @@ def remembered_each(template_name: str, name: str, items: Iterable[Hashable]) ->
 
     An item must be everything its text is printed from, and two items equal only where they print the same (a
     named tuple of what the partial prints, say): as remembered_blocks' key, the item is the data, never an id."""
-    template = _template(template_name)
+    template = engines["jinja2"].env.template(template_name)
     entry = (template, get_language())
     texts = _remembered_each.get(entry)
     if texts is None:
@@ -342,4 +351,4 @@ def render_partial(template_name: str, values: dict, request) -> str:
     """The Jinja2 partial `template_name` rendered with `values` and the request, by Jinja2 itself rather than
     through Django's Jinja2 template: no partial reads the CSRF token that one adds to every render (a partial that
     needs it is given it), and a page renders four or five partials (bench/demo_pages.py)."""
-    return _template(template_name).render({**values, "request": request})
+    return engines["jinja2"].env.template(template_name).render({**values, "request": request})

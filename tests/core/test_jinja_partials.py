@@ -352,6 +352,19 @@ def test_remembered_each_renders_a_partial_once_for_an_item_a_language_and_the_s
     assert remembered_each("test/_day.html", "day", week[:2]) == "<th>1</th><th>1</th>"
 
 
+def test_partials_and_what_they_include_are_the_loaders_own(monkeypatch):
+    """Templates are kept by loader and name (core.jinja2 _Environment.template): the same name from another loader
+    is that loader's template, whether a page asks for it or a partial includes it."""
+    from jinja2 import DictLoader
+
+    env = engines["jinja2"].env
+    for inner in ("one", "two"):
+        loader = DictLoader({"test/_outer.html": "[{% include 'test/_inner.html' %}]", "test/_inner.html": inner})
+        monkeypatch.setattr(env, "loader", loader)
+        assert env.template("test/_outer.html").render() == f"[{inner}]"
+        assert env.template("test/_outer.html") is env.get_template("test/_outer.html")
+
+
 def test_calls_in_a_partial_reach_what_jinja2_would_call_with_what_it_would_pass():
     """The environment's own functions are called directly (core/jinja2.py, _CodeGenerator.visit_Call); a callable
     that asks for the context still gets it, in loops too, and a value of the same name as a function is what a
