@@ -477,8 +477,8 @@ def _literal(value) -> str | None:
 
 def execute(cursor, sql: str, params: Sequence | Mapping = ()) -> None:
     """cursor.execute(sql, params), through the statement prepared on the cursor's connection where there is one:
-    EXECUTE with the numbers, dates, booleans and NULLs written in as psycopg writes them (_literal) and the other
-    values as parameters."""
+    EXECUTE with the numbers, dates, datetimes, booleans and NULLs written in as psycopg writes them (_literal), the
+    other values as parameters."""
     statement = prepared_statement(cursor.db, sql)
     if statement is None:
         cursor.execute(sql, params)
