@@ -140,12 +140,18 @@ class SearchPage:
         return self.number > 1
 
 
-def _rows_sql(ids_sql: str) -> str:
-    """The page's rows with their booking, booker and listing, for the ids _page_ids_sql picks. Written
-    out: on every search, composing it through the ORM took four times as long as PostgreSQL took to answer it
-    (bench/support_search.py, one process: building and reading the 25 rows, 3.7 ms of CPU through the ORM against
-    1.7 ms written out). The booker and the listing are scalar subqueries of the booking's row rather than joins:
-    PostgreSQL plans that in half the time (0.3 ms against 0.6 ms, most of what it spends on the query)."""
+@functools.cache
+def _rows_sql(size: int) -> str:
+    """The rows of a page's payments with their booking, booker and listing, for `size` ids (a page of fewer fills
+    the rest with 0, which names no payment). Written out: on every search, composing it through the ORM took
+    four times as long as PostgreSQL took to answer it (bench/support_search.py, one process: building and reading
+    the 25 rows, 3.7 ms of CPU through the ORM against 1.7 ms written out). The booker and the listing are scalar
+    subqueries of the booking's row rather than joins: PostgreSQL plans that in half the time (0.3 ms against 0.6 ms).
+
+    Apart from the search that picks the ids (_page_ids_sql), and for a fixed number of them, so that PostgreSQL
+    plans it once for the statement prepared on the connection: within one statement with the search, whose plan
+    depends on the text searched for (a name fragment, a receipt), it was planned anew on every page, 0.35 ms of
+    PostgreSQL's CPU a page (bench/support_search.py, "name fragment" and "receipt")."""
     payment, booking = Payment._meta.db_table, Booking._meta.db_table
     user = Booking._meta.get_field("booker").related_model._meta.db_table
     listing = Booking._meta.get_field("listing").related_model._meta.db_table
@@ -157,7 +163,7 @@ def _rows_sql(ids_sql: str) -> str:
                p.created_at
           FROM {payment} p
           JOIN {booking} b ON b.id = p.booking_id
-         WHERE p.id IN ({ids_sql})
+         WHERE p.id IN ({", ".join(["%s"] * size)})
          ORDER BY p.created_at DESC, p.id DESC
     """
 
@@ -229,30 +235,34 @@ def _status_labels(language: str | None) -> dict[str, str]:
 
 
 def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
-    """One query: the page's payments with their booking, listing and booker (one more row tells if there is
-    a next page, so no COUNT over the whole table)."""
+    """Two queries: the page's payment ids (one more tells if there is a next page, so no COUNT over the whole
+    table), then those payments with their booking, listing and booker (none when nothing is found)."""
     page = max(page, 1)
     start = (page - 1) * PAGE_SIZE
     # The page's ids first, then their bookings, listings and bookers: the joins are made for one page only.
-    ids = _page_ids_sql(filters)
-    if ids is None:
+    search = _page_ids_sql(filters)
+    if search is None:
         return SearchPage(rows=[], number=page, has_next=False)
-    ids_sql, params = ids
-    # The page's size and offset are written into the statement rather than sent with it: with either one a parameter,
-    # PostgreSQL's plan for the statement prepared on the connection (core/prepared.py) guesses that a tenth of the
-    # matching payments are read and finds it dearer than planning the search anew, which it then did on every page
-    # (0.3 ms of its CPU, bench/support_search.py). A page's number is a whole number: the text stays one statement a
-    # page number and search shape.
+    ids_sql, params = search
+    # The search runs as it is, not as a statement prepared on the connection (core.prepared): its best plan depends
+    # on the text searched for (the trigram index for a rare name fragment, the newest payments first for a common
+    # one; a receipt through its unique and partial indexes), and PostgreSQL's plan for any text read every payment
+    # of the 200,000 for a receipt (34 ms of its CPU a page, bench/support_search.py). Planning it costs 0.04 ms.
     page_ids_sql = f"{ids_sql} LIMIT {PAGE_SIZE + 1:d} OFFSET {start:d}"
     with connection.cursor() as cursor:
-        execute(cursor, _rows_sql(page_ids_sql), params)
+        cursor.execute(page_ids_sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+        if not ids:
+            return SearchPage(rows=[], number=page, has_next=False)
+        shown = ids[:PAGE_SIZE]
+        execute(cursor, _rows_sql(PAGE_SIZE), shown + [0] * (PAGE_SIZE - len(shown)))
         values = cursor.fetchall()
     labels, months = _status_labels(get_language()), date_names().months_short  # as the `date` filter's "M"
     zone = timezone.get_current_timezone()
     # One reverse() a page, not one a row (it cost as much as the rest of a row): the rows' links differ only by id.
     head, _, tail = reverse("support:payment", kwargs={"payment_id": 0}).rpartition("0")
     rows = []
-    for pk, ref, guest, amount_kes, status, phone, receipt, title, created_at in values[:PAGE_SIZE]:
+    for pk, ref, guest, amount_kes, status, phone, receipt, title, created_at in values:
         created_at = _utc(created_at)
         local = created_at.astimezone(zone)
         rows.append(
@@ -272,7 +282,7 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
                 url=f"{head}{pk}{tail}",
             )
         )
-    return SearchPage(rows=rows, number=page, has_next=len(values) > PAGE_SIZE)
+    return SearchPage(rows=rows, number=page, has_next=len(ids) > PAGE_SIZE)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from core.models import User
 from core.services import user_update_profile
 from mpesa.models import Payment, Refund
 from reservations.services import GuestData
+from support.selectors.search import PAGE_SIZE
 from tests.listings.builders import make_listing
 
 pytestmark = pytest.mark.django_db
@@ -240,6 +241,25 @@ def test_todays_figures_are_planned_once_not_on_every_console_page(agent_client,
     assert len(figures) == 1
     generic, custom = figures[0]
     assert generic >= 7 and custom == 0  # the connection may have run it before this test too
+
+
+@pytest.mark.postgres
+def test_the_results_are_read_by_one_statement_planned_once_and_the_search_planned_for_its_text(agent_client, shop):
+    """A page's rows (with their booking, booker and listing) are read by the same statement whatever was searched
+    for and however many were found: PostgreSQL plans it once and keeps the plan. The search that picks them is
+    planned for the text searched for, never kept as a statement prepared on the connection, whose one plan for
+    every text read every payment to find a receipt (support/selectors/search.py)."""
+    for text in ["wanjiku", "UKK4H7TQ2M", "0712 345 678", "example.org", "", "lamu", "wanjiku"]:
+        assert agent_client.get("/support/", {"q": text}).context["results"].rows
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        prepared = cursor.fetchall()
+    page_rows = f"WHERE p.id IN ({', '.join(f'${n}' for n in range(1, PAGE_SIZE + 1))})"  # as prepared
+    rows = [(generic, custom) for statement, generic, custom in prepared if page_rows in statement]
+    assert len(rows) == 1
+    generic, custom = rows[0]
+    assert generic >= 2 and custom <= 5  # PostgreSQL's five custom plans first; the connection may have run it before
+    assert not [statement for statement, _, _ in prepared if "ORDER BY created_at DESC, id DESC LIMIT" in statement]
 
 
 def test_todays_money_counts_todays_successes_and_refunds_settled_today(agent_client, agent, shop):
