@@ -180,6 +180,18 @@ def test_partials_print_what_jinja2_itself_prints_and_a_page_comes_out_of_few_pi
     assert len(pieces) < len(list(theirs.get_template("page.html").generate(values))) / 2
 
 
+def test_partials_leave_out_the_indentation_of_their_lines_but_not_the_spaces_of_a_pre_or_a_textarea():
+    source = (
+        "<ul>\n  <li class='a\n      b'>{{ a }}</li>\n\t<li>b\n      c</li>\n</ul>\n"
+        "  <PRE>\n  {{ a }}\n</PRE >\n  <textarea name='t'>\n    kept</textarea>\n  <p>\n    {{ a }}</p>"
+    )
+    expected = (
+        "<ul>\n<li class='a\nb'>x</li>\n<li>b\nc</li>\n</ul>\n"
+        "<PRE>\n  x\n</PRE >\n<textarea name='t'>\n    kept</textarea>\n<p>\nx</p>"
+    )
+    assert engines["jinja2"].env.from_string(source).render(a="x") == expected
+
+
 @pytest.mark.parametrize(
     "query",
     ["", "page=3", "where=Kwale&check_in=2026-12-20&guests=2", "amenities=wifi&amenities=pool&page=1",
