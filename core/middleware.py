@@ -114,10 +114,10 @@ def _gzipped(content: bytes) -> bytes:
 
     Why ISA-L (the `isal` package) rather than zlib: its level 1 makes a stream as small as zlib's level 1 (the
     demo property page's 27.6 KB: 6,199 bytes against 6,245) in a quarter of the time (a search page's 27.0 KB in
-    half), and its CRC-32 takes a tenth.
-    In a serving process, alternating the two every 500 requests, a gzipped request's CPU: property page 1,058 -> 945
-    us, dated search 1,329 -> 1,252, the poll 513 -> 504; bench/demo_pages.py --gzip-too prints the gzipped pages'
-    ratios to /healthz (the property page's 0.233-0.247 against its target of 0.25 before)."""
+    half), and its CRC-32 takes a tenth. In a serving process, alternating the two every 500 requests, a gzipped
+    request's CPU: property page 1,058 -> 945 us, dated search 1,329 -> 1,252, the poll 513 -> 504;
+    bench/demo_pages.py --gzip-too prints the gzipped pages' ratios to /healthz (the property page's 0.233-0.247
+    against its target of 0.25 before)."""
     name = secrets.token_hex(50)[: 1 + secrets.randbelow(100)].encode("ascii")
     body = isal_zlib.compress(content, 1, -isal_zlib.MAX_WBITS)
     trailer = struct.pack("<II", isal_zlib.crc32(content), len(content) & 0xFFFFFFFF)  # CRC-32 and size, mod 2^32

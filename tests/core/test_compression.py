@@ -65,7 +65,7 @@ def test_a_response_is_one_gzip_member_with_pythons_header_and_that_file_name(si
         member.write(page)
     header = 10 + len(name) + 1  # the fixed fields, the file name and its NUL
     assert body[:header] == written.getvalue()[:header]
-    assert gzip.decompress(body) == page  # one member: its CRC-32 and length checked by the decompressor
+    assert gzip.decompress(body) == page  # the decompressor checks the trailer's CRC-32 and length too
     assert body[-8:] == written.getvalue()[-8:]
 
 
