@@ -143,7 +143,8 @@ class SearchPage:
 @functools.cache
 def _rows_sql(size: int) -> str:
     """The rows of a page's payments with their booking, booker and listing, for `size` ids (a page of fewer fills
-    the rest with 0, which names no payment). Written out: on every search, composing it through the ORM took
+    the rest with 0, which names no payment); remembered by size, so that another page size (tests set one) has its
+    own statement. Written out: on every search, composing it through the ORM took
     four times as long as PostgreSQL took to answer it (bench/support_search.py, one process: building and reading
     the 25 rows, 3.7 ms of CPU through the ORM against 1.7 ms written out). The booker and the listing are scalar
     subqueries of the booking's row rather than joins: PostgreSQL plans that in half the time (0.3 ms against 0.6 ms).
