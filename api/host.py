@@ -24,6 +24,7 @@ from api.serializers import (
     PhotoSerializer,
     PhotoUploadSerializer,
 )
+from core.clock import local_date
 from listings.forms import CalendarEditForm, ListingForm, PhotoUploadForm
 from listings.models import Listing
 from listings.selectors import (
@@ -180,7 +181,7 @@ class HostPhotoDetail(APIView):
 
 def calendar_data(listing: Listing, month) -> dict:
     """The host's calendar month (kept between this month and the calendar's horizon)."""
-    this_month, horizon = host_month_bounds(today=timezone.localdate())
+    this_month, horizon = host_month_bounds(today=local_date())
     month = min(max(month or this_month, this_month), horizon)
     calendar = host_calendar_month(listing=listing, month=month)
     return {

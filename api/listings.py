@@ -19,6 +19,7 @@ from api.serializers import (
     QuoteSerializer,
     SearchParamsSerializer,
 )
+from core.clock import local_date
 from listings import selectors
 from listings.guest_forms import SearchForm, StayForm
 from listings.models import CancellationPolicy
@@ -86,7 +87,7 @@ class ListingAvailability(APIView):
         """Each night of a month: whether a stay can include it, its price and the minimum stay from it."""
         listing = selectors.listing_get_for_viewer(slug=slug, user=request.user)
         now = timezone.now()
-        month = month_param(request) or timezone.localdate(now)
+        month = month_param(request) or local_date(now)
         calendar = selectors.availability_month(listing=listing, month=month, now=now)
         nights = [
             {

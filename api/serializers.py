@@ -6,9 +6,9 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from rest_framework import serializers
 
+from core.clock import local_date
 from core.phone import normalise_phone
 from core.site import absolute_url
 from listings.guest_forms import BOOKING_HORIZON, MAX_SEARCH_GUESTS
@@ -226,7 +226,7 @@ class BookingCreateSerializer(serializers.Serializer):
     def validate(self, data):
         if data["check_out"] <= data["check_in"]:
             raise serializers.ValidationError({"check_out": ["Check-out must be after check-in."]})
-        if max(data["check_in"], data["check_out"]) > timezone.localdate() + BOOKING_HORIZON:
+        if max(data["check_in"], data["check_out"]) > local_date() + BOOKING_HORIZON:
             raise serializers.ValidationError({"check_out": ["Choose dates within the next two years."]})
         return data
 

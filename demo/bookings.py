@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.clock import local_date
 from core.models import User
 from listings.models import Listing
 from listings.selectors import Stay, stay_quote
@@ -123,7 +124,7 @@ def seed_bookings(*, now: datetime.datetime | None = None) -> int:
 def _make(demo: DemoBooking, *, booker: User, listing: Listing, now: datetime.datetime) -> Booking | None:
     # A past stay is booked "back then": the services see the clock of that day.
     booked_at = now + min(demo.days_ahead - 10, 0) * DAY
-    today = timezone.localdate(now)
+    today = local_date(now)
     # The demo calendars have blocked nights: try a few weeks later if these are taken.
     for shift in range(0, 5):
         check_in = today + (demo.days_ahead + 7 * shift) * DAY

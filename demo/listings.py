@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
+from core.clock import local_date
 from core.models import User
 from demo.pictures import demo_picture
 from listings.models import Amenity, Listing
@@ -496,7 +496,7 @@ def _calendar(listing: Listing, index: int, today: datetime.date) -> None:
 def seed_listings(*, hosts: dict[str, User]) -> int:
     """Create the demo listings that do not exist yet; returns how many were created."""
     amenities = {amenity.code: amenity for amenity in Amenity.objects.all()}
-    today = timezone.localdate()
+    today = local_date()
     created = 0
     for index, demo in enumerate(DEMO_LISTINGS):
         if Listing.objects.filter(slug=slugify(demo.title)).exists():

@@ -13,7 +13,7 @@ import itertools
 from django.db import transaction
 from django.utils import timezone
 
-from core.clock import NAIROBI
+from core.clock import NAIROBI, local_date
 from core.models import User
 from listings.models import Listing
 from listings.selectors import SearchQuery, listing_search
@@ -106,7 +106,7 @@ STAYS_PER_LISTING = [3, 4, 5, 3, 6, 4, 3, 5]
 def seed_reviews(*, now: datetime.datetime | None = None) -> int:
     """Create the demo stays and reviews that do not exist yet; returns how many reviews were created."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = local_date(now)
     reviewers = [_reviewer(email, name) for email, name in REVIEWERS]
     first_page = {card.listing.pk for card in listing_search(query=SearchQuery(guests=2), page_number=1, now=now).cards}
     listings = list(Listing.objects.filter(is_published=True).select_related("host").order_by("id"))

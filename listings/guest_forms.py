@@ -6,11 +6,11 @@ import functools
 import re
 
 from django import forms
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.clock import local_date
 from core.forms import fields_copied_shallow
 from listings.models import Amenity, PropertyType
 from listings.selectors import SORT_ORDERS, SearchQuery, Stay
@@ -74,7 +74,7 @@ class StayDatesMixin:
             return
         if not check_in:
             return
-        today = timezone.localdate()
+        today = local_date()
         if self.require_future_check_in and check_in < today:
             self.add_error("check_in", _("Check-in can't be in the past."))
         elif self.require_future_check_in and check_out <= check_in:

@@ -10,11 +10,11 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.clock import local_date
 from core.models import User
 from listings.models import Amenity, CalendarDay, Listing, ListingPhoto
 from listings.payment_guard import GUARDED_LISTING_FIELDS, off_platform_findings, off_platform_message
@@ -311,7 +311,7 @@ def listing_photo_delete(*, photo: ListingPhoto) -> None:
 
 
 def _nights(first_night: datetime.date, last_night: datetime.date) -> list[datetime.date]:
-    today = timezone.localdate()
+    today = local_date()
     if last_night < first_night:
         raise ListingError(_("The last night is before the first night."))
     if first_night < today:

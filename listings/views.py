@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from core.clock import local_date
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.page_cache import cache_anonymous_page
 from core.reverse import reverse
@@ -105,7 +106,7 @@ def _calendar_context(request: HtmxHttpRequest, month_view: selectors.Availabili
 def listing_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     form, stay, guests = _stay_form(request)
-    month = selectors.month_from_query(request.GET.get("month")) or (stay.check_in if stay else timezone.localdate(now))
+    month = selectors.month_from_query(request.GET.get("month")) or (stay.check_in if stay else local_date(now))
     if is_fragment_request(request):  # the calendar month alone (it shows no quote)
         listing = selectors.listing_get_for_viewer(slug=slug, user=request.user)
         month_view, _ = selectors.availability_month_and_quote(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from core.clock import local_date
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from listings.forms import CalendarEditForm, ListingForm, PhotoCaptionForm, PhotoOrderForm, PhotoUploadForm
 from listings.models import Listing
@@ -250,7 +251,7 @@ def host_photo_delete(request: HtmxHttpRequest, slug: str, photo_id: int) -> Htt
 
 def _month_from(value: str | None) -> datetime.date:
     """The month asked for as YYYY-MM, kept between this month and the calendar's horizon; else this month."""
-    this_month, horizon = host_month_bounds(today=timezone.localdate())
+    this_month, horizon = host_month_bounds(today=local_date())
     return min(max(month_from_query(value) or this_month, this_month), horizon)
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.africastalking_wire import e164
-from core.clock import NAIROBI
+from core.clock import NAIROBI, local_date
 from core.models import User
 from core.money import format_kes
 from core.phone import normalise_phone
@@ -292,7 +292,7 @@ def bookings_remind_checkin(*, now: datetime.datetime | None = None) -> int:
     """The day before check-in (in Nairobi), text the booker and each linked guest with a number the time and the
     link to the address: once per booking and check-in date, however often this runs. Returns the bookings seen."""
     now = now or timezone.now()
-    tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+    tomorrow = local_date(now) + datetime.timedelta(days=1)
     bookings = Booking.objects.filter(status=Booking.Status.CONFIRMED, check_in=tomorrow).order_by("pk")
     count = 0
     for booking_id in bookings.values_list("pk", flat=True):

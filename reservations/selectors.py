@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.clock import local_date
 from core.models import User
 from core.phone import mask_phone
 from listings.models import CancellationPolicy, Listing
@@ -252,7 +253,7 @@ class Trips:
 def trips_for_user(*, user: User, now: datetime.datetime | None = None) -> Trips:
     """Every booking the person made or is a linked guest on, in three groups. Lapsed holds count as cancelled."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = local_date(now)
     bookings = (
         Booking.objects.filter(pk__in=Booking.objects.filter(_visible_to(user)).values("pk"))
         .select_related("listing")
@@ -300,7 +301,7 @@ def booking_cancel_refusal(*, booking: Booking, user: User, now: datetime.dateti
         return ""
     if booking.status != Booking.Status.CONFIRMED:
         return _("This booking can no longer be cancelled.")
-    if booking.check_out <= timezone.localdate(now):
+    if booking.check_out <= local_date(now):
         return _("This stay is over and can no longer be cancelled.")
     return ""
 
@@ -311,7 +312,7 @@ def booking_host_cancel_refusal(*, booking: Booking, now: datetime.datetime) -> 
         return _("This booking is already cancelled.")
     if booking.status != Booking.Status.CONFIRMED:
         return _("Only confirmed bookings can be cancelled by the host.")
-    if booking.check_out <= timezone.localdate(now):
+    if booking.check_out <= local_date(now):
         return _("This stay is over and can no longer be cancelled.")
     return ""
 

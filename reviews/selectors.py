@@ -7,9 +7,9 @@ from allauth.account.models import EmailAddress
 from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.clock import local_date
 from core.models import User
 from listings.models import RATED_FROM_REVIEWS, Listing
 from reservations.models import Booking
@@ -156,7 +156,7 @@ class HostProfile:
 
 def host_profile(*, public_id: str, today: datetime.date | None = None) -> HostProfile:
     """A host's public profile; 404 for anyone who hosts no published listing (and for unknown ids)."""
-    today = today or timezone.localdate()
+    today = today or local_date()
     host = get_object_or_404(
         User.objects.filter(is_active=True, listings__is_published=True).distinct(), public_id=public_id
     )

@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from core.clock import local_date
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from listings.models import Listing
 from listings.selectors import listing_get_for_viewer
@@ -26,7 +26,7 @@ LISTING_TEMPLATE = "reviews/listing_reviews.html"
 
 
 def _review_page(request, *, booking, direction: str, form_class, template: str) -> HttpResponse:
-    today = timezone.localdate()
+    today = local_date()
     refusal = selectors.review_refusal(booking=booking, today=today)
     reviews = selectors.booking_reviews(booking=booking, direction=direction)
     editable = not refusal and (reviews.mine is None or not reviews.mine.is_published)

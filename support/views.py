@@ -10,13 +10,13 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.cache_control import never_cache
+from core.clock import local_time
 from core.htmx import HTMX_STOP_POLLING, HtmxHttpRequest, is_fragment_request
 from mpesa.models import Payment, SupportAction
 from mpesa.refunds import refund_approval_refusal
@@ -169,7 +169,7 @@ def support_export(request: HtmxHttpRequest) -> HttpResponse:
         yield writer.writerow(EXPORT_COLUMNS)
         for row in rows:
             row = list(row)
-            row[1] = timezone.localtime(row[1]).strftime("%Y-%m-%d %H:%M:%S")
+            row[1] = local_time(row[1]).strftime("%Y-%m-%d %H:%M:%S")
             yield writer.writerow([neutralise(value) for value in row])
 
     parts = ["payments"] + [f"{key}-{value}" for key, value in filters.as_dict().items()]

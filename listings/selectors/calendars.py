@@ -10,9 +10,9 @@ from django.db import connection
 from django.db.models import BooleanField, CharField, DateField, IntegerField, Subquery, Value
 from django.db.models.functions import Cast
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import get_language
 
+from core.clock import local_date
 from core.dates import date_names
 from core.money import format_kes
 from core.prepared import PreparedQuery
@@ -144,7 +144,7 @@ def host_calendar_month(*, listing: Listing, month: datetime.date) -> HostCalend
 
     One query for the calendar rows, whatever the number of nights set, and one for the nights bookings hold.
     """
-    today = timezone.localdate()
+    today = local_date()
     month = month_start(month)
     weeks = month_weeks(month)
     first, last = weeks[0][0], weeks[-1][-1]
@@ -225,7 +225,7 @@ GUEST_CALENDAR_MONTHS_AHEAD = 12
 
 
 def guest_month_bounds(*, now: datetime.datetime) -> tuple[datetime.date, datetime.date]:
-    first = month_start(timezone.localdate(now))
+    first = month_start(local_date(now))
     return first, _add_months(first, GUEST_CALENDAR_MONTHS_AHEAD)
 
 

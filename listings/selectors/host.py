@@ -4,8 +4,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count
-from django.utils import timezone
 
+from core.clock import local_date
 from core.models import User
 from listings.models import Listing
 from listings.payment_guard import GUARDED_LISTING_FIELDS, off_platform_findings
@@ -42,7 +42,7 @@ HOST_DASHBOARD_BOOKINGS = 5
 
 def host_upcoming_bookings(*, host: User, now: datetime.datetime) -> list:
     """The next few stays on the host's listings that still hold their nights, soonest first, in one query."""
-    today = timezone.localdate(now)
+    today = local_date(now)
     return list(
         taken_nights()
         .bookings_blocking(now=now)

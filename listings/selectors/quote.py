@@ -5,10 +5,10 @@ import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.clock import local_time
 from core.dates import DateNames, date_names
 from core.money import MPESA_MAX_PAYMENT_KES, percent_of
 from listings.models import Listing
@@ -144,7 +144,7 @@ class LocalTime:
 
     @classmethod
     def of(cls, now: datetime.datetime) -> "LocalTime":
-        local = timezone.localtime(now)
+        local = local_time(now)
         return cls(today=local.date(), hour=local.hour)
 
 

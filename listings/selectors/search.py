@@ -16,8 +16,8 @@ from typing import NamedTuple
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 
+from core.clock import local_date, local_time
 from core.prepared import execute, instance_from_db
 from listings.models import COUNTY_NAMES, RATED_FROM_REVIEWS, Amenity, CalendarDay, Listing, ListingPhoto
 from listings.photos import ImageSet, image_set
@@ -168,14 +168,14 @@ def listing_ids_matching(*, query: SearchQuery, now: datetime.datetime) -> list[
     if query.stay is not None:
         stay = query.stay
         nights = stay.nights
-        lead_days = (stay.check_in - timezone.localdate(now)).days
+        lead_days = (stay.check_in - local_date(now)).days
         if nights < 1 or lead_days < 0:
             return []
         where += ["l.max_nights >= %s", "l.advance_notice_days <= %s"]
         params += [nights, lead_days]
         if lead_days == 0:
             where.append("l.same_day_cutoff_hour > %s")
-            params.append(timezone.localtime(now).hour)
+            params.append(local_time(now).hour)
         # The minimum stay: the check-in night's override when there is one, else the listing's own minimum.
         overrides = f"SELECT c.listing_id FROM {CALENDAR} c WHERE c.date = %s AND c.min_nights_override"
         where.append(f"((l.min_nights <= %s AND l.id NOT IN ({overrides} > %s)) OR l.id IN ({overrides} <= %s))")

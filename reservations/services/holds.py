@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.clock import local_date
 from core.models import User
 from core.money import format_kes
 from core.phone import kenyan_part
@@ -289,7 +290,7 @@ def booking_guests_link_phone(
     stored = kenyan_part(phone)  # guest rows hold Kenyan numbers only, as 2547XXXXXXXX
     if not stored:
         return 0
-    today = today or timezone.localdate()
+    today = today or local_date()
     rows = BookingGuest.objects.filter(phone=stored, user__isnull=True, booking__check_out__gte=today)
     if others_verified_before is not None:
         rows = rows.filter(booking__created_at__gt=others_verified_before)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
+from core.clock import local_time
 from core.phone import mask_phone
 from core.redact import mask_payment_tokens, masked
 from mpesa.models import Payment, PaymentEvent, Refund, StatusRequest, SupportAction, UnmatchedCallbackLink
@@ -171,7 +171,7 @@ def _message_entries(booking: Booking) -> list[TimelineEntry]:
 
 
 def _hms(moment: datetime.datetime) -> str:
-    return timezone.localtime(moment).strftime("%H:%M:%S")
+    return local_time(moment).strftime("%H:%M:%S")
 
 
 def refund_get(*, refund_id: int) -> Refund:

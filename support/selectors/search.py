@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from core.clock import NAIROBI
+from core.clock import NAIROBI, local_date
 from core.dates import date_names
 from core.phone import normalise_phone
 from core.prepared import execute
@@ -259,13 +259,12 @@ def payment_search_page(*, filters: SearchFilters, page: int = 1) -> SearchPage:
         execute(cursor, _rows_sql(PAGE_SIZE), shown + [0] * (PAGE_SIZE - len(shown)))
         values = cursor.fetchall()
     labels, months = _status_labels(get_language()), date_names().months_short  # as the `date` filter's "M"
-    zone = timezone.get_current_timezone()
     # One reverse() a page, not one a row (it cost as much as the rest of a row): the rows' links differ only by id.
     head, _, tail = reverse("support:payment", kwargs={"payment_id": 0}).rpartition("0")
     rows = []
     for pk, ref, guest, amount_kes, status, phone, receipt, title, created_at in values:
         created_at = _utc(created_at)
-        local = created_at.astimezone(zone)
+        local = created_at.astimezone(NAIROBI)
         rows.append(
             SearchRow(
                 pk=pk,
@@ -328,7 +327,7 @@ def support_today(*, now: datetime.datetime | None = None) -> TodayFigures:
     every console page, and the ORM spent longer composing the two aggregates than PostgreSQL took to answer."""
     now = now or timezone.now()
     with connection.cursor() as cursor:
-        execute(cursor, _today_sql(timezone.localdate(now), connection.vendor))
+        execute(cursor, _today_sql(local_date(now), connection.vendor))
         started, succeeded, failed, pending, unknown, collected, refunded = cursor.fetchone()
     return TodayFigures(
         started=started,
