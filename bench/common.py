@@ -309,13 +309,17 @@ def ratio_lines(figures: dict[str, dict], *, targets: dict[str, float] | None = 
         target = targets.get(name)
         verdict = ""
         if target is not None:
-            verdict = f">= {target:.2f} {'reached' if rps_ratio >= target else 'NOT reached'}"
+            # This bench's clients are Python and spend CPU on each request beside the server, which lifts every
+            # requests/s ratio; a load generator that costs nothing (wrk) measures about the CPU ratio instead.
+            reached = "reached" if cpu_ratio >= target else "reached by requests/s only"
+            verdict = f">= {target:.2f} {reached if rps_ratio >= target else 'NOT reached'}"
         lines.append(
             f"{name:<28} {f['rps']:>7.0f} {rps_ratio:>6.3f} {cpu_ms(f):>7.1f} {cpu_ratio:>9.3f} "
             f"{f.get('queries', ''):>7}  {verdict}"
         )
     lines.append(
         "ratio: requests/s of the page over requests/s of /healthz; CPU ratio: /healthz's server CPU per request "
-        "(gunicorn + PostgreSQL) over the page's."
+        "(gunicorn + PostgreSQL) over the page's, about what a load generator that costs nothing measures "
+        "(docs/benchmarks.md, Measured with wrk)."
     )
     return lines
