@@ -8,8 +8,8 @@ the benches send into --paths-dir, one per line, for the load generator to cycle
 - search.txt: the dated search of every demo listing for 2 guests, 270 different stays;
 - property.txt: the first demo listing's property page with its calendar month and quote, the same 270 stays.
 
-bench/cycle_paths.lua makes wrk send a file's paths in turn, each connection from its own place in the list, so
-that each search and property page is computed (no two requests in a row of a connection ask for the same stay):
+bench/cycle_paths.lua makes wrk send a file's paths in turn, each of wrk's threads from its own place in the list,
+so that consecutive requests ask for different stays and each search and property page is computed:
 
     createdb -h 127.0.0.1 -U postgres nexus_demo_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nexus_demo_bench .venv/bin/python bench/serve_demo.py &

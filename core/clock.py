@@ -24,4 +24,4 @@ def local_time(moment: datetime.datetime | None = None) -> datetime.datetime:
 
 def local_date(moment: datetime.datetime | None = None) -> datetime.date:
     """The date in Nairobi at `moment` (now when None, an aware datetime)."""
-    return timezone.localtime(moment, NAIROBI).date()
+    return local_time(moment).date()

@@ -13,11 +13,16 @@ def test_the_product_lives_on_nairobis_clock():
     assert timezone.get_current_timezone() == NAIROBI
 
 
+def evening_in_utc() -> datetime.datetime:
+    """21:30 UTC today (by the test's clock): 00:30 tomorrow in Nairobi (UTC+3)."""
+    return datetime.datetime.combine(timezone.now().date(), datetime.time(21, 30), tzinfo=datetime.UTC)
+
+
 def test_local_date_and_time_are_nairobis_whatever_zone_is_active():
-    """21:30 UTC is 00:30 the next day in Nairobi (UTC+3), also while a request has activated another zone."""
-    moment = datetime.datetime(2026, 3, 1, 21, 30, tzinfo=datetime.UTC)
+    """21:30 UTC is 00:30 the next day in Nairobi, also while a request has activated another zone."""
+    moment = evening_in_utc()
     with timezone.override("America/New_York"):
-        assert local_date(moment) == datetime.date(2026, 3, 2)
+        assert local_date(moment) == moment.date() + datetime.timedelta(days=1)
         assert local_time(moment) == moment
         assert local_time(moment).utcoffset() == datetime.timedelta(hours=3)
         assert (local_time(moment).hour, local_time(moment).minute) == (0, 30)
@@ -32,4 +37,4 @@ def test_local_date_without_a_moment_is_today_in_nairobi():
 
 def test_a_naive_moment_is_refused_as_timezone_localtime_refuses_it():
     with pytest.raises(ValueError):
-        local_date(datetime.datetime(2026, 3, 1, 21, 30))
+        local_date(evening_in_utc().replace(tzinfo=None))
