@@ -137,6 +137,7 @@ TEMPLATES = [
                 "core.templatetags.phone",
                 "core.templatetags.error_summary",
                 "core.templatetags.jinja",
+                "core.templatetags.extends",
             ],
         },
     },
