@@ -15,10 +15,10 @@ from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.urls import reverse
 
 from core.clock import local_date, local_time
 from core.prepared import execute, instance_from_db
+from core.reverse import reverse
 from listings.models import COUNTY_NAMES, RATED_FROM_REVIEWS, Amenity, CalendarDay, Listing, ListingPhoto
 from listings.photos import ImageSet, image_set
 from listings.selectors.covers import cover_image_set, cover_thumbnail_url, cover_url, with_cover

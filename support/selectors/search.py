@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -17,6 +16,7 @@ from core.clock import NAIROBI, local_date
 from core.dates import date_names
 from core.phone import normalise_phone
 from core.prepared import execute
+from core.reverse import reverse
 from mpesa.models import Payment, Refund
 from mpesa.search_text import search_normalise
 from reservations.models import Booking
