@@ -51,6 +51,30 @@ def test_the_layouts_script_carries_the_nonce_of_the_pages_policy_header(client)
     assert script.group(1) == header_nonce != ""
 
 
+@pytest.mark.django_db
+def test_the_layouts_remembered_parts_show_each_pages_own_place_nonce_and_menu(client, django_user_model):
+    """The layout's head and header are remembered (core/_layout_parts.html), its nonce, account menu and the place
+    typed in the site search are each page's own: the same search twice, then others, each shows what was asked."""
+
+    def site_search_value(page: str) -> str:
+        return html.unescape(re.search(r'id="site-search"[^>]* value="([^"]*)"', page).group(1))
+
+    nonces = set()
+    for where in ("Diani", "Diani", 'Nanyuki <b>"&', "", "Diani"):
+        response = client.get("/listings/", {"where": where})
+        page = response.content.decode()
+        assert site_search_value(page) == where
+        nonce = re.search(r'<script src="[^"]*htmx[^"]*" defer nonce="([^"]*)"', page).group(1)
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+        nonces.add(nonce)
+        assert "Sign in</a>" in page and "data-account-menu" not in page
+    assert len(nonces) == 5
+    client.force_login(django_user_model.objects.create_user(email="wanjiru@example.com", full_name="Wanjiru Kamau"))
+    page = client.get("/listings/", {"where": "Diani"}).content.decode()
+    assert site_search_value(page) == "Diani"
+    assert "data-account-menu" in page and "Sign in</a>" not in page and "Wanjiru" in page
+
+
 @pytest.mark.parametrize("debug", [False, True])
 def test_the_layouts_htmx_script_is_django_htmxs_own(settings, debug):
     """The layout writes htmx's script tag with its static URL worked out once; the tag is django-htmx's, with
