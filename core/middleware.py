@@ -6,8 +6,6 @@ from allauth.core.exceptions import RateLimited
 from allauth.core.ratelimit import respond_429
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
-from django.contrib.messages.storage import default_storage
 from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoContentSecurityPolicyMiddleware
@@ -17,7 +15,6 @@ from django.middleware.gzip import re_accepts_gzip
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_vary_headers
 from django.utils.csp import CSP, build_policy
-from django.utils.functional import SimpleLazyObject, empty
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 from isal import isal_zlib
@@ -187,25 +184,3 @@ class ContentSecurityPolicyMiddleware(DjangoContentSecurityPolicyMiddleware):
             if config and header not in response:
                 response.headers[str(header)] = self._policy(str(header), config, nonce)
         return response
-
-
-class MessageMiddleware(DjangoMessageMiddleware):
-    """Django's messages, with an htmx request's storage made when something first reads or adds a message: a
-    fragment (the payment-status poll, a calendar month) rarely shows or adds one, while every whole page shows them.
-
-    Why: making the storage cost 56 of the poll's 2,430 thousand instructions a request (bench/instructions.py),
-    and the poll is below its target (bench/poll.py); a whole page reads its messages anyway, where going through the
-    lazy object cost the property page 53 thousand more. A storage never made has nothing to save: the messages of an
-    earlier request stay where they were stored."""
-
-    def process_request(self, request):
-        if is_htmx_request(request):
-            request._messages = SimpleLazyObject(lambda: default_storage(request))
-        else:
-            super().process_request(request)
-
-    def process_response(self, request, response):
-        messages = getattr(request, "_messages", None)
-        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
-            return response
-        return super().process_response(request, response)

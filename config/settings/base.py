@@ -105,7 +105,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "core.middleware.MessageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication and messages: the 400 and 404 pages it answers with show the signed-in menu.
     "core.middleware.UnstorableCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -372,6 +372,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 MESSAGE_TAGS = {}
+# Django's cookie-then-session storage, made only when a message is there or added (core/message_storage.py).
+MESSAGE_STORAGE = "core.message_storage.FallbackStorage"
 
 # M-Pesa (Daraja). "emulator" serves our own Daraja at /daraja/; "sandbox" and "production" talk to Safaricom.
 MPESA_ENV = env_str("MPESA_ENV")
