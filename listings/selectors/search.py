@@ -236,10 +236,11 @@ _NIGHT_SET = "(c.blocked OR c.price_override_kes IS NOT NULL OR c.min_nights_ove
 
 @functools.cache
 def _cover_join(vendor: str) -> str:
-    """Each listing's cover `p`, its first photo (none without photos). On PostgreSQL a LATERAL subquery, read by
-    the photos' index for each listing of the page: the portable join on the cover's id, planned once for the page's
-    statement, hashed every photo of the catalogue, 0.127 against 0.097 ms of PostgreSQL's CPU for a page of twelve
-    on the demo data (bench/demo_pages.py prints the dated search's ratio to /healthz)."""
+    """Each listing's cover `p`, its first photo (none without photos). On PostgreSQL a LATERAL subquery, which
+    reads the photos' index once for each listing of the page. The portable join on the cover's id, under the plan
+    PostgreSQL keeps for the page's statement, hashed every photo of the catalogue on every page: 0.127 ms of
+    PostgreSQL's CPU against 0.097 for a page of twelve on the demo data, and more with every photo added
+    (bench/demo_pages.py prints the dated search's ratio to /healthz)."""
     if vendor == "postgresql":
         return (
             f"LEFT JOIN LATERAL (SELECT first.* FROM {PHOTO} first WHERE first.listing_id = l.id"
