@@ -65,7 +65,7 @@ def test_a_page_for_a_browser_holding_no_message_shows_none_and_sets_no_cookie(c
     assert "messages" not in page.cookies
 
 
-def test_messages_too_long_for_the_cookie_wait_in_the_session_and_are_read_once(rf, settings):
+def test_messages_too_long_for_the_cookie_wait_in_the_session_and_are_all_read_back(rf, settings):
     """Django's storage keeps in the cookie what fits (about 2 KB) and the rest in the session; so does ours."""
     from django.contrib import messages
     from django.contrib.messages.middleware import MessageMiddleware
