@@ -6,9 +6,9 @@ there when there is none (CookieStorage._get answers None). This one gives that 
 storages, whose cookie signer reads settings and imports its class on every request, and nearly every page is shown
 to someone with no message waiting. Instructions a request (bench/instructions.py): property page 5.71 -> 5.64 M,
 dated search 7.31 -> 7.25 M; bench/demo_pages.py prints their ratios to /healthz. A fragment that reads and adds no
-message makes neither storage, as the middleware of our own that made an htmx request's storage on first use did
-for the payment-status poll (2.26 M either way), so Django's middleware serves. Messages added, stored or read from a
-cookie go through Django's storages as before.
+message (the payment-status poll) makes neither storage either, so Django's own middleware serves where ours made an
+htmx request's storage lazily (the poll 2.26 M instructions either way). Messages added, stored or read from a cookie
+go through Django's storages as before.
 """
 
 from django.contrib.messages.storage.base import BaseStorage

@@ -3,7 +3,7 @@
 Django's tag looks its parent template up on every render (the engine's cached loader, with the history of the
 templates above it as the look-up's key) and walks the parent's whole node tree for its blocks; every page extends
 the layout, so every page paid for both. Instructions a request (bench/instructions.py): property page 5.84 ->
-5.77 M, dated search 7.64 -> 7.55 M; bench/demo_pages.py prints the pages' ratios to /healthz.
+5.78 M, dated search 7.64 -> 7.58 M; bench/demo_pages.py prints the pages' ratios to /healthz.
 
 The parent is remembered only where the lookup's answer cannot change while this node lives: its name is written in
 the tag (not a variable), the template holding the tag is the one being rendered (no history of templates that extend
