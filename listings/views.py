@@ -64,7 +64,7 @@ def listing_search(request: HtmxHttpRequest) -> HttpResponse:
         "results": results,
         "stay_query": stay_query,
         "heading_out_of_band": fragment,
-        "where": form["where"].value(),
+        "where": form.sent("where"),
         "search_open": results is None or not request.GET,
     }
     return render(request, template_name, context, status=status)

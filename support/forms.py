@@ -10,7 +10,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import fields_copied_shallow
+from core.forms import QueryStringForm, fields_copied_shallow
 from core.phone import normalise_phone
 from mpesa.models import Payment, Refund
 from support.selectors import SearchFilters, looks_like_phone
@@ -38,7 +38,7 @@ def _search_words(language: str | None) -> tuple[dict[str, str], list[tuple[str,
 
 
 @fields_copied_shallow
-class SearchForm(forms.Form):
+class SearchForm(QueryStringForm):
     """The console search. templates/jinja2/support/_search_form.html writes its fields out; the names here are
     theirs."""
 
