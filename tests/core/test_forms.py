@@ -148,15 +148,12 @@ QUERY_FORMS = [
 
 @pytest.mark.parametrize(("form_class", "choices"), QUERY_FORMS, ids=["search", "stay", "console search", "sample"])
 def test_a_query_form_cleans_and_shows_back_what_djangos_own_way_does(form_class, choices):
-    compared = 0
     for query in _queries(choices, count=400):
         ours, djangos = form_class(query), _as_django_cleans(form_class, query)
         assert ours.errors.get_json_data() == djangos.errors.get_json_data(), query
         assert ours.cleaned_data == djangos.cleaned_data, query
         for name in form_class.base_fields:
             assert ours.sent(name) == djangos[name].value(), (query, name)
-        compared += 1
-    assert compared >= 400
     unbound = form_class()
     assert {name: unbound.sent(name) for name in form_class.base_fields} == {
         name: unbound[name].value() for name in form_class.base_fields
