@@ -3,9 +3,10 @@
 The CPU a page costs on this shared machine moves by up to 30% between runs, which hides a change of a few percent.
 Callgrind counts the instructions the process executes instead: the same to 0.1% from run to run, so two versions
 of the code can be compared one after the other. Production settings on a scratch database that `make run`'s demo
-data fills (as bench/demo_pages.py seeds it); each URL is requested --requests times through Django's WSGI handler
-(no gunicorn, no network), anonymous, after --warm requests that compile templates and open the connection, and only
-those requests are counted (callgrind's instrumentation is switched on around them).
+data fills (as bench/demo_pages.py seeds it); each URL is requested --requests times through the served site's WSGI
+handler (config/wsgi.py's, as gunicorn runs it, without gunicorn or a network), anonymous, after --warm requests that
+compile templates and open the connection, and only those requests are counted (callgrind's instrumentation is
+switched on around them).
 
 Prints the instructions a request costs for /healthz and for each page: the dated search and the property page
 with dates that change from request to request, as bench/demo_pages.py sends them, the payment-status poll of a
@@ -106,10 +107,12 @@ def count_one_page(
 ) -> None:
     """In the process valgrind runs: the page's requests (with the `sent` headers), counted; with `cold_mb`, each
     after that many megabytes written (no URLs: the writing alone, counted)."""
-    from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
 
-    handler, factory = WSGIHandler(), RequestFactory()
+    # The served site's handler, with the worker's collector settings (a frozen start, fewer collections).
+    from config.wsgi import application as handler
+
+    factory = RequestFactory()
     others = bytearray(int(cold_mb * 2**20))
     a_line_each = bytes(len(others) // CACHE_LINE)
 

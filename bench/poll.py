@@ -159,10 +159,10 @@ def poll_once(path: str, session_key: str) -> tuple[int, bytes]:
 def profile(path: str, session_key: str, *, times: int) -> None:
     """The whole Django stack (middleware, view, template) in this process under cProfile."""
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.test import RequestFactory
 
-    handler = WSGIHandler()
+    from config.wsgi import application as handler
+
     request = RequestFactory().get(
         path, headers=BROWSER, HTTP_HOST="127.0.0.1", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}={session_key}"
     )
@@ -170,7 +170,9 @@ def profile(path: str, session_key: str, *, times: int) -> None:
 
     def once() -> None:
         statuses = []
-        body = b"".join(handler(dict(environ), lambda status, headers, exc_info=None: statuses.append(status)))
+        response = handler(dict(environ), lambda status, headers, exc_info=None: statuses.append(status))
+        body = b"".join(response)
+        response.close()  # as gunicorn closes it: the request is emptied (core/wsgi.py)
         if not statuses[0].startswith("200") or not body:
             sys.exit(f"in-process poll answered {statuses[0]}")
 
