@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import Expression, Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import (
@@ -63,6 +63,24 @@ def _shallow_copy(instance):
     duplicate = object.__new__(type(instance))
     duplicate.__dict__.update(instance.__dict__)
     return duplicate
+
+
+class Slot(Expression):
+    """A value of a query compiled once and run many times with other values, where the query cannot be a
+    PreparedQuery (SQL that embeds compiled querysets): it compiles to a placeholder with the slot itself as its
+    parameter, which each run replaces by its value (`slot_values`)."""
+
+    def __init__(self, name: str, output_field):
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
+
+
+def slot_values(params: Sequence, values: Mapping) -> list:
+    """The parameters of SQL compiled with Slots: each slot replaced by its value in `values`."""
+    return [values[param.name] if isinstance(param, Slot) else param for param in params]
 
 
 class PreparedQuery:

@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.postgres.fields import RangeBoundary
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import DateField, DateTimeField, Expression, OuterRef, Q, QuerySet, Value
+from django.db.models import DateField, DateTimeField, OuterRef, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from core.clock import local_date
 from core.models import User
 from core.phone import mask_phone
+from core.prepared import Slot, slot_values
 from listings.models import CancellationPolicy, Listing
 from listings.policies import Refund, cancellation_refund
 from listings.selectors import cover_url, listing_cover_name
@@ -45,26 +46,14 @@ def bookings_overlapping(*, start: datetime.date, end: datetime.date, now: datet
     return bookings_blocking(now=now).filter(check_in__lt=end, check_out__gt=start)
 
 
-class _Slot(Expression):
-    """A parameter of a query built once and run many times: it compiles to a placeholder whose value each run
-    supplies by name."""
-
-    def __init__(self, name: str, output_field):
-        super().__init__(output_field=output_field)
-        self.name = name
-
-    def as_sql(self, compiler, connection):
-        return "%s", [self]
-
-
 @functools.cache
 def _holds_overlapping_sql(vendor: str) -> tuple[str, tuple]:
     """The listing_id of holds_blocking's holds that overlap [start, end), as SQL and its parameters (slots named
     now, start and end among them), compiled once per process: building and compiling the queryset cost a sixth of
     a search page's Python time in bench/search.py. On PostgreSQL the overlap is a range test, which the GiST index
     over the holds' stays serves."""
-    now = _Slot("now", DateTimeField())
-    start, end = _Slot("start", DateField()), _Slot("end", DateField())
+    now = Slot("now", DateTimeField())
+    start, end = Slot("start", DateField()), Slot("end", DateField())
     holds = holds_blocking(now=now)
     if vendor == "postgresql":
         holds = holds.alias(stay=DateRange("check_in", "check_out", RangeBoundary())).filter(
@@ -101,7 +90,7 @@ def nights_free_sql(
             " AND booked.night >= %s AND booked.night < %s)"
         )
     sql = f"{kept_free} AND {listing}.id NOT IN ({holds_sql})"
-    holds_values = tuple(values[p.name] if isinstance(p, _Slot) else p for p in holds_params)
+    holds_values = tuple(slot_values(holds_params, values))
     return sql, (start, end, *holds_values)
 
 

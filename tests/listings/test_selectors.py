@@ -226,6 +226,50 @@ def test_the_property_pages_statement_shows_the_listing_to_whom_listing_get_for_
         property_page(slug="no-such-place", user=host, month=d(1), now=NOW, stay=None, guests=1)
 
 
+@pytest.mark.postgres
+def test_the_property_pages_one_row_on_postgresql_reads_what_the_union_reads(host, make_user):
+    """On PostgreSQL the property page reads its listing, nights and gallery as one row of arrays; elsewhere as a
+    UNION ALL of rows. Both give the same rows for every viewer, listing, range of nights and clock: holds that lapse
+    between two clocks, a confirmed stay, a cancelled booking, a block and prices across the ranges, photos and
+    amenities, a listing with none of them, a draft and a place that does not exist."""
+    from listings.selectors.calendars import _property_page_row, _property_page_rows
+
+    guest, stranger = make_user(email="guest@example.com"), make_user(email="stranger@example.com")
+    full = make_listing(host, title="Full", amenities=["sea_view", "wifi", "pool"])
+    for order, caption in ((2, "Pool"), (0, "Front"), (1, "Kitchen")):
+        _photo(full, order, caption)
+    rng = random.Random(8)
+    for day in range(0, 70, 2):
+        set_night(
+            full,
+            d(1) + datetime.timedelta(days=day),
+            blocked=rng.random() < 0.3,
+            min_nights_override=rng.choice([None, 3]),
+            price_override_kes=rng.choice([None, 12_500]),
+        )
+    _booking(full, guest, d(5), d(9), "confirmed")
+    _booking(full, guest, d(12), d(15), "held", NOW + datetime.timedelta(hours=1))
+    _booking(full, guest, d(18), d(20), "awaiting_payment", NOW + datetime.timedelta(minutes=20))
+    _booking(full, guest, d(24), datetime.date(2027, 1, 3), "held", NOW - datetime.timedelta(minutes=5))
+    _booking(full, guest, d(26), d(28), "cancelled")
+    bare = make_listing(host, title="Bare")
+    draft = make_listing(host, title="Draft", is_published=False)
+    _photo(draft, 0, "Front")
+    read = 0
+    for slug, viewer in itertools.product((full.slug, bare.slug, draft.slug, "no-such-place"), (None, stranger, host)):
+        for start, end in ((d(1), datetime.date(2027, 1, 1)), (d(10), d(25)), (d(29), datetime.date(2027, 2, 5))):
+            for now in (NOW, NOW + datetime.timedelta(minutes=30), NOW + datetime.timedelta(hours=2)):
+                values = {"slug": slug, "user_id": viewer and viewer.pk, "start": start, "end": end, "now": now}
+                listing_row, nights, gallery = _property_page_row(**values)
+                union_listing_row, union_nights, union_gallery = _property_page_rows(**values)
+                assert listing_row == union_listing_row, values
+                assert sorted(nights) == sorted(union_nights), values
+                assert sorted(gallery) == sorted(union_gallery), values
+                read += listing_row is not None
+    # Read: the two published listings by all three viewers and the draft by its host, at every range and clock.
+    assert read == 7 * 3 * 3
+
+
 @pytest.mark.parametrize("nights", [3, 10], ids=["short stay", "long stay"])
 def test_search_excludes_nights_that_bookings_hold(host, make_user, nights):
     guest = make_user(email="guest@example.com")
