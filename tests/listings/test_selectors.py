@@ -112,6 +112,18 @@ def _booking(listing, guest, check_in, check_out, status, blocks_until=None):
     return booking
 
 
+def _set_random_nights(listing, rng: random.Random, days: range) -> None:
+    """The host's settings on the nights `days` after 1 Dec: some blocked, some with a minimum stay or a price."""
+    for day in days:
+        set_night(
+            listing,
+            d(1) + datetime.timedelta(days=day),
+            blocked=rng.random() < 0.3,
+            min_nights_override=rng.choice([None, 3]),
+            price_override_kes=rng.choice([None, 12_500]),
+        )
+
+
 @time_machine.travel(NOW, tick=False)
 def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, make_user):
     """The month and the quote read together give what availability_month and stay_quote give apart, for stays in,
@@ -132,15 +144,7 @@ def test_the_property_pages_one_read_agrees_with_the_month_and_the_quote(host, m
         _photo(listing, order, caption)
     captions = ["Front", "Kitchen", "Bedroom", "Pool"]
     amenities = ["Wi-Fi", "Pool", "Sea view"]
-    rng = random.Random(21)
-    for day in range(2, 75, 3):
-        set_night(
-            listing,
-            d(1) + datetime.timedelta(days=day),
-            blocked=rng.random() < 0.3,
-            min_nights_override=rng.choice([None, 3]),
-            price_override_kes=rng.choice([None, 12_500]),
-        )
+    _set_random_nights(listing, random.Random(21), range(2, 75, 3))
     _booking(listing, guest, d(20), d(23), "confirmed")
     _booking(
         listing, guest, datetime.date(2027, 1, 8), datetime.date(2027, 1, 11), "held", NOW + datetime.timedelta(hours=1)
@@ -227,6 +231,7 @@ def test_the_property_pages_statement_shows_the_listing_to_whom_listing_get_for_
 
 
 @pytest.mark.postgres
+@time_machine.travel(NOW, tick=False)
 def test_the_property_pages_one_row_on_postgresql_reads_what_the_union_reads(host, make_user):
     """On PostgreSQL the property page reads its listing, nights and gallery as one row of arrays; elsewhere as a
     UNION ALL of rows. Both give the same rows for every viewer, listing, range of nights and clock: holds that lapse
@@ -238,15 +243,7 @@ def test_the_property_pages_one_row_on_postgresql_reads_what_the_union_reads(hos
     full = make_listing(host, title="Full", amenities=["sea_view", "wifi", "pool"])
     for order, caption in ((2, "Pool"), (0, "Front"), (1, "Kitchen")):
         _photo(full, order, caption)
-    rng = random.Random(8)
-    for day in range(0, 70, 2):
-        set_night(
-            full,
-            d(1) + datetime.timedelta(days=day),
-            blocked=rng.random() < 0.3,
-            min_nights_override=rng.choice([None, 3]),
-            price_override_kes=rng.choice([None, 12_500]),
-        )
+    _set_random_nights(full, random.Random(8), range(0, 70, 2))
     _booking(full, guest, d(5), d(9), "confirmed")
     _booking(full, guest, d(12), d(15), "held", NOW + datetime.timedelta(hours=1))
     _booking(full, guest, d(18), d(20), "awaiting_payment", NOW + datetime.timedelta(minutes=20))
